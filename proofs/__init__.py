@@ -1,0 +1,20 @@
+"""moecheck's theorem statements, one module per paper (sympy only: no torch here).
+
+Public surface: the theorem model (:class:`Theorem`, :class:`Claim`, :class:`Provenance`), the
+registry (:func:`register`, :func:`registered`, :func:`lookup`, :func:`load_user_module`) and the
+one input-error type :class:`InvalidInput`.
+"""
+
+from ._core import PAPERS as PAPERS
+from ._core import PROFILES as PROFILES
+from ._core import Claim as Claim
+from ._core import Provenance as Provenance
+from ._core import Theorem as Theorem
+from ._errors import InvalidInput as InvalidInput
+from ._errors import require as require
+from ._registry import load_builtin as load_builtin
+from ._registry import load_user_module as load_user_module
+from ._registry import lookup as lookup
+from ._registry import register as register
+from ._registry import registered as registered
+from ._registry import unregister as unregister
