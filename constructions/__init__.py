@@ -5,6 +5,7 @@ reference evaluation, the torch compiler (:func:`compile_net`) and size counts (
 Paper constructions live in their own modules (``constructions.yarotsky``, ...).
 """
 
+from ._built import Built as Built
 from ._compile import TorchNet as TorchNet
 from ._compile import compile_net as compile_net
 from ._ir import Affine as Affine

@@ -1,0 +1,28 @@
+# moecheck: `make install && make verify` (the main job), `make test`, `make bench`.
+PYTHON ?= python3
+PROFILE ?= full
+DEVICE ?= auto
+REPORTS ?= reports
+BENCH_PROFILE ?= small
+
+.PHONY: install verify test bench clean
+
+# Keep an existing torch; install the CPU build torch==2.13.0 only where none is present
+# (an unpinned torch pulls a multi-GB CUDA build on these machines).
+install:
+	@$(PYTHON) -c "import torch; print('keeping torch', torch.__version__)" 2>/dev/null || \
+		$(PYTHON) -m pip install --quiet torch==2.13.0
+	$(PYTHON) -m pip install --quiet -e ".[test]"
+
+verify:
+	$(PYTHON) -m checkers.cli verify --profile $(PROFILE) --device $(DEVICE) \
+		--json $(REPORTS)/verify.json --markdown $(REPORTS)/verify.md --junit $(REPORTS)/verify.xml
+
+test:
+	$(PYTHON) -m pytest -q -m "not slow" --ignore=tests/slow
+
+bench:
+	$(PYTHON) -m checkers.bench --profile $(BENCH_PROFILE) --device $(DEVICE) --out results
+
+clean:
+	rm -rf $(REPORTS) .pytest_cache .hypothesis build *.egg-info

@@ -1,0 +1,73 @@
+"""Shared plumbing of checks: build the construction a claim names, evaluate a claim's formulas.
+
+``claim.args['construction']`` is a dotted path ``package.module:function``; the function is called
+with the instance parameters it accepts (by name) and returns a :class:`constructions.Built` (or a
+:class:`constructions.Net`). Formulas are sympy expressions in the instance parameters, substituted
+exactly; a formula that does not reduce to a finite real number is an input error, never a pass.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import math
+from typing import Any, Mapping
+
+import sympy
+
+from proofs import InvalidInput
+
+__all__ = ["resolve", "build_construction", "eval_formula", "formula_float"]
+
+
+def resolve(path: str):
+    """The object at ``package.module:attribute``."""
+    if not isinstance(path, str) or ":" not in path:
+        raise InvalidInput(f"construction {path!r} must be a dotted path 'package.module:function'")
+    mod_name, attr = path.split(":", 1)
+    try:
+        mod = importlib.import_module(mod_name)
+    except ImportError as exc:
+        raise InvalidInput(f"construction {path!r}: module {mod_name!r} cannot be imported ({exc})") from None
+    try:
+        return getattr(mod, attr)
+    except AttributeError:
+        raise InvalidInput(f"construction {path!r}: {mod_name!r} has no attribute {attr!r}") from None
+
+
+def build_construction(path: str, instance: Mapping[str, Any], **extra: Any):
+    """Call the builder at ``path`` with the instance parameters (and ``extra``) it accepts."""
+    fn = resolve(path)
+    params = {**dict(instance), **extra}
+    sig = inspect.signature(fn)
+    if any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values()):
+        return fn(**params)
+    return fn(**{k: v for k, v in params.items() if k in sig.parameters})
+
+
+def eval_formula(expr: Any, instance: Mapping[str, Any]) -> sympy.Expr:
+    """``expr`` with the instance parameters substituted (exact; sympy numbers stay exact)."""
+    e = sympy.sympify(expr)
+    subs = {s: sympy.sympify(instance[s.name]) for s in e.free_symbols if s.name in instance}
+    out = e.subs(subs)
+    missing = sorted(str(s) for s in out.free_symbols)
+    if missing:
+        raise InvalidInput(f"formula {expr} still has free symbols {missing} on instance {dict(instance)}; "
+                           f"expected every parameter to be given")
+    return out
+
+
+def formula_float(expr: Any, instance: Mapping[str, Any], *, rounding: str = "nearest") -> float:
+    """The formula's value as a float; ``rounding='down'``/``'up'`` rounds outward so that a bound
+    compared with a measured value is never made looser by rounding."""
+    v = eval_formula(expr, instance)
+    if v.is_real is False or v.has(sympy.zoo, sympy.nan):
+        raise InvalidInput(f"formula {expr} is not a finite real number on {dict(instance)} (got {v})")
+    x = float(sympy.N(v, 30))
+    if not math.isfinite(x):
+        raise InvalidInput(f"formula {expr} is not finite on {dict(instance)} (got {v})")
+    if rounding == "down":
+        return x if sympy.Rational(x) <= v else math.nextafter(x, -math.inf)
+    if rounding == "up":
+        return x if sympy.Rational(x) >= v else math.nextafter(x, math.inf)
+    return x

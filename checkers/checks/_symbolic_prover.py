@@ -1,0 +1,597 @@
+"""The engine behind the symbolic checks: prove ``g >= 0`` over a stated domain, or refute it exactly.
+
+Three tiers, tried in order, each sound on its own (a tier that cannot decide says so and the next
+one runs; nothing here turns a sympy ``None`` into a pass):
+
+1. **sympy**: substitute variables so that the domain becomes an orthant (``v = lo + v'`` with
+   ``v' >= 0``; for a constraint ``v <= u``: ``u = v + w`` or ``u = v(1 + w)``, ``w >= 0``; plus
+   substitutions named by the claim) and ask sympy whether some rewriting of ``g`` is nonnegative.
+   Every substitution maps a superset of the domain onto the orthant, so a proof there is a proof.
+2. **derivative sign, one variable**: ``g`` nondecreasing (``g' >= 0`` proved, recursively) and
+   ``g(lo) >= 0``; or ``g`` nonincreasing and ``g(hi) >= 0`` (``hi`` may be ``oo``: sympy's
+   Gruntz ``limit``). Endpoint signs come from outward-rounded interval arithmetic.
+3. **interval branch-and-bound** (``mpmath.iv``, outward rounding) over a compact box.
+
+A refutation is a point found by sampling, shrunk toward the lower bounds, and replayed in interval
+arithmetic at 170 bits: only an enclosure entirely below zero counts.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Callable, Mapping
+
+import mpmath
+import sympy
+from mpmath import iv
+
+__all__ = ["Domain", "Proof", "prove_nonneg", "ieval", "replay", "sympify_arg", "point_text", "sign_of_constant"]
+
+oo = sympy.oo
+
+
+class Unsupported(Exception):
+    """The interval evaluator met a node it does not handle, or a value outside a function's domain."""
+
+
+def sympify_arg(v: Any) -> Any:
+    """Claim args may hold strings ('T', 'oo'); numbers and sympy objects pass through."""
+    if isinstance(v, str):
+        return sympy.sympify(v)
+    if isinstance(v, (int, Fraction)):
+        return sympy.Rational(v)
+    if isinstance(v, float):
+        return sympy.nsimplify(v, rational=True)
+    return v
+
+
+# ----------------------------------------------------------------------------------------- intervals
+def _iv_const(x: sympy.Basic):
+    if x.is_Integer:
+        return iv.mpf(int(x))
+    if x.is_Rational:
+        return iv.mpf(int(x.p)) / iv.mpf(int(x.q))
+    if x.is_Float:
+        return iv.mpf(mpmath.mpf(x._mpf_))
+    if x is sympy.E:
+        return iv.e
+    if x is sympy.pi:
+        return iv.pi
+    raise Unsupported(f"constant {x}")
+
+
+def _lo(x) -> mpmath.mpf:
+    return mpmath.mpf(x._mpi_[0])
+
+
+def _hi(x) -> mpmath.mpf:
+    return mpmath.mpf(x._mpi_[1])
+
+
+def ieval(expr: sympy.Basic, env: Mapping[str, Any]):
+    """An outward-rounded enclosure of ``expr`` with each symbol (by name) bound to an interval."""
+    if expr.is_Symbol:
+        try:
+            return env[expr.name]
+        except KeyError:
+            raise Unsupported(f"free symbol {expr.name}") from None
+    if expr.is_Number or expr in (sympy.E, sympy.pi):
+        return _iv_const(expr)
+    if expr.is_Add:
+        acc = iv.mpf(0)
+        for a in expr.args:
+            acc = acc + ieval(a, env)
+        return acc
+    if expr.is_Mul:
+        acc = iv.mpf(1)
+        for a in expr.args:
+            acc = acc * ieval(a, env)
+        return acc
+    if expr.is_Pow:
+        base, ex = expr.args
+        b = ieval(base, env)
+        if ex.is_Integer:
+            n = int(ex)
+            if n < 0 and _lo(b) <= 0 <= _hi(b):
+                raise Unsupported("division by an interval containing 0")
+            return b ** n
+        if _lo(b) < 0:
+            raise Unsupported("non-integer power of a possibly negative base")
+        if ex == sympy.Rational(1, 2):
+            return iv.sqrt(b)
+        e = ieval(ex, env)
+        if _lo(b) == 0:
+            if _lo(e) <= 0:
+                raise Unsupported("0 to a possibly nonpositive power")
+            return _pow_at_zero(b, e)
+        return iv.exp(e * iv.log(b))
+    if isinstance(expr, sympy.log):
+        if len(expr.args) != 1:
+            raise Unsupported("log with a base")
+        a = ieval(expr.args[0], env)
+        if _lo(a) <= 0:
+            raise Unsupported("log of an interval reaching 0")
+        return iv.log(a)
+    if isinstance(expr, sympy.exp):
+        return iv.exp(ieval(expr.args[0], env))
+    if isinstance(expr, (sympy.sin, sympy.cos)):
+        return (iv.sin if isinstance(expr, sympy.sin) else iv.cos)(ieval(expr.args[0], env))
+    if isinstance(expr, sympy.Abs):
+        a = ieval(expr.args[0], env)
+        lo, hi = _lo(a), _hi(a)
+        return iv.mpf([0 if lo <= 0 <= hi else min(abs(lo), abs(hi)), max(abs(lo), abs(hi))])
+    if isinstance(expr, (sympy.binomial, sympy.factorial)):
+        vals = [ieval(a, env) for a in expr.args]
+        if any(_lo(v) != _hi(v) for v in vals):
+            raise Unsupported(f"{expr.func} of a non-degenerate interval")
+        ints = [int(_lo(v)) for v in vals]
+        if any(_lo(v) != i for v, i in zip(vals, ints)):
+            raise Unsupported(f"{expr.func} of a non-integer")
+        val = math.comb(*ints) if isinstance(expr, sympy.binomial) else math.factorial(ints[0])
+        return iv.mpf(val)
+    if isinstance(expr, (sympy.Max, sympy.Min)):
+        vals = [ieval(a, env) for a in expr.args]
+        pick = max if isinstance(expr, sympy.Max) else min
+        return iv.mpf([pick(_lo(v) for v in vals), pick(_hi(v) for v in vals)])
+    raise Unsupported(f"node {type(expr).__name__}")
+
+
+def _pow_at_zero(b, ex):
+    """b**ex for b = [0, hi] and ex > 0: monotone in b, so [0, hi**ex] (outward)."""
+    top = iv.exp(ex * iv.log(iv.mpf(_hi(b)))) if _hi(b) > 0 else iv.mpf(0)
+    return iv.mpf([0, _hi(top)])
+
+
+def _iv_of(value: Any):
+    if isinstance(value, Fraction):
+        return iv.mpf(value.numerator) / iv.mpf(value.denominator)
+    if isinstance(value, tuple):
+        return iv.mpf([value[0], value[1]])
+    if isinstance(value, int):
+        return iv.mpf(value)
+    return _iv_const(sympy.sympify(value))
+
+
+def replay(expr: sympy.Basic, point: Mapping[str, Any], prec: int = 170) -> tuple[mpmath.mpf, mpmath.mpf]:
+    """Re-evaluate ``expr`` at an exact point (ints / Fractions) in interval arithmetic: (lo, hi)."""
+    old = iv.prec
+    iv.prec = prec
+    try:
+        val = ieval(expr, {k: _iv_of(v) for k, v in point.items()})
+        return _lo(val), _hi(val)
+    finally:
+        iv.prec = old
+
+
+def sign_of_constant(c: sympy.Basic) -> int | None:
+    """+1 / 0 / -1 for a closed-form constant, proved (sympy, then intervals); None if undecided."""
+    c = sympy.nsimplify(c) if c.is_Float else c
+    if c.is_zero:
+        return 0
+    if c.is_positive:
+        return 1
+    if c.is_negative:
+        return -1
+    try:
+        lo, hi = replay(c, {})
+    except Unsupported:
+        return None
+    return 1 if lo > 0 else -1 if hi < 0 else None
+
+
+def point_text(point: Mapping[str, Any]) -> tuple[str, ...]:
+    return tuple(f"{k}={v}" for k, v in point.items())
+
+
+# ------------------------------------------------------------------------------------------- domain
+@dataclass(frozen=True)
+class Domain:
+    """Variables with bounds ``lo <= v <= hi`` (bounds are sympy numbers, ``oo`` or expressions in
+    other variables), some of them integer-valued; ``fixed`` values substituted before proving."""
+
+    ranges: Mapping[str, tuple[Any, Any]]
+    integers: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_args(cls, ranges: Mapping[str, Any], integers=(), fixed: Mapping[str, Any] | None = None) -> "Domain":
+        fixed = dict(fixed or {})
+        rs = {}
+        for name, (lo, hi) in ranges.items():
+            if name in fixed and not isinstance(fixed[name], (tuple, list)):
+                continue
+            if name in fixed:
+                lo, hi = fixed[name]
+            rs[name] = (sympify_arg(lo), sympify_arg(hi))
+        subs = {sympy.Symbol(n): sympify_arg(v) for n, v in fixed.items() if not isinstance(v, (tuple, list))}
+        rs = {n: (_subs_name(lo, subs), _subs_name(hi, subs)) for n, (lo, hi) in rs.items()}
+        return cls(rs, frozenset(i for i in integers if i in rs))
+
+    def describe(self) -> str:
+        parts = []
+        for n, (lo, hi) in self.ranges.items():
+            kind = " (integers)" if n in self.integers else ""
+            parts.append(f"{n} in [{lo}, {hi}]{kind}")
+        return ", ".join(parts) if parts else "no free variables"
+
+    def numeric_bounds(self) -> dict[str, tuple[float, float]] | None:
+        """Resolve bounds that refer to other variables to numbers (None when some bound is infinite)."""
+        out: dict[str, tuple[float, float]] = {}
+        for _ in range(len(self.ranges) + 1):
+            for n, (lo, hi) in self.ranges.items():
+                if n in out:
+                    continue
+                lo_n, hi_n = _resolve(lo, out, 0), _resolve(hi, out, 1)
+                if lo_n is not None and hi_n is not None:
+                    out[n] = (lo_n, hi_n)
+        if len(out) != len(self.ranges) or any(not math.isfinite(a) or not math.isfinite(b) for a, b in out.values()):
+            return None
+        return out
+
+
+def _subs_name(e, subs):
+    return e.subs(subs) if isinstance(e, sympy.Basic) else e
+
+
+def _resolve(bound, known, side):
+    """A numeric value for ``bound`` given numeric boxes of the variables it names (outer side)."""
+    if bound is oo or bound is -oo:
+        return float(bound)
+    if bound.is_number:
+        return float(bound)
+    names = [s.name for s in bound.free_symbols]
+    if not all(n in known for n in names):
+        return None
+    env = {n: iv.mpf(list(known[n])) for n in names}
+    try:
+        val = ieval(bound, env)
+    except Unsupported:
+        return None
+    return float(_lo(val)) if side == 0 else float(_hi(val))
+
+
+@dataclass(frozen=True)
+class Proof:
+    """``status``: 'proved' | 'refuted' | 'unknown'; ``method`` says how; ``point``/``value`` hold an
+    exact refuting point and its replayed enclosure; ``steps`` records sub-proofs in words."""
+
+    status: str
+    method: str
+    point: Mapping[str, Any] | None = None
+    value: tuple[str, str] | None = None
+    steps: tuple[str, ...] = field(default_factory=tuple)
+
+
+# ------------------------------------------------------------------------------------- tier 1: sympy
+def _rewrites(e: sympy.Expr):
+    yield e
+    yield sympy.simplify(e)
+    el = sympy.expand_log(e, force=True)
+    yield el
+    yield sympy.factor(sympy.together(el))
+    yield e.replace(lambda x: isinstance(x, sympy.log), lambda x: sympy.log(sympy.expand(x.args[0])))
+    yield sympy.simplify(sympy.powsimp(sympy.expand_power_base(e, force=True), force=True))
+
+
+def _orthant_substitutions(expr: sympy.Expr, dom: Domain, extra: tuple[Mapping[str, Any], ...]):
+    """Yield (label, expr') with every variable replaced by an expression in nonnegative symbols."""
+    names = list(dom.ranges)
+    sym = {n: next((s for s in expr.free_symbols if s.name == n), sympy.Symbol(n)) for n in names}
+
+    def fresh(n, integer=False):
+        return sympy.Symbol(f"{n}_", nonnegative=True, integer=integer or None)
+
+    def shift(n):
+        lo = dom.ranges[n][0]
+        if lo is not -oo and lo.is_number:
+            return lo + fresh(n, n in dom.integers and lo.is_integer)
+        return None
+
+    def base_subs():
+        s = {}
+        for n in names:
+            lo = dom.ranges[n][0]
+            if lo.is_number and lo >= 0:
+                s[sym[n]] = sympy.Symbol(n, positive=bool(lo > 0) or None, nonnegative=True,
+                                         integer=(n in dom.integers) or None)
+        return s
+
+    yield "sympy, under the positivity assumptions", expr.xreplace(base_subs())
+    sh = {sym[n]: shift(n) for n in names if shift(n) is not None}
+    yield "sympy, after v = lower bound + v' (v' >= 0)", expr.xreplace(sh)
+    for n in names:
+        hi = dom.ranges[n][1]
+        if isinstance(hi, sympy.Symbol) and hi.name in sym:
+            u = sym[hi.name]
+            w = sympy.Symbol(f"w_{u.name}", nonnegative=True)
+            for label, rep in ((f"{u.name} = {n} + w", sym[n] + w), (f"{u.name} = {n}(1 + w)", sym[n] * (1 + w))):
+                s = {u: rep}
+                e2 = expr.xreplace(s)
+                sh2 = {sym[m]: shift(m) for m in names if m != hi.name and shift(m) is not None}
+                yield f"sympy, after {label}, w >= 0, and lower-bound shifts", e2.xreplace(sh2)
+    for sub in extra:
+        s = {sym.get(k, sympy.Symbol(k)): sympify_arg(v) for k, v in sub.items()}
+        e2 = expr.xreplace(s)
+        news = {f: sympy.Symbol(f.name, nonnegative=True) for f in e2.free_symbols if f.name not in names}
+        e2 = e2.xreplace(news).xreplace(base_subs())
+        yield "sympy, after the claim's substitution " + ", ".join(f"{k} = {v}" for k, v in sub.items()), e2
+
+
+def _tier_sympy(expr, dom, extra) -> Proof | None:
+    for label, e in _orthant_substitutions(expr, dom, extra):
+        for form in _rewrites(e):
+            if form.is_nonnegative is True:
+                return Proof("proved", f"{label}: {sympy.sstr(form)} is nonnegative")
+    return None
+
+
+# ---------------------------------------------------------------------------- tier 2: derivative sign
+def _value_sign_at(g, x, a) -> int | None:
+    if a is oo or a is -oo:
+        try:
+            lim = sympy.limit(g, x, a)
+        except (NotImplementedError, ValueError, TypeError):
+            return None
+        if lim.has(sympy.Limit) or lim is sympy.nan or lim.has(sympy.AccumBounds):
+            return None
+        if lim is oo:
+            return 1
+        if lim is -oo:
+            return -1
+        return sign_of_constant(lim)
+    v = g.subs(x, a)
+    if v.has(sympy.zoo, sympy.nan):
+        try:
+            v = sympy.limit(g, x, a, "+")
+        except (NotImplementedError, ValueError, TypeError):
+            return None
+    return sign_of_constant(v)
+
+
+def _tier_derivative(g, x, lo, hi, depth) -> list[str] | None:
+    """The proof steps of g >= 0 on [lo, hi] by derivative signs (recursively), or None."""
+    xs = sympy.Symbol(x.name, positive=bool(lo.is_number and lo > 0) or None, real=True)
+    g = g.xreplace({x: xs})
+    x = xs
+    shifted = g.xreplace({x: lo + sympy.Symbol("t_", nonnegative=True)}) if lo.is_number else g
+    for form in _rewrites(shifted):
+        if form.is_nonnegative is True:
+            return [f"{sympy.sstr(g)} >= 0 on [{lo}, {hi}] (sympy)"]
+    if depth <= 0:
+        return None
+    dg = sympy.simplify(sympy.diff(g, x))
+    sub = _tier_derivative(dg, x, lo, hi, depth - 1)
+    if sub is not None and _value_sign_at(g, x, lo) in (0, 1):
+        return sub + [f"so {sympy.sstr(g)} is nondecreasing, and >= 0 at {x}={lo}"]
+    sub = _tier_derivative(-dg, x, lo, hi, depth - 1)
+    if sub is not None and _value_sign_at(g, x, hi) in (0, 1):
+        at = " (sympy limit)" if hi is oo else ""
+        return sub + [f"so {sympy.sstr(g)} is nonincreasing, and >= 0 at {x}={hi}{at}"]
+    return None
+
+
+# ----------------------------------------------------------------------- tier 3: branch-and-bound
+def _feasible_corner(box, dom):
+    """False when the box lies wholly outside the dependent bounds (e.g. k_lo > T_hi)."""
+    env = {n: iv.mpf([a, b]) for n, (a, b) in box.items()}
+    for n, (lo, hi) in dom.ranges.items():
+        for bound, side in ((lo, 0), (hi, 1)):
+            if bound.is_number or bound in (oo, -oo):
+                continue
+            try:
+                bv = ieval(bound, env)
+            except Unsupported:
+                continue
+            if side == 0 and _lo(bv) > box[n][1]:
+                return False
+            if side == 1 and _hi(bv) < box[n][0]:
+                return False
+    return True
+
+
+def _bnb(expr, dom, bounds, budget, deadline) -> tuple[str, int, dict | None]:
+    boxes = [{n: (mpmath.mpf(a), mpmath.mpf(b)) for n, (a, b) in bounds.items()}]
+    done = 0
+    while boxes:
+        if done >= budget:
+            return "unknown", done, None
+        if deadline is not None and done % 64 == 0:
+            deadline()
+        box = boxes.pop()
+        done += 1
+        if not _feasible_corner(box, dom):
+            continue
+        try:
+            val = ieval(expr, {n: iv.mpf([a, b]) for n, (a, b) in box.items()})
+            if _lo(val) >= 0:
+                continue
+            if _hi(val) < 0:
+                return "negative", done, box
+        except Unsupported:
+            pass
+        # split the widest non-degenerate side (integers at integer points)
+        widths = {n: (b - a) for n, (a, b) in box.items() if b > a}
+        if not widths:
+            return "unknown", done, None
+        n = max(widths, key=widths.get)
+        a, b = box[n]
+        if n in dom.integers:
+            mid = mpmath.floor((a + b) / 2)
+            left, right = (a, mid), (mid + 1, b)
+        else:
+            mid = (a + b) / 2
+            left, right = (a, mid), (mid, b)
+        for part in (left, right):
+            nb = dict(box)
+            nb[n] = part
+            boxes.append(nb)
+    return "proved", done, None
+
+
+# ------------------------------------------------------------------------------ counterexamples
+def _in_domain(point, dom) -> bool:
+    env = {n: _iv_of(v) for n, v in point.items()}
+    for n, (lo, hi) in dom.ranges.items():
+        try:
+            lv = ieval(lo, env) if lo is not -oo else None
+            hv = ieval(hi, env) if hi is not oo else None
+        except Unsupported:
+            return False
+        if lv is not None and _hi(lv) > _lo(env[n]):
+            return False
+        if hv is not None and _lo(hv) < _hi(env[n]):
+            return False
+    return True
+
+
+def _sample_points(dom, bounds, rng, n_points):
+    names = list(dom.ranges)
+    for _ in range(n_points):
+        p = {}
+        for n in names:
+            a, b = bounds[n]
+            if n in dom.integers:
+                a_i, b_i = math.ceil(a), math.floor(b)
+                if b_i - a_i > 10**6:  # log-uniform on wide integer ranges
+                    p[n] = int(round(math.exp(rng.uniform(math.log(max(a_i, 1)), math.log(b_i)))))
+                else:
+                    p[n] = rng.randint(a_i, b_i)
+            else:
+                p[n] = Fraction(rng.uniform(a, b)).limit_denominator(1 << 20)
+        if _in_domain(p, dom):
+            yield p
+
+
+def find_counterexample(expr, dom, bounds, rng, n_points=400) -> tuple[dict, tuple] | None:
+    """A domain point where ``expr < 0`` in exact replay, shrunk toward the lower bounds, or None."""
+    f = sympy.lambdify([sympy.Symbol(n) for n in dom.ranges], expr.xreplace(
+        {s: sympy.Symbol(s.name) for s in expr.free_symbols}), modules=["mpmath"])
+    best = None
+    for p in _sample_points(dom, bounds, rng, n_points):
+        try:
+            v = f(*[mpmath.mpf(x.numerator) / x.denominator if isinstance(x, Fraction) else x for x in p.values()])
+            if isinstance(v, mpmath.mpc) or not mpmath.isfinite(v):
+                continue
+        except (ValueError, ZeroDivisionError, TypeError, OverflowError):
+            continue
+        if v < 0:
+            best = p
+            break
+    if best is None:
+        return None
+    best = _shrink(expr, dom, best)
+    lo, hi = replay(expr, best)
+    if hi < 0:
+        return best, (mpmath.nstr(lo, 20), mpmath.nstr(hi, 20))
+    return None
+
+
+def _shrink(expr, dom, point):
+    """Move each coordinate toward its (numeric) lower bound by bisection while the exact replay
+    stays negative; continuous coordinates are kept on simple dyadic rationals."""
+    def neg(p):
+        if not _in_domain(p, dom):
+            return False
+        try:
+            return replay(expr, p, prec=80)[1] < 0
+        except Unsupported:
+            return False
+
+    def simple(n, v):
+        return math.floor(v) if n in dom.integers else Fraction(v).limit_denominator(64)
+
+    p = dict(point)
+    los = {n: Fraction(int(dom.ranges[n][0].p), int(dom.ranges[n][0].q)) for n in p
+           if dom.ranges[n][0].is_number and dom.ranges[n][0].is_Rational}
+    if len(los) == len(p):  # joint move toward the lower corner: p_t = lo + t (p - lo), bisect on t
+        bad_t, good_t = Fraction(1), Fraction(0)
+        for _ in range(30):
+            t = (bad_t + good_t) / 2
+            q = {n: simple(n, los[n] + t * (Fraction(p[n]) - los[n])) for n in p}
+            if neg(q):
+                bad_t, p_best = t, q
+            else:
+                good_t = t
+        p = p_best if bad_t < 1 else p
+    for _ in range(3):
+        for n in reversed(list(p)):
+            lo = dom.ranges[n][0]
+            if not lo.is_number or not lo.is_Rational:
+                continue
+            bad, good = Fraction(p[n]), Fraction(int(lo.p), int(lo.q))
+            q = dict(p)
+            q[n] = simple(n, good)
+            if neg(q):
+                p = q
+                continue
+            for _ in range(40):  # invariant: value at `good` is not a counterexample, at `bad` it is
+                mid = (bad + good) / 2
+                mid = Fraction(math.floor(mid)) if n in dom.integers else Fraction(mid).limit_denominator(64)
+                if mid in (bad, good):
+                    break
+                q = dict(p)
+                q[n] = simple(n, mid)
+                if neg(q):
+                    bad = mid
+                else:
+                    good = mid
+            p[n] = simple(n, bad)
+    return p
+
+
+# ------------------------------------------------------------------------------------------ driver
+def prove_nonneg(expr: sympy.Expr, dom: Domain, *, substitutions=(), budget: int = 4000, seed: int = 0,
+                 deadline: Callable[[], None] | None = None, search: bool = True) -> Proof:
+    """Prove ``expr >= 0`` on ``dom`` (tiers in the module docstring), or refute it with an exact point."""
+    expr = sympy.sympify(expr)
+    bounds = dom.numeric_bounds()
+    rng = random.Random(seed)
+    if search and bounds is not None:
+        cex = find_counterexample(expr, dom, bounds, rng)
+        if cex is not None:
+            p, val = cex
+            return Proof("refuted", "random search, shrunk, replayed in interval arithmetic (170 bits)", p, val)
+    got = _tier_sympy(expr, dom, tuple(substitutions))
+    if got is not None:
+        return got
+    free = [n for n in dom.ranges if any(s.name == n for s in expr.free_symbols)]
+    if len(free) == 1 and not expr.free_symbols - {s for s in expr.free_symbols if s.name == free[0]}:
+        lo, hi = dom.ranges[free[0]]
+        if lo.is_number and (hi.is_number or hi is oo):
+            x = next(s for s in expr.free_symbols if s.name == free[0])
+            steps = _tier_derivative(expr, x, lo, hi, 3)
+            if steps is not None:
+                return Proof("proved", f"derivative signs on {free[0]} in [{lo}, {hi}]: " + "; ".join(steps),
+                             steps=tuple(steps))
+    if search and bounds is None and free:
+        # unbounded domain: search a large compact part for a counterexample only
+        capped = {n: (a if math.isfinite(a) else -1e6, b if math.isfinite(b) else 1e6)
+                  for n, (a, b) in _loose_bounds(dom).items()}
+        cex = find_counterexample(expr, dom, capped, rng)
+        if cex is not None:
+            p, val = cex
+            return Proof("refuted", "random search, shrunk, replayed in interval arithmetic (170 bits)", p, val)
+    if bounds is not None:
+        res, nboxes, box = _bnb(expr, dom, bounds, budget, deadline)
+        where = dom.describe()
+        if res == "proved":
+            return Proof("proved", f"interval arithmetic (mpmath.iv, outward rounding) over {where}: {nboxes} boxes")
+        if res == "negative":
+            mid = {n: (int(a) if n in dom.integers else Fraction(str((a + b) / 2))) for n, (a, b) in box.items()}
+            if _in_domain(mid, dom):
+                lo, hi = replay(expr, mid)
+                if hi < 0:
+                    return Proof("refuted", f"interval branch-and-bound ({nboxes} boxes), replayed at 170 bits",
+                                 mid, (mpmath.nstr(lo, 20), mpmath.nstr(hi, 20)))
+        return Proof("unknown", f"sympy undecided; interval branch-and-bound over {where} inconclusive after {nboxes} boxes")
+    return Proof("unknown", f"sympy undecided and the domain ({dom.describe()}) is not compact: no interval certificate")
+
+
+def _loose_bounds(dom):
+    out = {}
+    for n, (lo, hi) in dom.ranges.items():
+        out[n] = (float(lo) if lo.is_number else (1.0 if lo is not -oo else -math.inf),
+                  float(hi) if hi.is_number else 1e4 if hi is oo else 1e4)
+    return out
