@@ -62,8 +62,10 @@ def register_check(name: str) -> Callable[[CheckFn], CheckFn]:
     """Decorator: register ``fn`` as the check called ``name``."""
 
     def deco(fn: CheckFn) -> CheckFn:
-        if name in _CHECKS and _CHECKS[name] is not fn:
-            raise ValueError(f"check {name!r} registered twice")
+        old = _CHECKS.get(name)
+        same = old is not None and (old.__module__, old.__qualname__) == (fn.__module__, fn.__qualname__)
+        if old is not None and old is not fn and not same:
+            raise ValueError(f"check {name!r} registered twice ({old.__module__} and {fn.__module__})")
         _CHECKS[name] = fn
         return fn
 
@@ -80,7 +82,11 @@ def get_check(name: str) -> CheckFn:
     try:
         return _CHECKS[name]
     except KeyError:
-        raise InvalidInput(f"unknown check {name!r}; registered checks: {', '.join(sorted(_CHECKS))}") from None
+        from checkers.checks import IMPORT_ERRORS
+
+        broken = "; ".join(f"checkers.checks.{m} failed to import ({e})" for m, e in IMPORT_ERRORS.items())
+        raise InvalidInput(f"unknown check {name!r}; registered checks: {', '.join(sorted(_CHECKS))}"
+                           + (f"; note: {broken}" if broken else "")) from None
 
 
 def registered_checks() -> tuple[str, ...]:

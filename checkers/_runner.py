@@ -167,7 +167,7 @@ def run_one(item: RunItem, config: RunConfig, device: str) -> CheckResult:
     t0 = time.perf_counter()
     try:
         fn = get_check(item.claim.check)
-        with _alarm(config.timeout * 1.2 + 5):
+        with _alarm(config.timeout + max(1.0, 0.2 * config.timeout)):  # hard stop after a grace period
             outcome = fn(item.claim, item.instance, ctx)
         if not isinstance(outcome, Outcome):
             raise TypeError(f"check {item.claim.check!r} returned {type(outcome).__name__}, expected Outcome")

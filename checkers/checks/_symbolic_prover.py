@@ -303,10 +303,17 @@ def _orthant_substitutions(expr: sympy.Expr, dom: Domain, extra: tuple[Mapping[s
     yield "sympy, after v = lower bound + v' (v' >= 0)", expr.xreplace(sh)
     for n in names:
         hi = dom.ranges[n][1]
-        if isinstance(hi, sympy.Symbol) and hi.name in sym:
-            u = sym[hi.name]
+        if hi is oo or hi.is_number:
+            continue
+        c = hi.as_coeff_Add()[0]
+        top = hi - c
+        if isinstance(top, sympy.Symbol) and top.name in sym and top.name != n:
+            u = sym[top.name]
             w = sympy.Symbol(f"w_{u.name}", nonnegative=True)
-            for label, rep in ((f"{u.name} = {n} + w", sym[n] + w), (f"{u.name} = {n}(1 + w)", sym[n] * (1 + w))):
+            reps = [(f"{u.name} = {n} - ({c}) + w", sym[n] - c + w)]
+            if c == 0:
+                reps.append((f"{u.name} = {n}(1 + w)", sym[n] * (1 + w)))
+            for label, rep in reps:
                 s = {u: rep}
                 e2 = expr.xreplace(s)
                 sh2 = {sym[m]: shift(m) for m in names if m != hi.name and shift(m) is not None}

@@ -1,0 +1,340 @@
+"""Generic symbolic checks, driven by ``claim.args`` (paper-agnostic: every paper module may use them).
+
+Each check proves its claim (CERTIFIED, naming the method: sympy, derivative signs, interval
+branch-and-bound, sympy's Gruntz ``limit``), refutes it with an exact point replayed in interval
+arithmetic (FAIL), or says it could not decide (UNKNOWN). A sympy ``None`` is never a pass. The
+engine is :mod:`checkers.checks._symbolic_prover`.
+
+Common ``args`` keys:
+
+* ``ranges``: ``{name: (lo, hi)}``; bounds are numbers, ``'oo'`` or expressions in other variables
+  (``'T'``, ``'T - 1'``). The claim is stated for every point of this domain.
+* ``integers``: names of integer-valued variables (default none).
+* ``substitutions``: optional list of ``{name: expr}`` maps tried by the sympy tier; new symbols in
+  them are taken nonnegative, so each must parametrise (a superset of) the domain.
+* ``budget``: interval boxes allowed (default 4000).
+
+An instance may fix a variable (``{'T': 16}``) or override its range (``{'T': (2, 64)}``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from typing import Any, Mapping
+
+import sympy
+
+from checkers._registry import CheckContext, register_check
+from checkers._results import Evidence, Outcome, Verdict
+
+from ._symbolic_prover import Domain, Proof, Unsupported, prove_nonneg, replay, sign_of_constant, sympify_arg
+
+__all__ = ["symbolic_relation", "symbolic_monotone", "symbolic_counterexample", "symbolic_argmax",
+           "symbolic_limit", "symbolic_identity", "integer_relation_by_ratio", "symbolic_chain"]
+
+_SPECIAL = ("budget", "exhaustive")
+
+
+def _domain(args: Mapping[str, Any], instance: Mapping[str, Any]) -> Domain:
+    fixed = {k: v for k, v in instance.items() if k not in _SPECIAL}
+    return Domain.from_args(args.get("ranges", {}), args.get("integers", ()), fixed)
+
+
+def _fix(expr, instance):
+    """Substitute the instance's fixed values (by symbol name) into ``expr``."""
+    e = sympify_arg(expr)
+    subs = {s: sympify_arg(instance[s.name]) for s in e.free_symbols
+            if s.name in instance and not isinstance(instance[s.name], (tuple, list))}
+    return e.subs(subs)
+
+
+def _budget(args, instance) -> int:
+    return int(instance.get("budget", args.get("budget", 4000)))
+
+
+def _fmt(x) -> str:
+    return sympy.sstr(x) if isinstance(x, sympy.Basic) else str(x)
+
+
+def _fail(proof: Proof, what: str, measured=None, bound=None, sense="le") -> Outcome:
+    pt = ", ".join(f"{k}={v}" for k, v in proof.point.items())
+    return Outcome(Verdict.FAIL, measured, bound, sense, method=proof.method,
+                   why=f"{what} fails at {pt}",
+                   evidence=Evidence(point=tuple(f"{k}={v}" for k, v in proof.point.items()),
+                                     replay="interval arithmetic, 170 bits, at the exact point",
+                                     replayed_value=proof.value))
+
+
+def _side_values(lhs, rhs, point):
+    try:
+        return float(replay(lhs, point)[0]), float(replay(rhs, point)[0])
+    except Unsupported:
+        return None, None
+
+
+# ------------------------------------------------------------------------------------ relation
+@register_check("symbolic_relation")
+def symbolic_relation(claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+    """``lhs <= rhs`` on the whole domain.
+
+    ``args``: ``lhs``, ``rhs`` (sympy expressions), ``ranges``, optional ``integers``,
+    ``substitutions``, ``budget``.
+    """
+    a = claim.args
+    lhs, rhs = _fix(a["lhs"], instance), _fix(a["rhs"], instance)
+    dom = _domain(a, instance)
+    proof = prove_nonneg(rhs - lhs, dom, substitutions=a.get("substitutions", ()), budget=_budget(a, instance),
+                         seed=ctx.seed, deadline=ctx.check_deadline)
+    if proof.status == "proved":
+        return Outcome(Verdict.CERTIFIED, method=proof.method,
+                       why=f"{_fmt(lhs)} <= {_fmt(rhs)} proved for {dom.describe()}")
+    if proof.status == "refuted":
+        m, b = _side_values(lhs, rhs, proof.point)
+        return _fail(proof, f"{_fmt(lhs)} <= {_fmt(rhs)}", m, b)
+    return Outcome(Verdict.UNKNOWN, method=proof.method, why="neither proved nor refuted (not a pass)")
+
+
+@register_check("symbolic_identity")
+def symbolic_identity(claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+    """``lhs == rhs`` identically (sympy: the simplified difference is zero).
+
+    ``args``: ``lhs``, ``rhs``; optional ``ranges`` (used to look for a refuting point).
+    """
+    a = claim.args
+    lhs, rhs = _fix(a["lhs"], instance), _fix(a["rhs"], instance)
+    proof = _prove_identity(lhs, rhs, _domain(a, instance), ctx)
+    if proof.status == "proved":
+        return Outcome(Verdict.CERTIFIED, sense="eq", method=proof.method, why="the two sides are identical")
+    if proof.status == "refuted":
+        return _fail(proof, f"{_fmt(lhs)} == {_fmt(rhs)}", sense="eq")
+    return Outcome(Verdict.UNKNOWN, sense="eq", method=proof.method, why="sympy could not decide the identity")
+
+
+def _prove_identity(lhs, rhs, dom, ctx) -> Proof:
+    d = lhs - rhs
+    for form in (sympy.simplify(d), sympy.simplify(sympy.expand_log(d, force=True)),
+                 sympy.simplify(sympy.powdenest(sympy.expand_log(d, force=True), force=True))):
+        if form.is_zero is True or form == 0:
+            return Proof("proved", "sympy: simplify(lhs - rhs) == 0 (logs expanded: all symbols positive)")
+    if dom.ranges:
+        for sign, e in ((1, d), (-1, -d)):
+            p = prove_nonneg(e, dom, seed=ctx.seed, budget=0, deadline=ctx.check_deadline)
+            if p.status == "refuted":
+                return p
+    return Proof("unknown", "sympy: simplify(lhs - rhs) did not reduce to 0 and no refuting point was found")
+
+
+# ----------------------------------------------------------------------------------- monotone
+def _direction_sign(direction: str) -> int:
+    if direction not in ("nondecreasing", "nonincreasing"):
+        raise ValueError(f"direction={direction!r} must be 'nondecreasing' or 'nonincreasing'")
+    return 1 if direction == "nondecreasing" else -1
+
+
+def _prove_monotone(f, var, direction, a, instance, ctx) -> tuple[Proof, str]:
+    """Proof of monotonicity: the derivative's sign; for an integer variable, if that fails, the
+    forward difference's sign. Returns (proof, how) where a refutation carries an exact pair."""
+    sgn = _direction_sign(direction)
+    dom = _domain(a, instance)
+    x = next((s for s in f.free_symbols if s.name == var), sympy.Symbol(var))
+    subs = a.get("substitutions", ())
+    integer = var in dom.integers
+    p = prove_nonneg(sgn * sympy.diff(f, x), dom, substitutions=subs, budget=_budget(a, instance),
+                     seed=ctx.seed, deadline=ctx.check_deadline, search=not integer)
+    if p.status == "proved":
+        how = "derivative sign" + (" on the continuous relaxation (implies the integer claim)" if integer else "")
+        return p, how
+    if not integer and p.status == "refuted":
+        return _pair_from_derivative(f, x, p, sgn, dom), "derivative"
+    if integer:  # forward difference f(k+1) - f(k) over k in [lo, hi - 1]
+        lo, hi = dom.ranges[var]
+        ranges = {n: (l, h) for n, (l, h) in dom.ranges.items()}
+        ranges[var] = (lo, hi - 1)
+        ddom = Domain(ranges, dom.integers)
+        q = prove_nonneg(sgn * (f.subs(x, x + 1) - f), ddom, budget=_budget(a, instance), seed=ctx.seed,
+                         deadline=ctx.check_deadline)
+        if q.status == "refuted":
+            pt = dict(q.point)
+            k0 = pt[var]
+            pair = Proof("refuted", q.method + f"; pair {var}={k0} < {var}={k0 + 1}",
+                         {**pt, f"{var}'": k0 + 1}, q.value)
+            return pair, "forward difference"
+        return q, "forward difference f(k+1) - f(k)"
+    return p, "derivative"
+
+
+def _pair_from_derivative(f, x, p: Proof, sgn, dom) -> Proof:
+    """From a point where the derivative has the wrong sign, an exact pair x1 < x2 violating monotonicity."""
+    from fractions import Fraction
+
+    pt = dict(p.point)
+    x0 = Fraction(pt[x.name])
+    hi = dom.ranges[x.name][1]
+    for h in (Fraction(1, 2**j) for j in range(1, 30)):
+        q1 = {**pt, x.name: x0}
+        q2 = {**pt, x.name: x0 + h}
+        hi_ok = not hi.is_number or x0 + h <= Fraction(str(hi)) if hi is not sympy.oo else True
+        if not hi_ok:
+            continue
+        try:
+            lo, up = replay(sgn * (f.subs(x, sympy.Symbol(x.name + "_2")) - f),
+                            {**q1, x.name + "_2": x0 + h})
+        except Unsupported:
+            continue
+        if up < 0:
+            return Proof("refuted", p.method + f"; pair {x.name}={x0} < {x.name}'={x0 + h}",
+                         {**q1, f"{x.name}'": q2[x.name]}, (str(lo), str(up)))
+    return Proof("unknown", p.method + "; no exact violating pair near the point")
+
+
+@register_check("symbolic_monotone")
+def symbolic_monotone(claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+    """``expr`` is monotone in ``var`` on the domain.
+
+    ``args``: ``expr``, ``var``, ``direction`` ('nondecreasing' | 'nonincreasing'), ``ranges``,
+    optional ``integers`` (an integer ``var`` is proved through its continuous relaxation, or else
+    through the forward difference), ``substitutions``, ``budget``.
+    """
+    a = claim.args
+    f = _fix(a["expr"], instance)
+    p, how = _prove_monotone(f, a["var"], a["direction"], a, instance, ctx)
+    dom = _domain(a, instance)
+    if p.status == "proved":
+        return Outcome(Verdict.CERTIFIED, method=f"{how}: {p.method}",
+                       why=f"{_fmt(f)} is {a['direction']} in {a['var']} for {dom.describe()}")
+    if p.status == "refuted":
+        return _fail(p, f"{a['direction']} in {a['var']}")
+    return Outcome(Verdict.UNKNOWN, method=p.method, why="monotonicity neither proved nor refuted (not a pass)")
+
+
+@register_check("symbolic_counterexample")
+def symbolic_counterexample(claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+    """A finding: ``expr`` is NOT ``property`` in ``var``; exhibits an exact violating pair.
+
+    ``args``: ``expr``, ``var``, ``property`` ('nondecreasing' | 'nonincreasing'), ``ranges``,
+    optional ``integers``. An instance may name the pair to replay: ``{'T': 2, 'pair': (1, 2)}``.
+    CERTIFIED (as a finding) when the pair replays exactly; FAIL when the property is proved (the
+    finding is false) or the stated pair does not violate it.
+    """
+    a = claim.args
+    var, sgn = a["var"], _direction_sign(a["property"])
+    f = _fix(a["expr"], {k: v for k, v in instance.items() if k != "pair"})
+    x = next((s for s in f.free_symbols if s.name == var), sympy.Symbol(var))
+    if "pair" in instance:
+        x1, x2 = (sympify_arg(v) for v in instance["pair"])
+        if not x1 < x2:
+            return Outcome(Verdict.ERROR, why=f"pair={instance['pair']!r} must be increasing")
+        diff = sgn * (f.subs(x, x2) - f.subs(x, x1))
+        lo, hi = replay(diff, {})
+        fixed = {k: v for k, v in instance.items() if k != "pair"}
+        pt = (*(f"{k}={v}" for k, v in fixed.items()), f"{var}={x1}", f"{var}'={x2}")
+        ev = Evidence(point=pt, replay="interval arithmetic, 170 bits", replayed_value=(str(lo), str(hi)))
+        v1, v2 = float(replay(f.subs(x, x1), {})[0]), float(replay(f.subs(x, x2), {})[0])
+        if hi < 0:
+            return Outcome(Verdict.CERTIFIED, v1, v2, "ge" if sgn > 0 else "le",
+                           method="exact pair replayed in interval arithmetic", evidence=ev,
+                           why=f"not {a['property']} in {var}: f({x1}) = {v1:.6g} vs f({x2}) = {v2:.6g}")
+        return Outcome(Verdict.FAIL, v1, v2, method="stated pair replayed in interval arithmetic", evidence=ev,
+                       why=f"the stated pair does not violate {a['property']}: f({x1}) = {v1:.6g}, f({x2}) = {v2:.6g}")
+    p, how = _prove_monotone(f, var, a["property"], a, instance, ctx)
+    if p.status == "refuted":
+        pt = dict(p.point)
+        x1, x2 = pt[var], pt[f"{var}'"]
+        v1, v2 = (float(replay(f, {**pt, var: v})[0]) for v in (x1, x2))
+        return Outcome(Verdict.CERTIFIED, v1, v2, "ge" if sgn > 0 else "le", method=f"{how}: {p.method}",
+                       why=(f"not {a['property']} in {var}: at " + ", ".join(f"{k}={v}" for k, v in pt.items()
+                            if k not in (var, f"{var}'")) + f", f({x1}) = {v1:.6g} > f({x2}) = {v2:.6g}"
+                            if sgn > 0 else f"not {a['property']}: f({x1}) = {v1:.6g} < f({x2}) = {v2:.6g}"),
+                       evidence=Evidence(point=tuple(f"{k}={v}" for k, v in pt.items()),
+                                         replay="interval arithmetic, 170 bits", replayed_value=p.value))
+    if p.status == "proved":
+        return Outcome(Verdict.FAIL, method=f"{how}: {p.method}",
+                       why=f"the finding is false: {a['property']} in {var} is proved",
+                       evidence=Evidence(replay=f"proof: {p.method}"))
+    return Outcome(Verdict.UNKNOWN, method=p.method, why="no violating pair found (not a certificate either way)")
+
+
+# ------------------------------------------------------------------------------------- argmax
+@register_check("symbolic_argmax")
+def symbolic_argmax(claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+    """``expr`` (in ``var`` > 0) increases up to ``argmax`` and decreases after it.
+
+    ``args``: ``expr``, ``var``, ``argmax`` (expression in the other symbols), ``ranges`` for the
+    other symbols. Proved as: f'(argmax) simplifies to 0; f' >= 0 after ``var = argmax*exp(-w)`` and
+    f' <= 0 after ``var = argmax*exp(w)``, ``w >= 0`` (both maps cover ``var > 0``).
+    """
+    a = claim.args
+    f, xstar = _fix(a["expr"], instance), _fix(a["argmax"], instance)
+    x = next((s for s in f.free_symbols if s.name == a["var"]), sympy.Symbol(a["var"]))
+    df = sympy.diff(f, x)
+    at = sympy.simplify(df.subs(x, xstar))
+    if at.is_zero is not True:
+        s = sign_of_constant(at) if at.is_number else None
+        if s in (1, -1):
+            return Outcome(Verdict.FAIL, method="sympy derivative at the stated argmax",
+                           why=f"f'({_fmt(xstar)}) = {_fmt(at)} != 0",
+                           evidence=Evidence(point=(f"{x.name}={xstar}",), replay="interval sign of a constant"))
+        return Outcome(Verdict.UNKNOWN, method="sympy", why=f"could not show f'({_fmt(xstar)}) = 0: got {_fmt(at)}")
+    others = {n: r for n, r in a.get("ranges", {}).items() if n != a["var"]}
+    w = sympy.Symbol("w", nonnegative=True)
+    methods = []
+    for side, rep, sgn in (("left", xstar * sympy.exp(-w), 1), ("right", xstar * sympy.exp(w), -1)):
+        g = sgn * df.subs(x, rep)
+        dom = Domain.from_args({**others, "w": (0, "oo")}, (), {k: v for k, v in instance.items() if k in others})
+        p = prove_nonneg(g, dom, budget=_budget(a, instance), seed=ctx.seed, deadline=ctx.check_deadline)
+        if p.status != "proved":
+            verdict = Verdict.FAIL if p.status == "refuted" else Verdict.UNKNOWN
+            return Outcome(verdict, method=p.method, why=f"sign of f' on the {side} of {_fmt(xstar)} not proved",
+                           evidence=Evidence(point=tuple(f"{k}={v}" for k, v in (p.point or {}).items()) or None,
+                                             replayed_value=p.value))
+        methods.append(f"{side}: {p.method}")
+    return Outcome(Verdict.CERTIFIED, method="sympy: f'(argmax) = 0; " + "; ".join(methods),
+                   why=f"{_fmt(f)} peaks at {a['var']} = {_fmt(xstar)} (increasing before, decreasing after)")
+
+
+# -------------------------------------------------------------------------------------- limits
+@register_check("symbolic_limit")
+def symbolic_limit(claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+    """The limit of ``expr`` as ``var`` -> ``point`` (sympy's Gruntz algorithm, exact).
+
+    ``args``: ``expr``, ``var``, ``point`` (default ``oo``), ``expected``: ``'finite'``,
+    ``'infinite'`` or a value; optional ``substitutions`` (one map applied first, e.g.
+    ``{'T': 'k*r'}`` to send ``T/k -> oo`` as ``r -> oo``).
+    """
+    a = claim.args
+    f = _fix(a["expr"], instance)
+    for sub in a.get("substitutions", ()):
+        f = f.subs({next((s for s in f.free_symbols if s.name == k), sympy.Symbol(k)): sympify_arg(v)
+                    for k, v in sub.items()})
+    names = {s.name: s for s in f.free_symbols}
+    x = names.get(a["var"], sympy.Symbol(a["var"], positive=True))
+    f = f.xreplace({s: sympy.Symbol(s.name, positive=True) for s in f.free_symbols})
+    x = sympy.Symbol(x.name, positive=True)
+    point = sympify_arg(a.get("point", "oo"))
+    try:
+        lim = sympy.limit(f, x, point)
+    except (NotImplementedError, ValueError, TypeError) as exc:
+        return Outcome(Verdict.UNKNOWN, method="sympy limit", why=f"sympy could not compute the limit: {exc}")
+    if lim.has(sympy.Limit) or lim is sympy.nan or lim.has(sympy.AccumBounds):
+        return Outcome(Verdict.UNKNOWN, method="sympy limit", why=f"sympy returned {_fmt(lim)}")
+    exp = a["expected"]
+    method = f"sympy limit (Gruntz) of {_fmt(f)} as {x.name} -> {point}: {_fmt(lim)}"
+    infinite = lim in (sympy.oo, -sympy.oo, sympy.zoo)
+    if exp == "finite":
+        ok = not infinite
+    elif exp == "infinite":
+        ok = infinite
+    else:
+        ok = sympy.simplify(lim - sympify_arg(exp)).is_zero
+        if ok is None:
+            return Outcome(Verdict.UNKNOWN, method=method, why="could not compare the limit with the expected value")
+    measured = float(lim) if lim.is_number and not infinite else None
+    if ok:
+        return Outcome(Verdict.CERTIFIED, measured, method=method, sense="eq",
+                       why=f"limit is {_fmt(lim)} ({exp} as stated)")
+    return Outcome(Verdict.FAIL, measured, method=method, sense="eq", why=f"limit is {_fmt(lim)}, expected {exp}",
+                   evidence=Evidence(replay="sympy limit (exact)", replayed_value=(str(lim), str(lim))))
+
+
+from ._symbolic_integer import integer_relation_by_ratio, symbolic_chain  # noqa: E402  (registers two checks)

@@ -1,0 +1,3 @@
+import sympy
+def broken(:
+    pass

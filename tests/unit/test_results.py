@@ -1,0 +1,70 @@
+"""The result model: three-valued verdicts, margins, JSON records that validate against the schema."""
+
+import json
+import math
+
+import jsonschema
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from checkers._results import CheckResult, Evidence, Outcome, Verdict, margins, summary_counts
+from checkers._writers import SCHEMA_PATH
+
+SCHEMA = json.loads(SCHEMA_PATH.read_text())
+
+
+def test_verdict_refuses_bool():
+    for v in Verdict:
+        with pytest.raises(TypeError, match="is_certified"):
+            bool(v)
+        with pytest.raises(TypeError):
+            if v:  # noqa: SIM108 - the point of the test
+                pass
+
+
+def test_verdict_classes():
+    assert Verdict.CERTIFIED.is_pass and Verdict.PASS_EMPIRICAL.is_pass
+    assert not Verdict.UNKNOWN.is_pass and not Verdict.UNKNOWN.is_failure
+    assert Verdict.FAIL.is_failure and Verdict.ERROR.is_failure
+    assert Verdict.CERTIFIED.is_certified and not Verdict.PASS_EMPIRICAL.is_certified
+
+
+finite = st.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12)
+any_float = st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True))
+
+
+@given(measured=finite, bound=finite)
+def test_margin_sign_means_slack(measured, bound):
+    diff, _ = margins(measured, bound, "le")
+    assert (diff >= 0) == (measured <= bound)
+    diff, _ = margins(measured, bound, "ge")
+    assert (diff >= 0) == (measured >= bound)
+
+
+def _result(verdict, measured, bound, sense, point):
+    return CheckResult(theorem_id="t/x", theorem_label="T", paper="p", claim="c", statement="s",
+                       instance={"m": 3, "f": "x0**2"},
+                       outcome=Outcome(verdict, measured=measured, bound=bound, sense=sense, method="m", why="w",
+                                       evidence=Evidence(point=point, lower_bound=measured, seed=1,
+                                                         box=((0.0, 1.0),), extra={"k": math.inf})),
+                       seconds=0.1, device="cpu", provenance="statement: paper; construction: ours",
+                       claim_provenance="ours")
+
+
+@given(verdict=st.sampled_from(list(Verdict)), measured=any_float, bound=any_float,
+       sense=st.sampled_from(["le", "ge", "eq"]),
+       point=st.one_of(st.none(), st.lists(st.fractions(), min_size=1, max_size=3).map(tuple)))
+def test_every_record_validates_and_is_strict_json(verdict, measured, bound, sense, point):
+    rec = _result(verdict, measured, bound, sense, point).to_dict()
+    doc = {"schema": "moecheck-results", "schema_version": 1, "meta": {"date": "x"},
+           "summary": {"passed": 0, "failed": 0, "skipped": 0}, "results": [rec]}
+    jsonschema.validate(json.loads(json.dumps(doc, allow_nan=False)), SCHEMA)
+
+
+@given(st.lists(st.sampled_from(list(Verdict)), max_size=30))
+def test_summary_counts_partition(verdicts):
+    rs = [_result(v, 1.0, 2.0, "le", None) for v in verdicts]
+    c = summary_counts(rs)
+    assert c["passed"] + c["failed"] + c["skipped"] == len(rs)
+    assert c["skipped"] == verdicts.count(Verdict.UNKNOWN)
