@@ -11,7 +11,7 @@ import sympy
 from checkers._registry import CheckContext, register_check
 from checkers._results import Evidence, Outcome, Verdict
 
-from ._symbolic_prover import Domain, Proof, Unsupported, prove_nonneg, replay, sympify_arg
+from ._symbolic_prover import Domain, Proof, Unsupported, prove_nonneg, prove_positive, replay, sympify_arg
 
 __all__ = ["integer_relation_by_ratio", "symbolic_chain", "prove_integer_relation"]
 
@@ -22,14 +22,8 @@ def _fix(expr, fixed):
 
 
 def _positive(c, dom: Domain) -> bool:
-    """c > 0 on the domain, by sympy under positivity assumptions (after lower-bound shifts)."""
-    reps = {}
-    for s in c.free_symbols:
-        lo = dom.ranges.get(s.name, (None, None))[0]
-        if lo is not None and lo.is_number and lo > 0:
-            reps[s] = sympy.Symbol(s.name, positive=True)
-    e = c.xreplace(reps)
-    return any(f.is_positive is True for f in (e, sympy.simplify(e), sympy.expand_log(e, force=True)))
+    """c > 0 on the domain (sympy, under the domain's substitutions)."""
+    return prove_positive(c, dom)
 
 
 def _link(lo_e, hi_e, dom, *, logs: bool, ctx, budget) -> Proof:
@@ -39,7 +33,7 @@ def _link(lo_e, hi_e, dom, *, logs: bool, ctx, budget) -> Proof:
     if p.status == "proved" or not logs:
         return p
     if _positive(lo_e, dom) and _positive(hi_e, dom):
-        d = sympy.simplify(sympy.expand(sympy.expand_log(sympy.log(hi_e) - sympy.log(lo_e), force=True)))
+        d = sympy.expand(sympy.expand_log(sympy.log(hi_e) - sympy.log(lo_e), force=True))
         q = prove_nonneg(d, dom, budget=budget, seed=ctx.seed, deadline=ctx.check_deadline, search=False)
         if q.status == "proved":
             return Proof("proved", f"log of both sides (positive): {sympy.sstr(d)} >= 0 by {q.method}")
@@ -52,23 +46,31 @@ def _exhaustive(lhs, rhs, dom: Domain, caps: Mapping[str, int], ctx) -> tuple[in
     names = list(dom.ranges)
     if set(names) - set(dom.integers) or set(names) - set(caps):
         return 0, None, None
-    count = 0
+    syms = [sympy.Symbol(n) for n in names]
+
+    def bound(e):  # exact integer arithmetic on the bounds
+        e = e.xreplace({s: sympy.Symbol(s.name) for s in e.free_symbols})
+        return sympy.lambdify(syms, e, modules=[{"floor": lambda x: x}, "math"]) if e.free_symbols else (lambda *a, v=e: v)
+
+    lo_f = {n: bound(dom.ranges[n][0]) for n in names}
+    hi_f = {n: bound(dom.ranges[n][1]) for n in names}
     lows = {n: dom.ranges[n][0] for n in names}
     grids = [range(int(lows[n]) if lows[n].is_number else 0, int(caps[n]) + 1) for n in names]
     pts = sorted(itertools.product(*grids), key=lambda t: (sum(t), t))
+    count = 0
     for i, t in enumerate(pts):
         if i % 256 == 0:
             ctx.check_deadline()
-        p = dict(zip(names, t))
-        env = {n: sympy.Integer(v) for n, v in p.items()}
-        if not all(dom.ranges[n][0].subs(env) <= p[n] <= dom.ranges[n][1].subs(env) for n in names):
+        if not all(lo_f[n](*t) <= v <= hi_f[n](*t) for n, v in zip(names, t)):
             continue
         count += 1
+        p = dict(zip(names, t))
         try:
-            lo, hi = replay(rhs - lhs, p)
+            lo, hi = replay(rhs - lhs, p, prec=80)
         except Unsupported:
             continue
         if hi < 0:
+            lo, hi = replay(rhs - lhs, p)
             return count, p, (str(lo), str(hi))
     return count, None, None
 

@@ -28,7 +28,7 @@ import mpmath
 import sympy
 from mpmath import iv
 
-__all__ = ["Domain", "Proof", "prove_nonneg", "ieval", "replay", "sympify_arg", "point_text", "sign_of_constant"]
+__all__ = ["Domain", "Proof", "prove_nonneg", "prove_positive", "ieval", "replay", "sympify_arg", "point_text", "sign_of_constant"]
 
 oo = sympy.oo
 
@@ -316,7 +316,7 @@ def _orthant_substitutions(expr: sympy.Expr, dom: Domain, extra: tuple[Mapping[s
             for label, rep in reps:
                 s = {u: rep}
                 e2 = expr.xreplace(s)
-                sh2 = {sym[m]: shift(m) for m in names if m != hi.name and shift(m) is not None}
+                sh2 = {sym[m]: shift(m) for m in names if m != top.name and shift(m) is not None}
                 yield f"sympy, after {label}, w >= 0, and lower-bound shifts", e2.xreplace(sh2)
     for sub in extra:
         s = {sym.get(k, sympy.Symbol(k)): sympify_arg(v) for k, v in sub.items()}
@@ -326,12 +326,18 @@ def _orthant_substitutions(expr: sympy.Expr, dom: Domain, extra: tuple[Mapping[s
         yield "sympy, after the claim's substitution " + ", ".join(f"{k} = {v}" for k, v in sub.items()), e2
 
 
-def _tier_sympy(expr, dom, extra) -> Proof | None:
+def _tier_sympy(expr, dom, extra, attr: str = "is_nonnegative") -> Proof | None:
     for label, e in _orthant_substitutions(expr, dom, extra):
         for form in _rewrites(e):
-            if form.is_nonnegative is True:
-                return Proof("proved", f"{label}: {sympy.sstr(form)} is nonnegative")
+            if getattr(form, attr) is True:
+                return Proof("proved", f"{label}: {sympy.sstr(form)} is {attr[3:]}")
     return None
+
+
+def prove_positive(expr: sympy.Expr, dom: Domain, substitutions=()) -> bool:
+    """``expr > 0`` on the domain, by the sympy tier (binomials and factorials rewritten as gammas)."""
+    e = sympy.sympify(expr).rewrite(sympy.gamma)
+    return _tier_sympy(e, dom, tuple(substitutions), "is_positive") is not None
 
 
 # ---------------------------------------------------------------------------- tier 2: derivative sign
@@ -565,7 +571,7 @@ def prove_nonneg(expr: sympy.Expr, dom: Domain, *, substitutions=(), budget: int
         return got
     free = [n for n in dom.ranges if any(s.name == n for s in expr.free_symbols)]
     if len(free) == 1 and not expr.free_symbols - {s for s in expr.free_symbols if s.name == free[0]}:
-        lo, hi = dom.ranges[free[0]]
+        lo, hi = _outer_range(dom, free[0])
         if lo.is_number and (hi.is_number or hi is oo):
             x = next(s for s in expr.free_symbols if s.name == free[0])
             steps = _tier_derivative(expr, x, lo, hi, 3)
@@ -594,6 +600,30 @@ def prove_nonneg(expr: sympy.Expr, dom: Domain, *, substitutions=(), budget: int
                                  mid, (mpmath.nstr(lo, 20), mpmath.nstr(hi, 20)))
         return Proof("unknown", f"sympy undecided; interval branch-and-bound over {where} inconclusive after {nboxes} boxes")
     return Proof("unknown", f"sympy undecided and the domain ({dom.describe()}) is not compact: no interval certificate")
+
+
+def _outer_range(dom: Domain, name: str):
+    """Numeric bounds of ``name`` over the whole domain (a superset: other variables' ranges resolved
+    outward; an infinite one makes the bound infinite)."""
+    lo, hi = dom.ranges[name]
+    loose = _loose_bounds(dom)
+    out = []
+    for b, side in ((lo, 0), (hi, 1)):
+        if b is oo or b is -oo or b.is_number:
+            out.append(b)
+            continue
+        deps = [s.name for s in b.free_symbols]
+        if any(not dom.ranges[d][1].is_number for d in deps if d in dom.ranges and side == 1) or \
+                any(d not in dom.ranges for d in deps):
+            out.append(oo if side else -oo)
+            continue
+        env = {d: iv.mpf(list(loose[d])) for d in deps}
+        try:
+            v = ieval(b, env)
+            out.append(sympy.Float(_hi(v)) if side else sympy.Float(_lo(v)))
+        except Unsupported:
+            out.append(oo if side else -oo)
+    return out[0], out[1]
 
 
 def _loose_bounds(dom):
