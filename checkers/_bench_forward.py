@@ -1,0 +1,144 @@
+"""Benchmark part 1: MoE forward throughput at theory scale (tiny experts, huge point batches).
+
+Variants of a top-1 MoE with E experts d -> m -> 1 (ReLU) and a linear gate:
+* ``mask-loop``: per expert, a boolean mask of its points, then its MLP on them (the fp64 reference);
+* ``sort-bmm``: sort the points by expert, pad each expert's segment to the longest, one batched matmul;
+* ``moecheck``: the IR compiled by ``constructions.compile_net`` (the path checks use).
+Each figure is set against a floor: the bytes the forward must move (read x, write y: (d + 1) words a
+point) over the device's measured copy bandwidth, and the arithmetic (2 d E + 2 d m + 2 m flops a point)
+over the measured matmul rate; the larger of the two times is the floor.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+
+from constructions import LinearGate, NetBuilder, StackedExperts, compile_net
+
+__all__ = ["ForwardFigure", "device_ceilings", "forward_throughput", "FORWARD_CONFIGS"]
+
+FORWARD_CONFIGS = {
+    "small": dict(d=(2, 8), m=(64, 256), E=(4, 16, 64), dtypes=("float64", "float32"), points=1 << 16, repeats=3),
+    "full": dict(d=(2, 8), m=(64, 256), E=(4, 16, 64), dtypes=("float64", "float32"), points=1 << 22, repeats=10),
+}
+
+
+def _sync(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def timed(fn, device: str, repeats: int) -> float:
+    """Median seconds of ``fn()`` after one warm-up call (device work synchronised)."""
+    fn()
+    _sync(device)
+    ts = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        _sync(device)
+        ts.append(time.perf_counter() - t0)
+    return float(np.median(ts))
+
+
+def device_ceilings(device: str, dtype=torch.float64) -> dict[str, float]:
+    """Measured copy bandwidth (bytes read + written per second) and matmul rate (flop/s) in ``dtype``."""
+    n = (1 << 26) if device.startswith("cuda") else (1 << 24)
+    a = torch.rand(n, dtype=dtype, device=device)
+    b = torch.empty_like(a)
+    t = timed(lambda: b.copy_(a), device, 5)
+    k = 4096 if device.startswith("cuda") else 1024
+    x = torch.rand(k, k, dtype=dtype, device=device)
+    tm = timed(lambda: x @ x, device, 3)
+    return {"bandwidth_Bps": 2 * a.numel() * a.element_size() / t, "matmul_flops": 2 * k**3 / tm}
+
+
+@dataclass(frozen=True)
+class ForwardFigure:
+    variant: str
+    d: int
+    m: int
+    E: int
+    dtype: str
+    points: int
+    seconds: float
+    points_per_s: float
+    floor_points_per_s: float
+    ratio_to_floor: float
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _experts(d: int, m: int, E: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    return (rng.normal(size=(E, d)), rng.normal(size=(E, m, d)) / np.sqrt(d), rng.normal(size=(E, m)) * 0.1,
+            rng.normal(size=(E, 1, m)) / np.sqrt(m), rng.normal(size=(E, 1)) * 0.1)
+
+
+def _mask_loop(x, gate, w1, b1, w2, b2):
+    idx = torch.argmax(x @ gate.T, dim=1)
+    out = x.new_empty((x.shape[0], 1))
+    for e in range(gate.shape[0]):
+        mask = idx == e
+        h = torch.relu(x[mask] @ w1[e].T + b1[e])
+        out[mask] = h @ w2[e].T + b2[e]
+    return out
+
+
+def _sort_bmm(x, gate, w1, b1, w2, b2):
+    idx = torch.argmax(x @ gate.T, dim=1)
+    E = gate.shape[0]
+    order = torch.argsort(idx)
+    counts = torch.bincount(idx, minlength=E)
+    width = int(counts.max())
+    starts = torch.cumsum(counts, 0) - counts
+    # position of each sorted point inside its expert's padded segment
+    pos = torch.arange(x.shape[0], device=x.device) - starts[idx[order]]
+    padded = x.new_zeros((E, width, x.shape[1]))
+    padded[idx[order], pos] = x[order]
+    h = torch.relu(torch.baddbmm(b1[:, None, :], padded, w1.transpose(1, 2)))
+    y = torch.baddbmm(b2[:, None, :], h, w2.transpose(1, 2))
+    out = x.new_empty((x.shape[0], 1))
+    out[order] = y[idx[order], pos]
+    return out
+
+
+def forward_throughput(profile: str, device: str, ceilings: dict[str, dict[str, float]], progress=None) -> list[ForwardFigure]:
+    """Points/s of each variant on each configuration of ``FORWARD_CONFIGS[profile]``."""
+    cfg = FORWARD_CONFIGS[profile]
+    figures = []
+    for dtype_name in cfg["dtypes"]:
+        dtype = getattr(torch, dtype_name)
+        word = torch.finfo(dtype).bits // 8
+        ceil = ceilings[dtype_name]
+        for d in cfg["d"]:
+            for m in cfg["m"]:
+                for E in cfg["E"]:
+                    N = cfg["points"]
+                    gate_np, w1n, b1n, w2n, b2n = _experts(d, m, E)
+                    t = lambda a: torch.tensor(a, dtype=dtype, device=device)  # noqa: E731
+                    gate, w1, b1, w2, b2 = map(t, (gate_np, w1n, b1n, w2n, b2n))
+                    x = torch.rand(N, d, dtype=dtype, device=device)
+                    b = NetBuilder(d)
+                    net = b.build(b.moe(b.input, LinearGate(gate_np), StackedExperts((w1n, w2n), (b1n, b2n))))
+                    compiled = compile_net(net, dtype=dtype, device=device, mode="loop")
+                    bytes_pt = (d + 1) * word
+                    flops_pt = 2 * d * E + 2 * d * m + 2 * m
+                    floor = min(ceil["bandwidth_Bps"] / bytes_pt, ceil["matmul_flops"] / flops_pt)
+                    variants = {"mask-loop": lambda: _mask_loop(x, gate, w1, b1, w2, b2),
+                                "sort-bmm": lambda: _sort_bmm(x, gate, w1, b1, w2, b2),
+                                "moecheck": lambda: compiled(x)}
+                    with torch.no_grad():
+                        ref = variants["mask-loop"]()
+                        for name, fn in variants.items():
+                            assert torch.allclose(fn(), ref, rtol=1e-4, atol=1e-4), f"{name} disagrees with mask-loop"
+                            s = timed(fn, device, cfg["repeats"])
+                            figures.append(ForwardFigure(name, d, m, E, dtype_name, N, s, N / s, floor, (N / s) / floor))
+                            if progress:
+                                progress(f"forward {name} d={d} m={m} E={E} {dtype_name}: {N / s:,.0f} points/s")
+    return figures
