@@ -27,6 +27,8 @@ Implementation notes [ours]
   gets an enclosure of f over that part. Whether f is real on the whole domain is the caller's claim.
 """
 
+# moecheck: long-file the target forms (naive, mean-value, second-order) and the Lipschitz B&B share one audited soundness argument.
+
 from __future__ import annotations
 
 import functools
@@ -41,23 +43,15 @@ from typing import Sequence
 import mpmath
 import numpy as np
 import sympy as sp
-from mpmath import iv, mp
+from mpmath import iv
 from sympy.parsing.sympy_parser import convert_xor, parse_expr, rationalize, standard_transformations
 
 from proofs import InvalidInput
 
 from . import _interval as ia
 
-__all__ = [
-    "Target",
-    "LipschitzResult",
-    "parse_expression",
-    "input_symbols",
-    "compile_target",
-    "affine_residual_bounds",
-    "certified_lipschitz",
-    "exact_value",
-]
+__all__ = ["Target", "LipschitzResult", "parse_expression", "input_symbols", "compile_target",
+           "affine_residual_bounds", "certified_lipschitz", "exact_value"]  # fmt: skip
 
 _FUNCTIONS = {
     "sin": sp.sin, "cos": sp.cos, "tan": sp.tan, "exp": sp.exp, "log": sp.log, "sqrt": sp.sqrt,
@@ -153,31 +147,14 @@ def _token_problem(text: str, names: dict) -> str | None:
 # ---------------------------------------------------------------- compilation to a step program
 
 
-@dataclass(frozen=True)
-class _Step:
-    kind: str
-    args: tuple[int, ...]
-    param: object = None
-
-
-@dataclass(frozen=True)
-class _Program:
-    """Straight-line code: slots 0..n_in-1 hold the inputs, step k writes slot n_in + k."""
-
-    n_in: int
-    steps: tuple[_Step, ...]
-    outputs: tuple[int, ...]
-    releases: tuple[tuple[int, ...], ...]  # slots no longer needed after each step
-
-
 class _Compiler:
     def __init__(self, variables: Sequence[sp.Symbol]):
         self.slot = {v: i for i, v in enumerate(variables)}
         self.n_in = len(variables)
-        self.steps: list[_Step] = []
+        self.steps: list[ia.Step] = []
 
     def emit(self, kind: str, args: Sequence[int], param: object = None) -> int:
-        self.steps.append(_Step(kind, tuple(args), param))
+        self.steps.append(ia.Step(kind, tuple(args), param))
         return self.n_in + len(self.steps) - 1
 
     def visit(self, e: sp.Expr) -> int:
@@ -189,7 +166,7 @@ class _Compiler:
         if e.is_Symbol:
             raise InvalidInput(f"symbol {e} is not one of the variables")
         if e.is_Atom:
-            return self.emit("const", (), _float_constant(e))
+            return self.emit("const", (), ia.float_constant(e))
         if e.is_Add:
             return self.emit("add", [self.visit(a) for a in e.args])
         if e.is_Mul:
@@ -216,7 +193,9 @@ class _Compiler:
         if ex.is_Rational and ex.q == 2:
             return self.emit("pow_half", [self.visit(base)], int(ex.p))
         if not ex.free_symbols:
-            sign = 1 if _float_constant(ex)[1] > 0 else -1
+            if not (ex.is_extended_positive or ex.is_extended_negative):
+                raise InvalidInput(f"exponent {ex} in {base**ex} is not a nonzero real constant")
+            sign = 1 if ex.is_extended_positive else -1
             return self.emit("pow_const", [self.visit(base), self.visit(ex)], sign)
         # base**ex = exp(ex * log(base)), real for base > 0
         log_base = self.emit("log", [self.visit(base)])
@@ -224,7 +203,7 @@ class _Compiler:
 
 
 @functools.lru_cache(maxsize=512)
-def _compile_program(exprs: tuple[sp.Expr, ...], variables: tuple[sp.Symbol, ...]) -> _Program:
+def _compile_program(exprs: tuple[sp.Expr, ...], variables: tuple[sp.Symbol, ...]) -> ia.Program:
     compiler = _Compiler(variables)
     outputs = tuple(compiler.visit(e) for e in exprs)
     steps = tuple(compiler.steps)
@@ -236,99 +215,7 @@ def _compile_program(exprs: tuple[sp.Expr, ...], variables: tuple[sp.Symbol, ...
     for slot_, k in last_use.items():
         if slot_ not in outputs:
             releases[k].append(slot_)
-    return _Program(len(variables), steps, outputs, tuple(tuple(r) for r in releases))
-
-
-def _mp_constant(atom: sp.Expr):
-    """An ``mpmath.iv`` enclosure of a numeric sympy atom at the current interval precision."""
-    if atom.is_Rational:
-        return iv.mpf(int(atom.p)) / iv.mpf(int(atom.q))
-    if atom.is_Float:
-        value = mp.make_mpf(atom._mpf_)
-        return ia.mp_interval(value, value)
-    if atom is sp.pi:
-        return iv.pi
-    if atom is sp.E:
-        return iv.e
-    raise InvalidInput(f"constant {atom} is not a finite real number this checker can enclose")
-
-
-@functools.lru_cache(maxsize=4096)
-def _float_constant(atom: sp.Expr) -> tuple[sp.Expr, float, float]:
-    """``(atom, lo, hi)`` with floats lo <= atom <= hi (1/3 -> its two neighbouring floats)."""
-    saved = iv.prec
-    try:
-        iv.prec = 120
-        lo_mp, hi_mp = ia.mp_ends(_mp_constant(atom))
-    finally:
-        iv.prec = saved
-    lo, hi = float(lo_mp), float(hi_mp)
-    while mp.mpf(lo) > lo_mp:
-        lo = float(np.nextafter(lo, -np.inf))
-    while mp.mpf(hi) < hi_mp:
-        hi = float(np.nextafter(hi, np.inf))
-    return atom, lo, hi
-
-
-# ---------------------------------------------------------------- interpreters
-
-
-def _run_intervals(program: _Program, lo: np.ndarray, hi: np.ndarray):
-    """Outward-rounded enclosures (B, n_outputs) of the program's outputs, and the undefined mask."""
-    values: list = [(lo[:, i], hi[:, i]) for i in range(program.n_in)]
-    undefined = np.zeros(lo.shape[0], dtype=bool)
-    with np.errstate(all="ignore"):
-        for step, release in zip(program.steps, program.releases):
-            if step.kind == "const":
-                values.append((np.float64(step.param[1]), np.float64(step.param[2])))
-                continue
-            args = [values[a] for a in step.args]
-            mask = ia.undefined_mask(step.kind, args[0], step.param)
-            if mask is not None:
-                undefined |= mask
-            values.append(ia.FLOAT_INTERVAL_OPS[step.kind](args, step.param))
-            for slot_ in release:
-                values[slot_] = None
-    shape = (lo.shape[0],)
-    out_lo = np.stack([np.broadcast_to(values[k][0], shape) for k in program.outputs], axis=1)
-    out_hi = np.stack([np.broadcast_to(values[k][1], shape) for k in program.outputs], axis=1)
-    nan = np.isnan(out_lo) | np.isnan(out_hi)  # never expected; if it happens, say nothing
-    return np.where(nan, -np.inf, out_lo), np.where(nan, np.inf, out_hi), undefined
-
-
-def _run_points(program: _Program, pts: np.ndarray) -> np.ndarray:
-    values: list = [pts[:, i] for i in range(program.n_in)]
-    with np.errstate(all="ignore"):
-        for step in program.steps:
-            if step.kind == "const":
-                values.append(np.float64(0.5 * step.param[1] + 0.5 * step.param[2]))
-            else:
-                values.append(ia.POINT_OPS[step.kind]([values[a] for a in step.args], step.param))
-    return np.stack([np.broadcast_to(values[k], (pts.shape[0],)) for k in program.outputs], axis=1)
-
-
-def _run_mp(program: _Program, inputs: list) -> list:
-    values = list(inputs)
-    for step in program.steps:
-        if step.kind == "const":
-            values.append(_mp_constant(step.param[0]))
-        else:
-            values.append(ia.MP_INTERVAL_OPS[step.kind]([values[a] for a in step.args], step.param))
-    return [values[k] for k in program.outputs]
-
-
-def _validated_boxes(n_in: int, lo, hi) -> tuple[np.ndarray, np.ndarray]:
-    lo, hi = np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64)
-    if lo.ndim != 2 or lo.shape != hi.shape or lo.shape[1] != n_in:
-        raise InvalidInput(f"boxes lo{lo.shape}, hi{hi.shape} must both have shape (B, n_in={n_in})")
-    if np.isnan(lo).any() or np.isnan(hi).any():
-        raise InvalidInput("boxes contain NaN")
-    if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
-        raise InvalidInput("boxes must be finite")
-    if (lo > hi).any():
-        b = int(np.argmax((lo > hi).any(axis=1)))
-        raise InvalidInput(f"box {b} has lo={lo[b].tolist()} > hi={hi[b].tolist()}")
-    return lo, hi
+    return ia.Program(len(variables), steps, outputs, tuple(tuple(r) for r in releases))
 
 
 # ---------------------------------------------------------------- the compiled target
@@ -336,10 +223,10 @@ def _validated_boxes(n_in: int, lo, hi) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass(frozen=True)
 class _Programs:
-    values: _Program
-    gradients: _Program
-    hessians: _Program
-    first_gradient: _Program
+    values: ia.Program
+    gradients: ia.Program
+    hessians: ia.Program
+    first_gradient: ia.Program
 
 
 @dataclass(frozen=True, eq=False)
@@ -377,15 +264,15 @@ class Target:
             raise InvalidInput(f"points of shape {pts.shape} must have shape (N, n_in={self.n_in})")
         if np.isnan(pts).any():
             raise InvalidInput("points contain NaN")
-        return _run_points(self._programs.values, pts)
+        return ia.run_points(self._programs.values, pts)
 
     def interval(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Sound enclosures of f over boxes: lo, hi (B, n_in) -> lower, upper (B, n_out).
 
         Raises InvalidInput if some f_k is not real anywhere on a box (e.g. sqrt of a negative box).
         """
-        lo, hi = _validated_boxes(self.n_in, lo, hi)
-        out_lo, out_hi, undefined = _run_intervals(self._programs.values, lo, hi)
+        lo, hi = ia.validated_boxes(self.n_in, lo, hi)
+        out_lo, out_hi, undefined = ia.run_intervals(self._programs.values, lo, hi)
         if undefined.any():
             b = int(np.argmax(undefined))
             raise InvalidInput(
@@ -407,9 +294,9 @@ class Target:
         out = self._derivative_enclosure(self._programs.hessians, lo, hi)
         return tuple(a.reshape(-1, self.n_out, self.n_in, self.n_in) for a in out)
 
-    def _derivative_enclosure(self, program: _Program, lo, hi) -> tuple[np.ndarray, np.ndarray]:
-        lo, hi = _validated_boxes(self.n_in, lo, hi)
-        out_lo, out_hi, undefined = _run_intervals(program, lo, hi)
+    def _derivative_enclosure(self, program: ia.Program, lo, hi) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = ia.validated_boxes(self.n_in, lo, hi)
+        out_lo, out_hi, undefined = ia.run_intervals(program, lo, hi)
         return np.where(undefined[:, None], -np.inf, out_lo), np.where(undefined[:, None], np.inf, out_hi)
 
 
@@ -490,7 +377,7 @@ def affine_residual_bounds(target: Target, lo, hi, a, c) -> tuple[np.ndarray, np
     >>> bool(-2**-26 * 1.01 < lower[0] <= -2**-26 and 0 <= upper[0] < 1e-15)
     True
     """
-    lo, hi = _validated_boxes(target.n_in, lo, hi)
+    lo, hi = ia.validated_boxes(target.n_in, lo, hi)
     n_boxes, n = lo.shape
     n_terms = n if target.n_out == 1 else target.n_out - 1
     a, c = np.asarray(a, dtype=np.float64), np.asarray(c, dtype=np.float64)
@@ -523,9 +410,15 @@ def affine_residual_bounds(target: Target, lo, hi, a, c) -> tuple[np.ndarray, np
                          for jj in range(n)] for i in range(n)]  # fmt: skip
         return value, grad, hess
 
-    h_box, grad_box, hess_box = residual_parts(lo, hi, with_hessian=True)
-    h_mid, grad_mid, _ = residual_parts(m, m, with_hessian=False)
-    # mean-value form: h(X) in h(m) + sum_i d_i h(X) (X_i - m_i)
+    with np.errstate(all="ignore"):  # inf - inf cannot occur; 0 * inf is handled as 0
+        return _intersected_forms(residual_parts(lo, hi, True), residual_parts(m, m, False), d)
+
+
+def _intersected_forms(on_box, at_centre, d) -> tuple[np.ndarray, np.ndarray]:
+    """Intersect the naive, mean-value and second-order enclosures of h over X (d_i = X_i - m_i)."""
+    (h_box, grad_box, hess_box), (h_mid, grad_mid, _) = on_box, at_centre
+    n = len(d)
+    # mean-value form: h(x) in h(m) + sum_i dh/dx_i(X) (X_i - m_i)
     mean_value = ia.add(h_mid, *[ia.mul2(grad_box[i], d[i]) for i in range(n)])
     # Taylor with integral remainder: h(m) + grad h(m).(X-m) + sum_i H_ii/2 d_i^2 + sum_{i<j} H_ij d_i d_j
     half = (0.5, 0.5)
@@ -556,6 +449,8 @@ def exact_value(
     ('1.4142135623730950488', True)
     """
     variables = tuple(variables)
+    if not isinstance(digits, int) or digits < 1:
+        raise InvalidInput(f"digits={digits!r} must be a positive integer")
     if len(point) != len(variables):
         raise InvalidInput(f"point {point!r} must have one coordinate per variable {variables}")
     if not all(isinstance(p, (Fraction, int)) and not isinstance(p, bool) for p in point):
@@ -569,7 +464,7 @@ def exact_value(
     try:
         iv.prec = int(digits * 3.33) + 16
         inputs = [iv.mpf(Fraction(p).numerator) / iv.mpf(Fraction(p).denominator) for p in point]
-        (result,) = _run_mp(program, inputs)
+        (result,) = ia.run_mp(program, inputs, ia.mp_constant)
         return ia.mp_ends(result)
     except (mpmath.libmp.ComplexResult, ZeroDivisionError, ValueError) as error:
         raise InvalidInput(f"{expr} is not real at the point {[str(p) for p in point]}: {error}") from None
@@ -599,7 +494,8 @@ class LipschitzResult:
     message: str
 
 
-_DUAL = {"2": 2, "1": np.inf, "inf": 1}  # the norm of grad f dual to the norm on x - y
+# the norm of grad f dual to the norm on x - y, as (q, its name)
+_DUAL = {"2": (2, "2"), "1": (np.inf, "inf"), "inf": (1, "1")}
 
 
 def certified_lipschitz(
@@ -632,10 +528,10 @@ def certified_lipschitz(
         raise InvalidInput(f"L={L!r} must be a finite number >= 0")
     if not isinstance(max_boxes, int) or max_boxes < 1 or not time_budget > 0:
         raise InvalidInput(f"max_boxes={max_boxes!r} and time_budget={time_budget!r} must be positive")
-    dom_lo, dom_hi = _validated_boxes(target.n_in, np.atleast_2d(lo), np.atleast_2d(hi))
+    dom_lo, dom_hi = ia.validated_boxes(target.n_in, np.atleast_2d(lo), np.atleast_2d(hi))
     if dom_lo.shape[0] != 1:
         raise InvalidInput(f"the domain must be one box of shape (n_in={target.n_in},)")
-    program, q, start = target._programs.first_gradient, _DUAL[norm], time.monotonic()
+    program, (q, q_name), start = target._programs.first_gradient, _DUAL[norm], time.monotonic()
     boxes_lo, boxes_hi = dom_lo.copy(), dom_hi.copy()
     used, done_upper, best, attempts = 0, 0.0, 0.0, 0
 
@@ -645,11 +541,11 @@ def certified_lipschitz(
         return LipschitzResult(status, float(L), norm, upper, best, witness, used, message)
 
     while True:
-        g_lo, g_hi, undefined = _run_intervals(program, boxes_lo, boxes_hi)
-        bound = np.where(undefined, np.inf, _dual_norm_upper(g_lo, g_hi, q))
+        g_lo, g_hi, undefined = ia.run_intervals(program, boxes_lo, boxes_hi)
+        bound = np.where(undefined, np.inf, ia.dual_norm_upper(g_lo, g_hi, q))
         used += boxes_lo.shape[0]
         centres = 0.5 * boxes_lo + 0.5 * boxes_hi
-        sampled = _run_points(program, centres)
+        sampled = ia.run_points(program, centres)
         norms = np.linalg.norm(np.nan_to_num(sampled, nan=0.0), ord=q, axis=1)
         best = max(best, float(norms.max()))
         for k in np.argsort(-norms)[:3]:
@@ -664,39 +560,12 @@ def certified_lipschitz(
         done_upper = max(done_upper, float(np.max(bound[finished], initial=0.0)))
         boxes_lo, boxes_hi, bound = boxes_lo[~finished], boxes_hi[~finished], bound[~finished]
         if boxes_lo.shape[0] == 0:
-            return result("certified", None, f"sup ||grad f||_{_dual_name(q)} <= {done_upper:.6g} <= L "
+            return result("certified", None, f"sup ||grad f||_{q_name} <= {done_upper:.6g} <= L "
                           f"(interval bound over {used} boxes)", bound)  # fmt: skip
         if used + 2 * boxes_lo.shape[0] > max_boxes or time.monotonic() - start > time_budget:
             return result("unknown", None, f"budget spent after {used} boxes: {boxes_lo.shape[0]} boxes keep a "
                           f"gradient bound up to {bound.max():.6g} > L; sampled up to {best:.6g}", bound)  # fmt: skip
-        boxes_lo, boxes_hi = _bisect_widest(boxes_lo, boxes_hi)
-
-
-def _dual_name(q) -> str:
-    return {2: "2", 1: "1"}.get(q, "inf")
-
-
-def _dual_norm_upper(g_lo: np.ndarray, g_hi: np.ndarray, q) -> np.ndarray:
-    """Upward-rounded upper bound of ||g||_q over the interval vectors g (K, n) -> (K,)."""
-    size = np.maximum(np.abs(g_lo), np.abs(g_hi))
-    if q == np.inf:
-        return size.max(axis=1)
-    total = np.zeros(size.shape[0])
-    for i in range(size.shape[1]):
-        term = size[:, i] if q == 1 else ia.up(size[:, i] * size[:, i])
-        total = ia.up(total + term)
-    return total if q == 1 else ia.up(np.sqrt(total))
-
-
-def _bisect_widest(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Both halves of every box, cut at the float midpoint of its widest side: (K, n) -> (2K, n)."""
-    rows = np.arange(lo.shape[0])
-    side = np.argmax(hi - lo, axis=1)
-    cut = 0.5 * lo[rows, side] + 0.5 * hi[rows, side]
-    left_hi, right_lo = hi.copy(), lo.copy()
-    left_hi[rows, side] = cut
-    right_lo[rows, side] = cut
-    return np.concatenate([lo, right_lo]), np.concatenate([left_hi, hi])
+        boxes_lo, boxes_hi = ia.bisect_widest(boxes_lo, boxes_hi)
 
 
 def _pair_witness(target, centre, grad, L, norm, dom_lo, dom_hi):
@@ -724,12 +593,14 @@ def _pair_refutes(target: Target, pair, L: Fraction, norm: str) -> bool:
         (fx_lo, fx_hi), (fy_lo, fy_hi) = (exact_value(f, variables, p) for p in pair)
     except InvalidInput:
         return False
-    gap = max(fx_lo - fy_hi, fy_lo - fx_hi)  # a lower bound of |f(x) - f(y)|
-    if not mpmath.isfinite(gap) or gap <= 0:
+    ends = [fx_lo, fx_hi, fy_lo, fy_hi]
+    if not all(mpmath.isfinite(e) for e in ends):
         return False
-    man, exp_ = gap.man_exp
-    gap = Fraction(man) * Fraction(2) ** exp_
+    fx_lo, fx_hi, fy_lo, fy_hi = (Fraction(int(e.man)) * Fraction(2) ** int(e.exp) for e in ends)
+    gap = max(fx_lo - fy_hi, fy_lo - fx_hi)  # a lower bound of |f(x) - f(y)|, exact
     diffs = [abs(u - v) for u, v in zip(*pair)]
+    if gap <= 0:
+        return False
     if norm == "2":
         return gap * gap > L * L * sum(t * t for t in diffs)
     return gap > L * (max(diffs) if norm == "inf" else sum(diffs))

@@ -1,5 +1,9 @@
 """Outward-rounded interval arithmetic: vectorised on float64 arrays, and its scalar mpmath twin.
 
+Also the straight-line programs that ``checkers._enclosure`` compiles sympy expressions into, with
+their three interpreters (float64 intervals, plain floats, mpmath intervals), the enclosure of sympy
+constants, and box helpers (validation, bisection, gradient-norm bounds).
+
 An *interval* is a pair ``(lo, hi)`` of broadcast-compatible float64 arrays with ``lo <= x <= hi``
 for every real ``x`` it encloses. Every operation below returns an interval that contains the exact
 real result for every choice of the arguments inside their intervals (the inclusion property).
@@ -30,15 +34,23 @@ from ``mpmath.mp`` at 40 extra bits and widened by 2^-(prec+20) relative (mpmath
 functions are accurate to well under 1 ulp at the working precision).
 """
 
+# moecheck: long-file every outward-rounded primitive and its mpmath twin kept side by side for auditing.
+
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import mpmath
 import numpy as np
+import sympy
 from mpmath import iv, mp
 
-__all__ = ["LIBM_ULPS", "FLOAT_INTERVAL_OPS", "POINT_OPS", "MP_INTERVAL_OPS", "undefined_mask"]
+from proofs import InvalidInput
+
+__all__ = ["LIBM_ULPS", "Step", "Program", "run_intervals", "run_points", "run_mp", "mp_constant", "float_constant",
+           "validated_boxes", "dual_norm_upper", "bisect_widest"]  # fmt: skip
 
 LIBM_ULPS = 4
 _INF = np.inf
@@ -391,6 +403,8 @@ def _mp_pow_const(x, r):
     # x**r = exp(r log x) on the part x >= 0; 0**r = 0 for r > 0 and +inf for r < 0
     lo, hi = mp_ends(x)
     positive = mp_ends(r)[0] > 0
+    if not positive and hi <= 0:
+        raise mpmath.libmp.ComplexResult("a negative power of 0")
 
     def at(t):
         if t <= 0:
@@ -412,11 +426,18 @@ def _mp_fold_ends(xs, pick):
     return mp_interval(pick(e[0] for e in ends), pick(e[1] for e in ends))
 
 
-def _mp_nonneg_part(x):
+def _mp_nonneg_part(x, strict: bool = False):
+    # the part of x inside [0, inf) (or (0, inf) when strict), which must not be empty
     lo, hi = mp_ends(x)
-    if hi < 0:
-        raise mpmath.libmp.ComplexResult("argument is negative")
+    if hi < 0 or strict and hi == 0:
+        raise mpmath.libmp.ComplexResult("argument outside the domain")
     return mp_interval(max(lo, 0), hi)
+
+
+def _mp_nonzero(x):
+    if mp_ends(x) == (0, 0):
+        raise mpmath.libmp.ComplexResult("division by zero")
+    return x
 
 
 def _mp_dirac(x):
@@ -428,11 +449,11 @@ MP_INTERVAL_OPS: dict[str, Callable] = {
     "add": lambda xs, p: sum(xs[1:], xs[0]),
     "mul": lambda xs, p: _mp_product(xs),
     "neg": lambda xs, p: -xs[0],
-    "pow_int": lambda xs, p: xs[0] ** p if p >= 0 else 1 / xs[0] ** (-p),
+    "pow_int": lambda xs, p: xs[0] ** p if p >= 0 else 1 / _mp_nonzero(xs[0]) ** (-p),
     "pow_half": lambda xs, p: (lambda s: s**p if p >= 0 else 1 / s ** (-p))(iv.sqrt(_mp_nonneg_part(xs[0]))),
     "pow_const": lambda xs, p: _mp_pow_const(_mp_nonneg_part(xs[0]), xs[1]),
     "exp": lambda xs, p: iv.exp(xs[0]),
-    "log": lambda xs, p: iv.log(_mp_nonneg_part(xs[0])),
+    "log": lambda xs, p: iv.log(_mp_nonneg_part(xs[0], strict=True)),
     "sin": lambda xs, p: iv.sin(xs[0]),
     "cos": lambda xs, p: iv.cos(xs[0]),
     "tan": lambda xs, p: iv.tan(xs[0]),
@@ -452,3 +473,141 @@ def _mp_product(xs):
     for y in xs[1:]:
         out = out * y
     return out
+
+
+# ---------------------------------------------------------------- constants
+
+
+def mp_constant(atom: sympy.Expr):
+    """An ``mpmath.iv`` enclosure of a numeric sympy atom at the current interval precision."""
+    if atom.is_Rational:
+        return iv.mpf(int(atom.p)) / iv.mpf(int(atom.q))
+    if atom.is_Float:
+        value = mp.make_mpf(atom._mpf_)
+        return mp_interval(value, value)
+    if atom is sympy.pi:
+        return iv.pi
+    if atom is sympy.E:
+        return iv.e
+    raise InvalidInput(f"constant {atom} is not a finite real number this checker can enclose")
+
+
+@functools.lru_cache(maxsize=4096)
+def float_constant(atom: sympy.Expr) -> tuple[sympy.Expr, float, float]:
+    """``(atom, lo, hi)`` with floats lo <= atom <= hi (1/3 -> its two neighbouring floats)."""
+    saved = iv.prec
+    try:
+        iv.prec = 120
+        lo_mp, hi_mp = mp_ends(mp_constant(atom))
+    finally:
+        iv.prec = saved
+    lo, hi = float(lo_mp), float(hi_mp)
+    while mp.mpf(lo) > lo_mp:
+        lo = float(np.nextafter(lo, -np.inf))
+    while mp.mpf(hi) < hi_mp:
+        hi = float(np.nextafter(hi, np.inf))
+    return atom, lo, hi
+
+
+# ---------------------------------------------------------------- straight-line programs and boxes
+
+
+@dataclass(frozen=True)
+class Step:
+    kind: str
+    args: tuple[int, ...]
+    param: object = None
+
+
+@dataclass(frozen=True)
+class Program:
+    """Straight-line code: slots 0..n_in-1 hold the inputs, step k writes slot n_in + k."""
+
+    n_in: int
+    steps: tuple[Step, ...]
+    outputs: tuple[int, ...]
+    releases: tuple[tuple[int, ...], ...]  # slots no longer needed after each step
+
+
+def run_intervals(program: Program, lo: np.ndarray, hi: np.ndarray):
+    """Outward-rounded enclosures (B, n_outputs) of the program's outputs, and the undefined mask."""
+    values: list = [(lo[:, i], hi[:, i]) for i in range(program.n_in)]
+    undefined = np.zeros(lo.shape[0], dtype=bool)
+    with np.errstate(all="ignore"):
+        for step, release in zip(program.steps, program.releases):
+            if step.kind == "const":
+                values.append((np.float64(step.param[1]), np.float64(step.param[2])))
+                continue
+            args = [values[a] for a in step.args]
+            mask = undefined_mask(step.kind, args[0], step.param)
+            if mask is not None:
+                undefined |= mask
+            values.append(FLOAT_INTERVAL_OPS[step.kind](args, step.param))
+            for slot_ in release:
+                values[slot_] = None
+    shape = (lo.shape[0],)
+    out_lo = np.stack([np.broadcast_to(values[k][0], shape) for k in program.outputs], axis=1)
+    out_hi = np.stack([np.broadcast_to(values[k][1], shape) for k in program.outputs], axis=1)
+    nan = np.isnan(out_lo) | np.isnan(out_hi)  # never expected; if it happens, say nothing
+    return np.where(nan, -np.inf, out_lo), np.where(nan, np.inf, out_hi), undefined
+
+
+def run_points(program: Program, pts: np.ndarray) -> np.ndarray:
+    """Plain float64 values (N, n_outputs) at points (N, n_in): for sampling, not rigorous."""
+    values: list = [pts[:, i] for i in range(program.n_in)]
+    with np.errstate(all="ignore"):
+        for step in program.steps:
+            if step.kind == "const":
+                values.append(np.float64(0.5 * step.param[1] + 0.5 * step.param[2]))
+            else:
+                values.append(POINT_OPS[step.kind]([values[a] for a in step.args], step.param))
+    return np.stack([np.broadcast_to(values[k], (pts.shape[0],)) for k in program.outputs], axis=1)
+
+
+def run_mp(program: Program, inputs: list, constant: Callable) -> list:
+    """The program on scalar ``mpmath.iv`` inputs; ``constant(atom)`` encloses each constant."""
+    values = list(inputs)
+    for step in program.steps:
+        if step.kind == "const":
+            values.append(constant(step.param[0]))
+        else:
+            values.append(MP_INTERVAL_OPS[step.kind]([values[a] for a in step.args], step.param))
+    return [values[k] for k in program.outputs]
+
+
+def dual_norm_upper(g_lo: np.ndarray, g_hi: np.ndarray, q) -> np.ndarray:
+    """Upward-rounded upper bound of ||g||_q over the interval vectors g (K, n) -> (K,)."""
+    size = np.maximum(np.abs(g_lo), np.abs(g_hi))
+    if q == np.inf:
+        return size.max(axis=1)
+    total = np.zeros(size.shape[0])
+    for i in range(size.shape[1]):
+        term = size[:, i] if q == 1 else up(size[:, i] * size[:, i])
+        total = up(total + term)
+    return total if q == 1 else up(np.sqrt(total))
+
+
+def validated_boxes(n_in: int, lo, hi) -> tuple[np.ndarray, np.ndarray]:
+    """``lo, hi`` as float64 arrays of shape (B, n_in), finite, with lo <= hi; else InvalidInput."""
+    lo, hi = np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64)
+    if lo.ndim != 2 or lo.shape != hi.shape or lo.shape[1] != n_in:
+        raise InvalidInput(f"boxes lo{lo.shape}, hi{hi.shape} must both have shape (B, n_in={n_in})")
+    if np.isnan(lo).any() or np.isnan(hi).any():
+        raise InvalidInput("boxes contain NaN")
+    if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
+        raise InvalidInput("boxes must be finite")
+    if (lo > hi).any():
+        b = int(np.argmax((lo > hi).any(axis=1)))
+        raise InvalidInput(f"box {b} has lo={lo[b].tolist()} > hi={hi[b].tolist()}")
+    return lo, hi
+
+
+def bisect_widest(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both halves of every box, cut at the float midpoint of its widest side: (K, n) -> (2K, n)."""
+    rows = np.arange(lo.shape[0])
+    side = np.argmax(hi - lo, axis=1)
+    cut = np.clip(0.5 * lo[rows, side] + 0.5 * hi[rows, side], lo[rows, side], hi[rows, side])
+    left_hi, right_lo = hi.copy(), lo.copy()
+    left_hi[rows, side] = cut
+    right_lo[rows, side] = cut
+    return np.concatenate([lo, right_lo]), np.concatenate([left_hi, hi])
