@@ -118,7 +118,7 @@ def parse_expression(text: str, n_in: int) -> sp.Expr:
                           transformations=standard_transformations + (convert_xor, rationalize))  # fmt: skip
     except Exception as error:  # sympy raises many types for malformed input; each is the user's
         raise invalid(f"{type(error).__name__}: {error}") from None
-    if not isinstance(expr, sp.Expr) or isinstance(expr, sp.logic.boolalg.Boolean):
+    if not isinstance(expr, sp.Expr) or (isinstance(expr, sp.logic.boolalg.Boolean) and not isinstance(expr, sp.Symbol)):
         raise invalid(f"it is a {type(expr).__name__}, not a number-valued expression")
     bad = [a for a in (sp.nan, sp.zoo, sp.oo, -sp.oo, sp.I) if expr.has(a)]
     if bad:

@@ -38,6 +38,8 @@ __all__ = ["ReluProgram", "lovasz_program", "line_program", "hat_sum_program", "
 
 #: hats computed side by side in one block of the deep hat-sum expert (width ~ 6 n HAT_GROUP)
 HAT_GROUP = 4
+#: carried values q >= 0 pass through sigma_a(q + CARRY_OFFSET): robustly stable for bound propagation
+CARRY_OFFSET = 1.0
 
 
 @dataclass
@@ -47,7 +49,7 @@ class _Layer:
 
     forms: list = field(default_factory=list)  # (dict prev_q -> coef (float or (E,) array), const)
     memo: dict = field(default_factory=dict)
-    quants: list = field(default_factory=list)  # dict neuron -> float coef
+    quants: list = field(default_factory=list)  # (dict neuron -> float coef, constant)
 
 
 class ReluProgram:
@@ -80,13 +82,14 @@ class ReluProgram:
             lay.memo[key] = len(lay.forms) - 1
         return len(lay.forms) - 1
 
-    def _quant(self, combo: dict) -> int:
-        self._cur.quants.append(combo)
+    def _quant(self, combo: dict, const: float = 0.0) -> int:
+        self._cur.quants.append((combo, const))
         return len(self._cur.quants) - 1
 
     def carry_nonneg(self, coef: dict, const=0.0) -> int:
-        """A quantity equal to the form, valid where the form is >= 0 (one unit: sigma_a(q) = q)."""
-        return self._quant({self._neuron(coef, const): 1.0})
+        """A quantity equal to the form, valid where the form is >= 0: one unit sigma_a(q + 1) = q + 1,
+        minus 1 (the offset keeps the unit's input >= 1, so bound propagation sees it as stable)."""
+        return self._quant({self._neuron(coef, const + CARRY_OFFSET): 1.0}, -CARRY_OFFSET)
 
     def relu(self, coef: dict, const=0.0) -> int:
         """A quantity equal to relu(form) everywhere."""
@@ -107,10 +110,13 @@ class ReluProgram:
     def combine(self, terms: dict) -> int:
         """A quantity that is a fixed linear combination of this level's quantities."""
         combo: dict = {}
+        const = 0.0
         for q, c in terms.items():
-            for nrn, v in self._cur.quants[q].items():
+            qc, qk = self._cur.quants[q]
+            const += c * qk
+            for nrn, v in qc.items():
                 combo[nrn] = combo.get(nrn, 0.0) + c * v
-        return self._quant(combo)
+        return self._quant(combo, const)
 
     def end(self) -> None:
         self.layers.append(self._cur)
@@ -118,7 +124,8 @@ class ReluProgram:
         self._cur = None
 
     # -- compiling ------------------------------------------------------------------------------
-    def _matrices(self, lay: _Layer, n_prev: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _matrices(self, lay: _Layer, n_prev: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """F (E, N, n_prev), c (E, N): pre-activations; Q (n_q, N), qc (n_q,): quantities = Q h + qc."""
         E, N = self.E, len(lay.forms)
         F = np.zeros((E, N, n_prev))
         c = np.zeros((E, N))
@@ -127,10 +134,12 @@ class ReluProgram:
                 F[:, i, q] = v
             c[:, i] = const
         Q = np.zeros((len(lay.quants), N))
-        for j, combo in enumerate(lay.quants):
+        qc = np.zeros(len(lay.quants))
+        for j, (combo, const) in enumerate(lay.quants):
+            qc[j] = const
             for nrn, v in combo.items():
                 Q[j, nrn] = v
-        return F, c, Q
+        return F, c, Q, qc
 
 
 def stack_program(prog: ReluProgram, lo: np.ndarray, h: float, out_coef, out_const, *, slope: float) -> StackedExperts:
@@ -147,22 +156,22 @@ def stack_program(prog: ReluProgram, lo: np.ndarray, h: float, out_coef, out_con
     out_const = np.broadcast_to(np.asarray(out_const, dtype=np.float64), (E,))
     shift = lo / h  # u = x / h - shift
     weights, biases = [], []
-    n_prev, Q_prev = n, None
+    n_prev, Q_prev, qc_prev = n, None, None
     for lay in prog.layers:
-        F, c, Q = prog._matrices(lay, n_prev)
+        F, c, Q, qc = prog._matrices(lay, n_prev)
         if Q_prev is None:  # first layer reads u = x / h - lo / h
             weights.append(F / h)
             biases.append(c - np.einsum("eij,ej->ei", F, shift))
-        else:
+        else:  # pre-activation F (Q h + qc) + c
             weights.append(np.einsum("eij,jk->eik", F, Q_prev))
-            biases.append(c)
-        n_prev, Q_prev = len(lay.quants), Q
+            biases.append(c + np.einsum("eij,j->ei", F, qc_prev))
+        n_prev, Q_prev, qc_prev = len(lay.quants), Q, qc
     if Q_prev is None:  # an affine expert
         weights.append(out_coef[:, None, :] / h)
         biases.append((out_const - np.einsum("ej,ej->e", out_coef, shift))[:, None])
     else:
         weights.append(np.einsum("ej,jk->ek", out_coef, Q_prev)[:, None, :])
-        biases.append(out_const[:, None].copy())
+        biases.append((out_const + out_coef @ qc_prev)[:, None])
     return StackedExperts(tuple(weights), tuple(biases), slope=float(slope))
 
 
@@ -228,63 +237,68 @@ def hat_sum_program(n: int, m: int, weights_by_node: np.ndarray, slope: float, *
     """Deep narrow program accumulating sum_v c_v phi_v(u) over the (m+1)^n grid nodes v.
 
     ``weights_by_node``: (E, (m+1)^n) nonnegative coefficients c_v (nodes in ``itertools.product``
-    order). Returns (program, pending output form {quantity: coef}); the caller adds the constant.
+    order). Blocks of ``group`` hats; each block takes ceil(log2 n) tournament layers and one hat
+    layer, which also holds the next block's first units (pipelined). Returns (program, pending
+    output form {quantity: coef}); the caller adds the constant.
     """
     E = weights_by_node.shape[0]
     if np.any(weights_by_node < 0):
         raise InvalidInput("hat_sum_program needs nonnegative node coefficients (shift f by its minimum)")
     prog = ReluProgram(n, E, slope)
     nodes = list(itertools.product(range(m + 1), repeat=n))
-    U = {i: i for i in range(n)}  # quantity of u_i at the current level
-    acc: dict = {}  # pending form of the running sum (>= 0)
+    blocks = [list(range(g, min(g + group, len(nodes)))) for g in range(0, len(nodes), group)]
     n_levels = int(np.ceil(np.log2(n)))
-    for g0 in range(0, len(nodes), group):
-        block = list(range(g0, min(g0 + group, len(nodes))))
-        # layer A: carry u and the sum; the pairs sigma_a(+-(m u_i - v_i))
-        prog.begin()
-        U = {i: prog.carry_nonneg({U[i]: 1.0}) for i in range(n)}
-        acc_q = prog.carry_nonneg(acc) if acc else None
-        pos, neg = {}, {}
+
+    def pairs(U: dict, block: list) -> dict:
+        """The unit pairs sigma_a(+-(m u_i - v_i)) -> {(sign, i, (v_i,)): relu(+-w_i)} (sign 1: +)."""
+        cur = {}
         for b in block:
             for i, j in enumerate(nodes[b]):
-                if (i, j) not in pos:
-                    pos[(i, j)], neg[(i, j)] = prog.relu_pair({U[i]: float(m)}, -float(j))
-        prog.end()
+                if (1, i, (j,)) not in cur:
+                    cur[(1, i, (j,))], cur[(0, i, (j,))] = prog.relu_pair({U[i]: float(m)}, -float(j))
+        return cur
+
+    prog.begin()
+    U = {i: prog.carry_nonneg({i: 1.0}) for i in range(n)}
+    cur = pairs({i: i for i in range(n)}, blocks[0])
+    prog.end()
+    acc: dict = {}  # pending form of the running sum (>= 0)
+    for bi, block in enumerate(blocks):
         # tournaments: max over coordinate blocks of relu(w_i) and relu(-w_i); max(p, q) = q + relu(p - q)
-        cur = {(s, i, (nodes[b][i],)): (pos if s else neg)[(i, nodes[b][i])] for b in block for i in range(n)
-               for s in (0, 1)}
         width = 1
         for _ in range(n_levels):
             prog.begin()
             U = {i: prog.carry_nonneg({U[i]: 1.0}) for i in range(n)}
-            acc_q = prog.carry_nonneg({acc_q: 1.0}) if acc_q is not None else None
+            acc = {prog.carry_nonneg(acc): 1.0} if acc else {}
             new = {}
             for b in block:
                 v = nodes[b]
-                for s in (0, 1):
+                for sgn in (0, 1):
                     for start in range(0, n, 2 * width):
-                        key = (s, start, v[start:start + 2 * width])
+                        key = (sgn, start, v[start:start + 2 * width])
                         if key in new:
                             continue
-                        p = cur[(s, start, v[start:start + width])]
+                        p = cur[(sgn, start, v[start:start + width])]
                         if start + width >= n:
                             new[key] = prog.carry_nonneg({p: 1.0})
                         else:
-                            q = cur[(s, start + width, v[start + width:start + 2 * width])]
+                            q = cur[(sgn, start + width, v[start + width:start + 2 * width])]
                             qq = prog.carry_nonneg({q: 1.0})
                             r = prog.relu({p: 1.0, q: -1.0})
                             new[key] = prog.combine({qq: 1.0, r: 1.0})
             prog.end()
             cur, width = new, 2 * width
-        # hat layer: phi_v = relu(1 - max(0, max w) - max(0, max -w))
+        # hat layer: phi_v = relu(1 - max(0, max w) - max(0, max -w)); the next block's pairs beside it
         prog.begin()
-        U = {i: prog.carry_nonneg({U[i]: 1.0}) for i in range(n)}
-        acc_q = prog.carry_nonneg({acc_q: 1.0}) if acc_q is not None else None
-        acc = {} if acc_q is None else {acc_q: 1.0}
+        U_prev = U
+        U = {i: prog.carry_nonneg({U_prev[i]: 1.0}) for i in range(n)}
+        acc = {prog.carry_nonneg(acc): 1.0} if acc else {}
         for b in block:
             v = nodes[b]
             hat = prog.relu({cur[(1, 0, v)]: -1.0, cur[(0, 0, v)]: -1.0}, 1.0)
             acc[hat] = acc.get(hat, 0.0) + weights_by_node[:, b]
+        if bi + 1 < len(blocks):
+            cur = pairs(U_prev, blocks[bi + 1])
         prog.end()
     return prog, acc
 
@@ -294,8 +308,9 @@ def kuhn_interpolate(values: np.ndarray, m: int, u: np.ndarray) -> np.ndarray:
 
     values: ((m+1),)*n grid values; u: (N, n) points of [0, 1]^n -> (N,).
 
+    >>> # simplex (0,0)-(1,0)-(1,1) with weights 1/2, 1/4, 1/4: 0/2 + 2/4 + 4/4
     >>> float(kuhn_interpolate(np.array([[0.0, 1.0], [2.0, 4.0]]), 1, np.array([[0.5, 0.25]]))[0])
-    1.25
+    1.5
     """
     u = np.asarray(u, dtype=np.float64)
     N, n = u.shape

@@ -295,3 +295,12 @@ def test_exact_value_encloses_at_rational_points():
             exact_value(expr, [X0], [Fraction(at)])
     with pytest.raises(InvalidInput, match="Fraction"):
         exact_value(X0, [X0], [0.5])
+
+
+def test_bare_variable_parses():
+    """Regression: a sympy Symbol is also a Boolean; a bare 'x0' is still a valid function."""
+    from checkers._enclosure import parse_expression
+
+    assert str(parse_expression("x0", 1)) == "x0"
+    with pytest.raises(InvalidInput):
+        parse_expression("x0 > 1", 1)

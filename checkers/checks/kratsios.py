@@ -1,0 +1,271 @@
+"""Checks specific to Kratsios et al. 2024 (MoMLP) that no generic check covers.
+
+* ``momlp_active_memory`` (K1): out-of-core inference keeps one routed expert resident; the measured
+  peak stays flat while the number of experts grows 16x (PASS-EMPIRICAL: a measurement of runs).
+* ``momlp_tradeoff_exponents`` (K2): experts and expert sizes counted from built networks over an eps
+  grid; fitted exponents against n - 2r and r (PASS-EMPIRICAL: a fit over a finite range).
+* ``momlp_sign_patterns`` (K3): falsification of the stated VC bound by sign-pattern counts.
+* ``sin_unit_shattering`` (K4): every labelling of s points realised by one sin unit (CERTIFIED:
+  exact rational sign decisions).
+* ``momlp_single_network_baseline`` (K5): single-network parameter counts next to the MoMLP's,
+  fitted exponent against n/2 (PASS-EMPIRICAL), with a Markdown table and the rate plot.
+
+Arguments come from ``claim.args`` (static) and the instance; every size is counted from the network.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import tempfile
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import sympy
+
+from constructions import count_sizes, evaluate_numpy
+from proofs import Claim, InvalidInput
+
+from .._construct import eval_formula
+from .._kratsios_vc import pattern_count, sauer_shelah, shattered_size, sin_labelling_signs
+from .._registry import CheckContext, register_check
+from .._results import Evidence, Outcome, Verdict
+
+
+def _eps_grid(inst: Mapping[str, Any]) -> np.ndarray:
+    hi, lo, k = float(inst["eps_max"]), float(inst["eps_min"]), int(inst["n_eps"])
+    if not (0 < lo < hi < 1 and k >= 3):
+        raise InvalidInput(f"eps grid eps_max={hi!r}, eps_min={lo!r}, n_eps={k!r}: need 0 < eps_min < eps_max < 1, n_eps >= 3")
+    return np.geomspace(hi, lo, k)
+
+
+def _slope(eps: np.ndarray, counts) -> float:
+    """Least-squares exponent a in count ~ eps^-a."""
+    return float(np.polyfit(np.log(1 / eps), np.log(np.asarray(counts, dtype=float)), 1)[0])
+
+
+def _plot(path: Path, draw) -> str | None:
+    """Draw with matplotlib (Agg) into ``path``; None when matplotlib is not installed (no figure)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig = draw(plt)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path.name
+
+
+# ------------------------------------------------------------------------------------------ K1 memory
+
+@register_check("momlp_active_memory")
+def momlp_active_memory(claim: Claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+    from constructions._active_memory import ActiveMemoryMoE
+    from constructions.momlp import momlp_net
+
+    a, n = claim.args, int(instance["n_in"])
+    growth, tol, n_pts = int(a.get("growth", 16)), float(a.get("ratio_tol", 1.5)), int(a.get("n_points", 4000))
+    step = max(1, math.ceil(math.log2(growth) / n))  # extra router levels: 2^(n step) >= growth times the experts
+    D = int(instance["depth"])
+    x = np.random.default_rng(ctx.seed).random((n_pts, n))
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="moecheck-active-") as tmp:
+        for depth in (D, D + step):
+            net = momlp_net(instance["function"], n, depth=depth, experts=instance.get("experts", "cpwl"),
+                            sub_level=int(instance.get("sub_level", 0)))
+            am = ActiveMemoryMoE(net, Path(tmp) / f"D{depth}")
+            am(x[:64])  # warm-up: first-call allocations of numpy are not the experts
+            y, st = am(x)
+            dev = float(np.max(np.abs(y - evaluate_numpy(net, x))))
+            rows.append((depth, st, dev))
+            ctx.check_deadline()
+    (d0, s0, e0), (d1, s1, e1) = rows
+    ratio = s1.peak_traced_bytes / max(1, s0.peak_traced_bytes)
+    exact = max(e0, e1) <= 1e-9
+    ok = exact and s1.peak_expert_bytes == s0.peak_expert_bytes and ratio <= tol \
+        and s1.peak_traced_bytes < s1.all_expert_bytes
+    grown = s1.n_experts / s0.n_experts
+    why = (f"{s0.n_experts} -> {s1.n_experts} experts ({grown:.0f}x; expert table {s0.all_expert_bytes} -> "
+           f"{s1.all_expert_bytes} B on disk): peak resident expert bytes {s0.peak_expert_bytes} -> "
+           f"{s1.peak_expert_bytes}, traced heap peak {s0.peak_traced_bytes} -> {s1.peak_traced_bytes} B "
+           f"(x{ratio:.2f}); outputs equal the in-memory net to {max(e0, e1):.1e}")
+    if not exact:
+        why = "out-of-core outputs differ from the in-memory network: " + why
+    return Outcome(Verdict.PASS_EMPIRICAL if ok else Verdict.FAIL, measured=ratio, bound=tol, sense="le",
+                   method=f"np.memmap experts, one routed expert loaded at a time; tracemalloc over {n_pts} points "
+                          "(a measurement of two runs, not a proof)",
+                   why=why, evidence=Evidence(seed=ctx.seed, extra={
+                       "depths": [d0, d1], "n_experts": [s0.n_experts, s1.n_experts],
+                       "peak_expert_bytes": [s0.peak_expert_bytes, s1.peak_expert_bytes],
+                       "peak_traced_bytes": [s0.peak_traced_bytes, s1.peak_traced_bytes],
+                       "all_expert_bytes": [s0.all_expert_bytes, s1.all_expert_bytes],
+                       "experts_loaded": [s0.experts_loaded, s1.experts_loaded]}))
+
+
+# ------------------------------------------------------------------------------------------ K2 trade-off
+
+def _counts(built) -> tuple[int, int]:
+    """(number of experts, parameters per expert); one MLP counts as one expert of all its parameters."""
+    s = count_sizes(built.net)
+    return (s.n_experts, s.params_per_expert) if s.n_experts else (1, s.n_params)
+
+
+@register_check("momlp_tradeoff_exponents")
+def momlp_tradeoff_exponents(claim: Claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+    from constructions.momlp import momlp
+
+    a, n = claim.args, int(instance["n_in"])
+    tol, eps = float(a.get("tol", 0.5)), _eps_grid(instance)
+    rows = [("constant", a["lipschitz_only"], 0.0, "constant experts, kinked f (Lipschitz)"),
+            ("cpwl", a["smooth"], 0.0, "cpwl experts, C^2 f"),
+            ("deep", a["smooth"], n / 4, "deep experts r = n/4, C^2 f"),
+            ("deep", a["smooth"], n / 2, "deep experts r = n/2, C^2 f")]
+    table, failures = [], []
+    for fam, f, r, label in rows:
+        N, S = [], []
+        for e in eps:
+            b = momlp(f, n, float(e), experts=fam, r=r if fam == "deep" else None)
+            k, s = _counts(b)
+            N.append(k)
+            S.append(s)
+            ctx.check_deadline()
+        aN, aS = _slope(eps, N), _slope(eps, S)
+        table.append({"row": label, "r": r, "experts_exponent": aN, "size_exponent": aS, "bound_experts": n - 2 * r,
+                      "bound_size": r, "n_experts": N, "params_per_expert": S})
+        if aN > n - 2 * r + tol or aS > r + tol:
+            failures.append(f"{label}: fitted n_experts ~ eps^-{aN:.2f} (bound {n - 2 * r:g}), "
+                            f"size ~ eps^-{aS:.2f} (bound {r:g})")
+
+    def draw(plt):
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+        for row in table:
+            ax1.loglog(1 / eps, row["n_experts"], "o-", label=f"{row['row']} (slope {row['experts_exponent']:.2f})")
+            ax2.loglog(row["params_per_expert"], row["n_experts"], "s-", label=row["row"])
+        ax1.set_xlabel("1/eps"), ax1.set_ylabel("number of experts"), ax1.legend(fontsize=7)
+        ax1.set_title(f"K2: experts vs eps (n = {n}; bound eps^-(n-2r))")
+        ax2.set_xlabel("parameters per expert"), ax2.set_ylabel("number of experts"), ax2.legend(fontsize=7)
+        ax2.set_title("trade-off across r (each curve: eps grid)")
+        return fig
+
+    figs = tuple(f for f in (_plot(Path(ctx.out_dir) / "kratsios2024_k2_tradeoff.png", draw),) if f)
+    worst = max(t["experts_exponent"] - t["bound_experts"] for t in table)
+    summary = "; ".join(f"{t['row']}: experts eps^-{t['experts_exponent']:.2f} (<= {t['bound_experts']:g}), "
+                        f"size eps^-{t['size_exponent']:.2f} (<= {t['bound_size']:g})" for t in table)
+    ok = not failures
+    return Outcome(Verdict.PASS_EMPIRICAL if ok else Verdict.FAIL, measured=worst, bound=tol, sense="le",
+                   method=f"counts from {len(rows) * len(eps)} built networks, least-squares exponents over "
+                          f"eps in [{eps[-1]:g}, {eps[0]:g}] (a fit, not a proof)",
+                   why=summary if ok else "; ".join(failures),
+                   evidence=Evidence(extra={"eps": eps.tolist(), "rows": table}), figures=figs)
+
+
+# ------------------------------------------------------------------------------------------ K3 VC dimension
+
+@register_check("momlp_sign_patterns")
+def momlp_sign_patterns(claim: Claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+    a = claim.args
+    n, L, J, W = (int(instance[k]) for k in ("n_in", "L", "J", "W"))
+    d = eval_formula(a["vc_bound"], instance)
+    d_bound = int(sympy.floor(d))
+    draws = int(instance.get("draws", a.get("draws", 20000)))
+    s_lo, counts = shattered_size(n, L, J, W, draws=draws, seed=ctx.seed, s_max=min(16, d_bound + 1))
+    ctx.check_deadline()
+    s_g = min(62, max(2 * d_bound, 24))
+    x = np.random.default_rng(ctx.seed + 1).random((s_g, n))
+    count = pattern_count(x, draws, L, J, W, seed=ctx.seed + 2)
+    sauer = sauer_shelah(s_g, d_bound)
+    ok = s_lo <= d_bound and count <= sauer
+    why = (f"largest set found shattered: {s_lo} points <= VC bound {d_bound}; on {s_g} points {count} sign "
+           f"patterns <= Sauer-Shelah {sauer:.3g} (log2 margin {math.log2(sauer) - math.log2(count):.1f})")
+    if not ok:
+        why = f"the VC bound {d_bound} is refuted: " + why
+    return Outcome(Verdict.PASS_EMPIRICAL if ok else Verdict.FAIL, measured=max(s_lo, 0), bound=d_bound, sense="le",
+                   method=f"{draws} random MoMLPs (L={L} experts, J={J}, W={W}, n={n}), every threshold; "
+                          "pattern counts are lower bounds of the growth function (falsification only)",
+                   why=why, evidence=Evidence(seed=ctx.seed, extra={
+                       "vc_bound": str(d), "shattered_counts": counts, "s_growth": s_g, "patterns": count,
+                       "sauer_shelah": str(sauer)}))
+
+
+# ------------------------------------------------------------------------------------------ K4 sin unit
+
+@register_check("sin_unit_shattering")
+def sin_unit_shattering(claim: Claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+    s = int(instance["s_max"])
+    if not 1 <= s <= 16:
+        raise InvalidInput(f"s_max={s!r} must be an integer in 1..16 (2^s labellings are enumerated)")
+    bad = None
+    for y in itertools.product((0, 1), repeat=s):
+        if sin_labelling_signs(y) != tuple(2 * v - 1 for v in y):
+            bad = y
+            break
+        ctx.check_deadline()
+    if bad is not None:
+        return Outcome(Verdict.FAIL, measured=0, bound=s, sense="ge", method="exact rational sign decision",
+                       why=f"labelling {bad} is not realised", evidence=Evidence(point=tuple(map(str, bad))))
+    return Outcome(Verdict.CERTIFIED, measured=s, bound=s, sense="ge",
+                   method=f"all 2^{s} labellings of x_j = 10^-j realised by sign(sin(theta x)); signs decided "
+                          "exactly (theta x_j / pi rational, reduced mod 2)",
+                   why=(f"one sin unit (depth 1, width 1) shatters {s} points, so its VC dimension is >= {s} for every "
+                        "s checked (the classical infinite-VC example); the paper's own family is unchecked"))
+
+
+# ------------------------------------------------------------------------------------------ K5 baseline
+
+@register_check("momlp_single_network_baseline")
+def momlp_single_network_baseline(claim: Claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+    from constructions.momlp import momlp, single_network
+
+    a, n = claim.args, int(instance["n_in"])
+    tol, eps, f = float(a.get("tol", 0.5)), _eps_grid(instance), a["function"]
+    rows = []
+    for e in eps:
+        single = count_sizes(single_network(f, n, float(e)).net)
+        cons = count_sizes(momlp(f, n, float(e), experts="constant").net)
+        cpwl = count_sizes(momlp(f, n, float(e), experts="cpwl").net)
+        rows.append({"eps": float(e), "single_params": single.n_params, "single_depth": single.depth,
+                     "cpwl_experts": cpwl.n_experts, "cpwl_params": cpwl.n_params, "cpwl_active": cpwl.active_params,
+                     "const_experts": cons.n_experts, "const_params": cons.n_params,
+                     "const_active": cons.active_params})
+        ctx.check_deadline()
+    col = {k: [r[k] for r in rows] for k in rows[0]}
+    a_single = _slope(eps, col["single_params"])
+    slopes = {k: _slope(eps, col[k]) for k in ("cpwl_params", "cpwl_active", "const_params", "const_active")}
+    head = ("| eps | single MLP params (depth) | MoMLP cpwl: experts / total / active | "
+            "MoMLP constant: experts / total / active |")
+    lines = [f"# K5 baseline: {f} on [0,1]^{n}", "", head, "|---|---|---|---|"]
+    lines += [f"| {r['eps']:.4g} | {r['single_params']} ({r['single_depth']}) | {r['cpwl_experts']} / {r['cpwl_params']} / "
+              f"{r['cpwl_active']} | {r['const_experts']} / {r['const_params']} / {r['const_active']} |" for r in rows]
+    lines += ["", f"fitted exponents (count ~ eps^-a): single {a_single:.2f} (K5: n/2 = {n / 2:g}); "
+              + ", ".join(f"{k} {v:.2f}" for k, v in slopes.items())]
+    out = Path(ctx.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "kratsios2024_k5_baseline.md").write_text("\n".join(lines) + "\n")
+
+    def draw(plt):
+        fig, ax = plt.subplots(figsize=(6, 4.5))
+        for key, label in (("single_params", "one MLP: all parameters"), ("cpwl_params", "MoMLP cpwl: all"),
+                           ("cpwl_active", "MoMLP cpwl: active"), ("const_params", "MoMLP constant: all"),
+                           ("const_active", "MoMLP constant: active")):
+            ax.loglog(1 / eps, col[key], "o-", label=f"{label} (slope {_slope(eps, col[key]):.2f})")
+        ax.loglog(1 / eps, col["single_params"][0] * (eps[0] / eps) ** (n / 2), "k--", label=f"eps^-{n / 2:g} (K5)")
+        ax.set_xlabel("1/eps"), ax.set_ylabel("parameters"), ax.legend(fontsize=7)
+        ax.set_title(f"rates: {f}, n = {n}")
+        return fig
+
+    figs = tuple(f for f in ("kratsios2024_k5_baseline.md", _plot(out / "kratsios2024_rates.png", draw)) if f)
+    ok = a_single <= n / 2 + tol
+    why = (f"one MLP needs eps^-{a_single:.2f} parameters ({col['single_params'][-1]} at eps={eps[-1]:g}); the cpwl "
+           f"MoMLP touches {col['cpwl_active'][-1]} per input (active exponent {slopes['cpwl_active']:.2f})")
+    return Outcome(Verdict.PASS_EMPIRICAL if ok else Verdict.FAIL, measured=a_single, bound=n / 2 + tol, sense="le",
+                   method=f"counts from built networks over {len(eps)} eps values, least-squares exponent "
+                          f"(tolerance {tol:g}; a fit, not a proof)",
+                   why=why if ok else f"fitted exponent {a_single:.2f} exceeds n/2 + {tol:g}: " + why,
+                   evidence=Evidence(extra={"rows": rows, "exponents": {"single": a_single, **slopes}}), figures=figs)
