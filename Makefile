@@ -1,5 +1,6 @@
 # moecheck: `make install && make verify` (the main job), `make test`, `make bench`.
 PYTHON ?= python3
+export OMP_WAIT_POLICY ?= PASSIVE
 PROFILE ?= full
 DEVICE ?= auto
 REPORTS ?= reports

@@ -25,11 +25,11 @@ from typing import Mapping
 import numpy as np
 import torch
 
-from constructions._ir import Affine, Concat, Input, LinearGate, MoE, Net, PReLU, Slice, TreeRouter
+from constructions._ir import Affine, Concat, Input, MoE, Net, PReLU, Slice, TreeRouter
 from proofs import InvalidInput
 
-from ._crown import TINY, Step, StepGraph, concretize_upper, round_down, round_up, slack_factor
-from ._routing import gate_candidates, tree_candidates, tree_cells
+from ._crown import TINY, Step, StepGraph, round_down, round_up, slack_factor
+from ._routing import Candidates, gate_candidates, tree_candidates, tree_cells
 
 __all__ = ["NetBounds", "bound_net", "METHODS"]
 
@@ -45,9 +45,14 @@ class NetBounds:
         lower, upper: (B, n_out) sound bounds of the output on each box.
         A_l, c_l, A_u, c_u: linear bounds in the network input, A_l x + c_l <= net(x) <= A_u x + c_u
             on each box (A: (B, n_out, n_in), c: (B, n_out)); ``None`` for IBP.
-        candidates: per MoE node, (B, E) bool: the experts that can be selected somewhere in the box.
+        routing: per MoE node, the :class:`~checkers._routing.Candidates` (experts that can be
+            selected somewhere in each box); ``candidates`` gives them as (B, E) bool masks.
         feasible: (B,) bool; False where a forced route is impossible on the box (then the bounds
             are vacuous: no point of the box takes that route).
+        bounded: (B,) bool; False where an MoE node had more than ``max_candidates`` candidates:
+            those boxes were not bounded (lower -inf, upper +inf, A 0, c -+inf) and should be split.
+        affine_on_box: (B,) bool; True where the network is one affine map on the whole (closed) box:
+            every (P)ReLU unit keeps its sign and every MoE node has one top-1 route.
         method: the engine ('ibp', 'crown', 'crown-ibp').
 
     With forced ``routes`` the bounds hold for the points of the box that take those routes.
@@ -59,26 +64,32 @@ class NetBounds:
     c_l: torch.Tensor | None
     A_u: torch.Tensor | None
     c_u: torch.Tensor | None
-    candidates: Mapping[str, torch.Tensor]
+    routing: Mapping[str, Candidates]
     feasible: torch.Tensor
+    bounded: torch.Tensor
     method: str
-    k: Mapping[str, int]
+    affine_on_box: torch.Tensor
 
     @property
     def n_boxes(self) -> int:
         return self.lower.shape[0]
 
     @property
+    def candidates(self) -> dict[str, torch.Tensor]:
+        """Per MoE node, (B, E) bool: the experts that can be selected somewhere in each box."""
+        return {v: c.dense() for v, c in self.routing.items()}
+
+    @property
     def routing_unique(self) -> torch.Tensor:
         """(B,) bool: at every MoE node exactly k experts are candidates (the routing is certified)."""
         out = torch.ones(self.n_boxes, dtype=torch.bool, device=self.lower.device)
-        for v, cand in self.candidates.items():
-            out &= cand.sum(dim=1) == self.k[v]
+        for c in self.routing.values():
+            out &= c.count == c.k
         return out
 
     def paths(self) -> torch.Tensor:
         """(B, n_moe) long: the lowest-index candidate at each MoE node (the route where unique, k = 1)."""
-        cols = [torch.argmax(c.to(torch.int8), dim=1) for c in self.candidates.values()]
+        cols = [c.slots(1)[:, 0] for c in self.routing.values()]
         if not cols:
             return torch.zeros((self.n_boxes, 0), dtype=torch.long, device=self.lower.device)
         return torch.stack(cols, dim=1)
@@ -98,7 +109,7 @@ def _as_boxes(lo, hi, n_in: int, device) -> tuple[torch.Tensor, torch.Tensor]:
     return lo_t.contiguous(), hi_t.contiguous()
 
 
-def _ibp_affine(W: torch.Tensor, b: torch.Tensor, l: torch.Tensor, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def _ibp_affine(W: torch.Tensor, b: torch.Tensor, l: torch.Tensor, u: torch.Tensor) -> tuple[torch.Tensor, ...]:
     """Outward-rounded W [l, u] + b for shared W (out, in) or per-box W (B, out, in)."""
     zmax = torch.maximum(l.abs(), u.abs())
     if W.dim() == 2:
@@ -128,15 +139,18 @@ def _ibp_prelu(a: float, l: torch.Tensor, u: torch.Tensor) -> tuple[torch.Tensor
 class _Lowering:
     """Lowers ``net`` onto a StepGraph for one call (all state is local to the call)."""
 
-    def __init__(self, net: Net, lo: torch.Tensor, hi: torch.Tensor, method: str, routes, interior: bool):
+    def __init__(self, net: Net, lo: torch.Tensor, hi: torch.Tensor, method: str, routes, interior: bool,
+                 max_candidates: int | None):
         self.net, self.method, self.interior = net, method, interior
+        self.max_candidates = max_candidates
         self.routes = routes or {}
         self.device = lo.device
         self.g = StepGraph(lo.shape[0])
         self.B = lo.shape[0]
         self.feasible = torch.ones(self.B, dtype=torch.bool, device=self.device)
-        self.candidates: dict[str, torch.Tensor] = {}
-        self.k: dict[str, int] = {}
+        self.bounded = torch.ones(self.B, dtype=torch.bool, device=self.device)
+        self.linear_on_box = torch.ones(self.B, dtype=torch.bool, device=self.device)
+        self.candidates: dict[str, Candidates] = {}
         self.linear: dict[int, tuple] = {}
         consumers = {v: [net.graph.nodes[w]["op"] for w in net.graph.successors(v)] for v in net.order}
         self.pre_act = {v for v, ops in consumers.items() if "relu" in ops or "prelu" in ops}
@@ -151,6 +165,9 @@ class _Lowering:
         """CROWN bounds of step i intersected with its IBP interval (kept with its linear bounds)."""
         if self.method == "ibp" or (pre_activation and self.method == "crown-ibp"):
             return
+        st = self.g.steps[i]
+        if pre_activation and st.kind == "affine" and st.operands[0] == self.input_step:
+            return  # an affine function of the input: its IBP interval is already exact up to rounding
         lo, up, A_l, c_l, A_u, c_u = self.g.crown_interval(i)
         self.g.tighten(i, lo, up)
         self.linear[i] = (A_l, c_l, A_u, c_u)
@@ -161,9 +178,12 @@ class _Lowering:
         il, iu = _ibp_affine(W, b, l, u)
         return self.g.add(Step("affine", (src,), W.shape[-2], weight=W, bias=b), il, iu)
 
-    def prelu(self, src: int, a: float) -> int:
-        il, iu = _ibp_prelu(a, self.g.lower[src], self.g.upper[src])
-        return self.g.add(Step("prelu", (src,), self.g.steps[src].dim, slope=a), il, iu)
+    def prelu(self, src: int, a: float) -> tuple[int, torch.Tensor]:
+        """The step, and (B,) whether sigma_a is linear on the whole box (every unit stable, or a = 1)."""
+        l, u = self.g.lower[src], self.g.upper[src]
+        il, iu = _ibp_prelu(a, l, u)
+        stable = ((l >= 0) | (u <= 0)).all(dim=1) | (a == 1.0)
+        return self.g.add(Step("prelu", (src,), self.g.steps[src].dim, slope=a), il, iu), stable
 
     def run(self) -> int:
         net = self.net
@@ -175,7 +195,8 @@ class _Lowering:
             elif isinstance(spec, Affine):
                 i = self.affine(ops[0], self.tensor(spec.weight), self.tensor(spec.bias))
             elif isinstance(spec, PReLU):
-                i = self.prelu(ops[0], spec.slope)
+                i, stable = self.prelu(ops[0], spec.slope)
+                self.linear_on_box &= stable
             elif isinstance(spec, Concat):
                 lo = torch.cat([self.g.lower[o] for o in ops], dim=1)
                 hi = torch.cat([self.g.upper[o] for o in ops], dim=1)
@@ -209,26 +230,30 @@ class _Lowering:
         cells = None
         if isinstance(r, TreeRouter):
             cells = tree_cells(r, self.device)
-            cand = tree_candidates(cells, lz, uz, strict=self.interior and on_input)
+            cand = tree_candidates(r, lz, uz, strict=self.interior and on_input, cap=self.max_candidates)
         else:
             cand = gate_candidates(r, lz, uz, self._operand_linear(z), self.g.lower[0], self.g.upper[0],
-                                   interior=self.interior and on_input)
+                                   interior=self.interior and on_input, on_input=on_input)
         if v in self.routes:
             if r.k != 1:
                 raise InvalidInput(f"MoE node {v!r}: a forced route needs a top-1 router, this one has k={r.k}")
-            e = torch.as_tensor(self.routes[v], dtype=torch.long, device=self.device).reshape(self.B)
-            cand = cand & torch.nn.functional.one_hot(e, r.n_experts).bool()
-        self.candidates[v], self.k[v] = cand, r.k
-        counts = cand.sum(dim=1)
+            # a forced expert e >= 0 keeps only e; -1 leaves the node free
+            cand = cand.restrict(torch.as_tensor(self.routes[v], dtype=torch.long, device=self.device).reshape(self.B))
+        # boxes left unbounded upstream are not bounded here either: every expert stays a candidate
+        if not bool(self.bounded.all()):
+            cand = cand.widen(~self.bounded)
+        self.candidates[v] = cand
+        counts = cand.count
         self.feasible &= counts > 0
-        E = r.n_experts
-        # candidate indices in increasing order first: sort key (not candidate) * E + index
-        order = torch.argsort((~cand).long() * E + torch.arange(E, device=self.device), dim=1)
-        n_slots = max(int(counts.max()), 1)
+        if self.max_candidates is not None:
+            self.bounded &= counts <= self.max_candidates
+        n_slots = max(int(counts[self.bounded].max()) if bool(self.bounded.any()) else 1, 1)
+        order = cand.slots(n_slots)
         Ws = [self.tensor(w) for w in ex.weights]
         bs = [self.tensor(b) for b in ex.biases]
         slot_out = []
         slot_valid = []
+        slot0_linear = torch.ones(self.B, dtype=torch.bool, device=self.device)
         for c in range(n_slots):
             valid = counts > c
             idx = torch.where(valid, order[:, c], order[:, 0])
@@ -242,32 +267,40 @@ class _Lowering:
                 h = self.affine(h, W[idx], b[idx], lo=lo_in if layer == 0 else None, hi=hi_in if layer == 0 else None)
                 if layer < ex.n_layers - 1:
                     self.refine(h, pre_activation=True)
-                    h = self.prelu(h, ex.slope)
+                    h, stable = self.prelu(h, ex.slope)
+                    if c == 0:
+                        slot0_linear &= stable
             slot_out.append(h)
             slot_valid.append(valid)
         # the hull over the valid candidate slots
         big = torch.tensor(float("inf"), dtype=torch.float64, device=self.device)
-        lo = torch.stack([torch.where(ok[:, None], self.g.lower[s], big) for s, ok in zip(slot_out, slot_valid)]).amin(0)
-        hi = torch.stack([torch.where(ok[:, None], self.g.upper[s], -big) for s, ok in zip(slot_out, slot_valid)]).amax(0)
+        slots = list(zip(slot_out, slot_valid))
+        lo = torch.stack([torch.where(ok[:, None], self.g.lower[s], big) for s, ok in slots]).amin(0)
+        hi = torch.stack([torch.where(ok[:, None], self.g.upper[s], -big) for s, ok in slots]).amax(0)
         empty = counts == 0
         lo = torch.where(empty[:, None], torch.zeros_like(lo), lo)
         hi = torch.where(empty[:, None], torch.zeros_like(hi), hi)
         through = (counts == 1) & torch.tensor(r.k == 1, device=self.device)
+        self.linear_on_box &= through & slot0_linear
         return self.g.add(Step("join", tuple(slot_out), ex.n_out, through=through), lo, hi)
 
 
 def bound_net(net: Net, lo, hi, *, method: str = "crown", device: str = "cpu",
-              routes: Mapping[str, object] | None = None, interior: bool = False) -> NetBounds:
+              routes: Mapping[str, object] | None = None, interior: bool = False,
+              max_candidates: int | None = None) -> NetBounds:
     """Sound bounds of ``net`` over the boxes [lo, hi] (each (B, n_in), arrays or tensors).
 
     Arguments:
         method: 'crown' (CROWN everywhere), 'crown-ibp' (IBP pre-activations, CROWN scores and
             output) or 'ibp'.
         device: torch device; everything runs in float64 there.
-        routes: optional forced experts, {moe node: (B,) expert index} (top-1 routers only): the
-            bounds then hold on the points of each box routed that way (see ``NetBounds.feasible``).
+        routes: optional forced experts, {moe node: (B,) expert index, -1 = free} (top-1 routers
+            only): the bounds then hold on the points of each box routed that way (see
+            ``NetBounds.feasible``).
         interior: compute routing candidates for the open boxes (lo, hi) (exact tie handling for a
             tree router or linear gate reading the network input); bounds are unchanged.
+        max_candidates: boxes where an MoE node has more candidates are not bounded (see
+            ``NetBounds.bounded``); None bounds every box, however many candidates it has.
 
     Returns:
         :class:`NetBounds` with lower/upper (B, n_out), linear bounds (CROWN) and candidates.
@@ -283,7 +316,9 @@ def bound_net(net: Net, lo, hi, *, method: str = "crown", device: str = "cpu",
     for v in routes or {}:
         if v not in net.graph or net.graph.nodes[v]["op"] != "moe":
             raise InvalidInput(f"routes names {v!r}, which is not an MoE node of {net.name!r}")
-    low = _Lowering(net, lo_t, hi_t, method, routes, interior)
+    if max_candidates is not None and not (isinstance(max_candidates, int) and max_candidates >= 1):
+        raise InvalidInput(f"max_candidates={max_candidates!r} must be a positive integer or None")
+    low = _Lowering(net, lo_t, hi_t, method, routes, interior, max_candidates)
     with torch.no_grad():
         out = low.run()
         g = low.g
@@ -294,10 +329,14 @@ def bound_net(net: Net, lo, hi, *, method: str = "crown", device: str = "cpu",
             else:
                 lo_o, up_o, A_l, c_l, A_u, c_u = g.crown_interval(out)
             g.tighten(out, lo_o, up_o)
-    return NetBounds(g.lower[out], g.upper[out], A_l, c_l, A_u, c_u, MappingProxyType(low.candidates),
-                     low.feasible, method, MappingProxyType(low.k))
+        lower, upper = g.lower[out], g.upper[out]
+        ok = low.bounded
+        if not bool(ok.all()):
+            inf = torch.tensor(float("inf"), dtype=torch.float64, device=lower.device)
+            lower, upper = torch.where(ok[:, None], lower, -inf), torch.where(ok[:, None], upper, inf)
+            if A_l is not None:
+                A_l, A_u = A_l * ok[:, None, None], A_u * ok[:, None, None]
+                c_l, c_u = torch.where(ok[:, None], c_l, -inf), torch.where(ok[:, None], c_u, inf)
+    return NetBounds(lower, upper, A_l, c_l, A_u, c_u, MappingProxyType(low.candidates),
+                     low.feasible, low.bounded, method, low.linear_on_box & low.bounded)
 
-
-def affine_upper_on_boxes(A: torch.Tensor, c: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor) -> torch.Tensor:
-    """Sound max over each box of A x + c (re-exported helper for the certifier)."""
-    return concretize_upper(A, c, lo, hi)

@@ -98,7 +98,7 @@ class StepGraph:
     steps: list[Step] = field(default_factory=list)
     lower: list[torch.Tensor] = field(default_factory=list)
     upper: list[torch.Tensor] = field(default_factory=list)
-    _relax: dict[int, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = field(default_factory=dict)
+    _relax: dict[int, tuple[torch.Tensor, ...]] = field(default_factory=dict)
 
     def add(self, step: Step, lower: torch.Tensor, upper: torch.Tensor) -> int:
         self.steps.append(step)
@@ -116,8 +116,8 @@ class StepGraph:
 
     # --- relaxations -------------------------------------------------------------------------------------
 
-    def relaxation(self, i: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Lines of sigma_a at prelu step i: sl x <= sigma_a(x) <= su x + bu on [l, u] (each (B, d))."""
+    def relaxation(self, i: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Lines of sigma_a at prelu step i: sl x <= sigma_a(x) <= su x + bu on [l, u], and max(su, sl)."""
         if i in self._relax:
             return self._relax[i]
         st = self.steps[i]
@@ -137,8 +137,8 @@ class StepGraph:
         lam = torch.where(u >= -l, one, one * a)
         su = torch.where(active, one, torch.where(inactive, one * a, s))
         sl = torch.where(active, one, torch.where(inactive, one * a, lam))
-        bu = torch.where(unstable, b, torch.zeros_like(l))
-        self._relax[i] = (sl, su, bu)
+        bu = torch.where(unstable, b, torch.zeros_like(l)).clamp(min=0)  # the chord lies above 0 here
+        self._relax[i] = (sl, su, bu, torch.maximum(su, sl))
         return self._relax[i]
 
     # --- the backward pass -------------------------------------------------------------------------------
@@ -151,14 +151,14 @@ class StepGraph:
         pending[i] = lam
         return slack
 
-    def linear_upper(self, t: int, lam0: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Sound linear upper bounds of the rows lam0 (B, r, dim_t) applied to step t.
+    def linear_upper(self, t: int, lam0: torch.Tensor, bias0: torch.Tensor | None = None) -> tuple[torch.Tensor, ...]:
+        """Sound linear upper bounds of the rows lam0 (B, r, dim_t) applied to step t (plus ``bias0`` (B, r)).
 
-        Returns (A (B, r, n_in), c (B, r)) with lam0 . z_t(x) <= A x + c for every x in each box.
+        Returns (A (B, r, n_in), c (B, r)) with lam0 . z_t(x) + bias0 <= A x + c for every x in each box.
         """
         B, r = lam0.shape[0], lam0.shape[1]
         pending: dict[int, torch.Tensor] = {t: lam0}
-        bias = lam0.new_zeros((B, r))
+        bias = lam0.new_zeros((B, r)) if bias0 is None else bias0
         slack = lam0.new_zeros((B, r))
         A_in = None
         for i in range(t, -1, -1):
@@ -185,12 +185,16 @@ class StepGraph:
                 slack = self._push(pending, op, new, slack)
             elif st.kind == "prelu":
                 (op,) = st.operands
-                sl, su, bu = self.relaxation(i)
-                new = torch.where(lam >= 0, lam * su.unsqueeze(1), lam * sl.unsqueeze(1))
+                sl, su, bu, smax = self.relaxation(i)
+                # lam . sigma(x) <= lam^+ (su x + bu) + lam^- (sl x) = (lam sl + lam^+ (su - sl)) x + lam^+ bu
                 pos = lam.clamp(min=0)
+                new = lam * sl.unsqueeze(1)
+                new.addcmul_(pos, (su - sl).unsqueeze(1))
                 bias = bias + _mv(pos, bu)
                 d = st.dim
-                slack = (slack + _U2 * _mv(new.abs(), self.absmax(op)) + slack_factor(d) * _mv(pos, bu.abs())
+                # |new| <= |lam| smax and |lam| = 2 lam^+ - lam: one rounding per coefficient
+                v = smax * self.absmax(op)
+                slack = (slack + _U2 * (2 * _mv(pos, v) - _mv(lam, v)).clamp(min=0) + slack_factor(d) * _mv(pos, bu)
                          + (d + 2) * TINY + _U2 * bias.abs())
                 slack = self._push(pending, op, new, slack)
             elif st.kind == "concat":
@@ -210,7 +214,8 @@ class StepGraph:
                 # lam . y <= lam^+ u + lam^- l for y in the join's interval (the hull over candidates)
                 bias = bias + _mv(conc.clamp(min=0), self.upper[i]) + _mv(conc.clamp(max=0), self.lower[i])
                 d = st.dim
-                slack = slack + slack_factor(2 * d) * _mv(conc.abs(), self.absmax(i)) + (2 * d + 2) * TINY + _U2 * bias.abs()
+                slack = (slack + slack_factor(2 * d) * _mv(conc.abs(), self.absmax(i)) + (2 * d + 2) * TINY
+                         + _U2 * bias.abs())
                 if bool(st.through.any()):
                     slack = self._push(pending, st.operands[0], torch.where(thr, lam, torch.zeros_like(lam)), slack)
             else:  # pragma: no cover - steps are built by bound_net only
@@ -221,13 +226,19 @@ class StepGraph:
         c = round_up(bias + slack * (1 + 2.0 ** -40))
         return A_in, c
 
-    def crown_interval(self, t: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    def crown_interval(self, t: int) -> tuple[torch.Tensor, ...]:
         """CROWN bounds of step t: (lower, upper, A_l, c_l, A_u, c_u), linear bounds in the input."""
-        d = self.steps[t].dim
-        B = self.n_boxes
-        eye = torch.eye(d, dtype=self.lower[0].dtype, device=self.lower[0].device)
-        rows = torch.cat([eye, -eye], dim=0).unsqueeze(0).expand(B, 2 * d, d)
-        A, c = self.linear_upper(t, rows)
+        st = self.steps[t]
+        d, B = st.dim, self.n_boxes
+        if st.kind == "affine" and st.weight.dim() == 2:
+            # rows +-e_i through a shared affine step are exactly +-W_i (no rounding): start at its operand
+            rows = torch.cat([st.weight, -st.weight], dim=0).unsqueeze(0).expand(B, 2 * d, st.weight.shape[1])
+            bias0 = torch.cat([st.bias, -st.bias]).unsqueeze(0).expand(B, 2 * d).clone()
+            A, c = self.linear_upper(st.operands[0], rows, bias0)
+        else:
+            eye = torch.eye(d, dtype=self.lower[0].dtype, device=self.lower[0].device)
+            rows = torch.cat([eye, -eye], dim=0).unsqueeze(0).expand(B, 2 * d, d)
+            A, c = self.linear_upper(t, rows)
         ub = concretize_upper(A, c, self.lower[0], self.upper[0])
         # the lower bound of z is minus the upper bound of -z
         return -ub[:, d:], ub[:, :d], -A[:, d:], -c[:, d:], A[:, :d], c[:, :d]

@@ -5,6 +5,12 @@ reference evaluation, the torch compiler (:func:`compile_net`) and size counts (
 Paper constructions live in their own modules (``constructions.yarotsky``, ...).
 """
 
+import os as _os
+
+# torch's OpenMP workers busy-wait by default, which slows a shared 2-core machine 3-30x; set before torch loads
+_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
 from ._built import Built as Built
 from ._compile import TorchNet as TorchNet
 from ._compile import compile_net as compile_net

@@ -8,7 +8,7 @@ import sympy
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checkers._exact1d import applicable_exact_1d, exact_sup_error_1d
+from tests.oracles.exact1d import applicable_exact_1d, exact_sup_error_1d
 from constructions import Built, evaluate_exact, random_relu_net
 from constructions.interpolation import pl_interpolant
 from constructions.yarotsky import sawtooth_square
@@ -50,3 +50,16 @@ def _nd(fr):
 def test_not_applicable_to_transcendental_targets_or_many_inputs():
     assert not applicable_exact_1d(pl_interpolant(sympy.sin(3 * x0), 4))
     assert applicable_exact_1d(pl_interpolant(x0**3, 4))
+
+
+@pytest.mark.parametrize("built", [sawtooth_square(6), pl_interpolant(x0**3, 16), pl_interpolant(x0**2 - x0 / 3, 8)],
+                         ids=["yarotsky6", "x3-n16", "quadratic-n8"])
+def test_certifier_agrees_with_the_exact_oracle(built):
+    """The B&B certifier's interval [lower, upper] must contain the oracle's exact sup and be tight."""
+    from checkers._certify import certified_sup_error
+
+    exact = exact_sup_error_1d(built)
+    cert = certified_sup_error(built, tol=0.01, time_budget=30.0)
+    assert cert.upper >= float(exact.lower)
+    assert cert.lower <= float(exact.upper) * (1 + 1e-12)
+    assert cert.upper <= float(exact.upper) * 1.011

@@ -99,11 +99,11 @@ def test_theorem_model_rejects_bad_names():
         Claim(name="Bad Name", check="x", statement="s")
     with pytest.raises(InvalidInput, match="paper/label"):
         _theorem("_test_ok", tid="NoSlash")
-    with pytest.raises(InvalidInput, match="twice"):
+    with pytest.raises(InvalidInput, match="twice"):  # a different theorem under a used id
         t = _theorem("_test_ok", tid="test/dup")
         register(t)
         try:
-            register(_theorem("_test_ok", tid="test/dup"))
+            register(_theorem("_test_raises", tid="test/dup"))
         finally:
             unregister("test/dup")
 

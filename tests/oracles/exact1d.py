@@ -1,4 +1,4 @@
-"""Exact sup error of a 1-D piecewise-linear network against a polynomial target (tier 3).
+"""Independent exact oracle (tests only): sup error of a 1-D piecewise-linear network against a polynomial target.
 
 For a network with one input built from affine, (P)ReLU, concat and slice nodes, every node is
 piecewise linear in x. We enumerate its breakpoints exactly: node by node, each (P)ReLU splits the
