@@ -197,7 +197,7 @@ def _chain_link(prev, cur, st, by, dom, instance, ctx) -> Proof:
         return prove_nonneg(cur - prev, dom, seed=ctx.seed, deadline=ctx.check_deadline)
     if by != "monotone":
         return Proof("unknown", f"unknown link kind {by!r}")
-    u = sympy.Symbol(st["u"], nonnegative=True)
+    u = sympy.Symbol(st["u"], positive=True)  # dF/du >= 0 on u > 0, F continuous at u = 0
     F = _fix(st["template"], instance).subs(sympy.Symbol(st["u"]), u)
     F = F.subs({s: u for s in F.free_symbols if s.name == st["u"]})
     A, B = _fix(st["a"], instance), _fix(st["b"], instance)
@@ -209,6 +209,7 @@ def _chain_link(prev, cur, st, by, dom, instance, ctx) -> Proof:
     q = prove_nonneg(sympy.diff(F, u), udom, seed=ctx.seed, deadline=ctx.check_deadline, search=False)
     if q.status != "proved":
         return Proof("unknown", f"dF/du >= 0 not proved: {q.method}")
+    q = Proof(q.status, q.method + " (u > 0; F is continuous at u = 0)")
     spec = st.get("a_le_b", "nonneg")
     if spec == "nonneg":
         r = prove_nonneg(B - A, dom, seed=ctx.seed, deadline=ctx.check_deadline)

@@ -19,8 +19,6 @@ An instance may fix a variable (``{'T': 16}``) or override its range (``{'T': (2
 
 from __future__ import annotations
 
-import itertools
-import math
 from typing import Any, Mapping
 
 import sympy
@@ -28,7 +26,7 @@ import sympy
 from checkers._registry import CheckContext, register_check
 from checkers._results import Evidence, Outcome, Verdict
 
-from ._symbolic_prover import Domain, Proof, Unsupported, prove_nonneg, replay, sign_of_constant, sympify_arg
+from ._symbolic_prover import Domain, Proof, Unsupported, prove_nonneg, replay, sign_of_constant, sympify_arg  # noqa: F401
 
 __all__ = ["symbolic_relation", "symbolic_monotone", "symbolic_counterexample", "symbolic_argmax",
            "symbolic_limit", "symbolic_identity", "integer_relation_by_ratio", "symbolic_chain"]
@@ -165,26 +163,26 @@ def _prove_monotone(f, var, direction, a, instance, ctx) -> tuple[Proof, str]:
 
 
 def _pair_from_derivative(f, x, p: Proof, sgn, dom) -> Proof:
-    """From a point where the derivative has the wrong sign, an exact pair x1 < x2 violating monotonicity."""
+    """From a point where the derivative has the wrong sign, an exact pair x1 < x2 (both in the
+    domain) violating monotonicity, replayed in interval arithmetic."""
     from fractions import Fraction
+
+    from ._symbolic_prover import _in_domain
 
     pt = dict(p.point)
     x0 = Fraction(pt[x.name])
-    hi = dom.ranges[x.name][1]
-    for h in (Fraction(1, 2**j) for j in range(1, 30)):
-        q1 = {**pt, x.name: x0}
+    x2 = sympy.Symbol(x.name + "_2")
+    for h in (Fraction(1, 2 ** j) for j in range(1, 30)):
         q2 = {**pt, x.name: x0 + h}
-        hi_ok = not hi.is_number or x0 + h <= Fraction(str(hi)) if hi is not sympy.oo else True
-        if not hi_ok:
+        if not _in_domain(q2, dom):
             continue
         try:
-            lo, up = replay(sgn * (f.subs(x, sympy.Symbol(x.name + "_2")) - f),
-                            {**q1, x.name + "_2": x0 + h})
+            lo, up = replay(sgn * (f.subs(x, x2) - f), {**pt, x2.name: x0 + h})
         except Unsupported:
             continue
         if up < 0:
             return Proof("refuted", p.method + f"; pair {x.name}={x0} < {x.name}'={x0 + h}",
-                         {**q1, f"{x.name}'": q2[x.name]}, (str(lo), str(up)))
+                         {**pt, f"{x.name}'": x0 + h}, (str(lo), str(up)))
     return Proof("unknown", p.method + "; no exact violating pair near the point")
 
 
@@ -269,14 +267,18 @@ def symbolic_argmax(claim, instance: Mapping[str, Any], ctx: CheckContext) -> Ou
     x = next((s for s in f.free_symbols if s.name == a["var"]), sympy.Symbol(a["var"]))
     df = sympy.diff(f, x)
     at = sympy.simplify(df.subs(x, xstar))
-    if at.is_zero is not True:
-        s = sign_of_constant(at) if at.is_number else None
-        if s in (1, -1):
-            return Outcome(Verdict.FAIL, method="sympy derivative at the stated argmax",
-                           why=f"f'({_fmt(xstar)}) = {_fmt(at)} != 0",
-                           evidence=Evidence(point=(f"{x.name}={xstar}",), replay="interval sign of a constant"))
-        return Outcome(Verdict.UNKNOWN, method="sympy", why=f"could not show f'({_fmt(xstar)}) = 0: got {_fmt(at)}")
     others = {n: r for n, r in a.get("ranges", {}).items() if n != a["var"]}
+    if at.is_zero is not True:
+        odom = Domain.from_args(others, (), {k: v for k, v in instance.items() if k in others})
+        for sgn in (1, -1):  # a point where f'(argmax) is strictly negative, then strictly positive
+            p = prove_nonneg(sgn * at, odom, budget=0, seed=ctx.seed, deadline=ctx.check_deadline)
+            if p.status == "refuted":
+                pt = ", ".join(f"{k}={v}" for k, v in p.point.items())
+                return Outcome(Verdict.FAIL, method="sympy derivative at the stated argmax; " + p.method,
+                               why=f"f'({_fmt(xstar)}) = {_fmt(at)} != 0 (at {pt or 'every point'})",
+                               evidence=Evidence(point=tuple(f"{k}={v}" for k, v in p.point.items()) or None,
+                                                 replay="interval arithmetic, 170 bits", replayed_value=p.value))
+        return Outcome(Verdict.UNKNOWN, method="sympy", why=f"could not show f'({_fmt(xstar)}) = 0: got {_fmt(at)}")
     w = sympy.Symbol("w", nonnegative=True)
     methods = []
     for side, rep, sgn in (("left", xstar * sympy.exp(-w), 1), ("right", xstar * sympy.exp(w), -1)):
@@ -326,7 +328,9 @@ def symbolic_limit(claim, instance: Mapping[str, Any], ctx: CheckContext) -> Out
     elif exp == "infinite":
         ok = infinite
     else:
-        ok = sympy.simplify(lim - sympify_arg(exp)).is_zero
+        want = sympify_arg(exp)
+        want = want.xreplace({s: sympy.Symbol(s.name, positive=True) for s in want.free_symbols})
+        ok = sympy.simplify(lim - want).is_zero
         if ok is None:
             return Outcome(Verdict.UNKNOWN, method=method, why="could not compare the limit with the expected value")
     measured = float(lim) if lim.is_number and not infinite else None
