@@ -14,3 +14,6 @@ settings.register_profile(
 )
 settings.register_profile("dev", deadline=None, max_examples=50, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+# user modules used as test data (one is deliberately broken): never collected
+collect_ignore = ["data"]
