@@ -129,9 +129,15 @@ class _Problem:
                 A_u, c_u = nb.A_u.cpu().numpy()[rows], nb.c_u.cpu().numpy()[rows]
                 for j, t in enumerate(self.residual):
                     # f - net <= f - (A_l G + c_l);  net - f <= -(f - A_u G - c_u)
-                    _, above = affine_residual_bounds(t, lo, hi, A_l[:, j, :], c_l[:, j])
-                    below, _ = affine_residual_bounds(t, lo, hi, A_u[:, j, :], c_u[:, j])
-                    ub[:, j] = np.minimum(ub[:, j], np.maximum(above, -below))
+                    # [review] linear bounds with a non-finite entry (an overflow) give no residual bound:
+                    # those rows keep the IBP bound (the residual forms reject them)
+                    fin = (np.isfinite(A_l[:, j, :]).all(axis=1) & np.isfinite(c_l[:, j])
+                           & np.isfinite(A_u[:, j, :]).all(axis=1) & np.isfinite(c_u[:, j]))
+                    if not fin.any():
+                        continue
+                    _, above = affine_residual_bounds(t, lo[fin], hi[fin], A_l[fin, j, :], c_l[fin, j])
+                    below, _ = affine_residual_bounds(t, lo[fin], hi[fin], A_u[fin, j, :], c_u[fin, j])
+                    ub[fin, j] = np.minimum(ub[fin, j], np.maximum(above, -below))
         out[rows] = np.where(np.isnan(ub), np.inf, ub).max(axis=1)
         return out
 
@@ -213,6 +219,13 @@ class _Problem:
                 node_of[amb] = t
             expand = node_of >= 0
             chosen = [(v, (node_of == t)[cands[v][0]]) for t, v in enumerate(nodes)]
+            # [review] an item whose node has no listed candidate pairs (an 'everything' box, e.g. widened
+            # after an upstream node went unbounded) would get no children and silently vanish, leaving
+            # its owner at -inf: such items are not expanded and keep their own bound
+            kids = np.zeros(owner.size, dtype=np.int64)
+            for v, m in chosen:
+                np.add.at(kids, cands[v][0][m], 1)
+            expand &= kids > 0
             n_children = sum(int(m.sum()) for _, m in chosen)
             if n_children > max_items:
                 expand[:] = False
@@ -428,7 +441,8 @@ def _certificate(status, prob, best, bound, tol, pool_lo, pool_hi, pool_ub, pool
     lower = _replayed_lower(prob.built, best.point)  # rigorous: the float sample may sit above the truth by rounding
     tight = upper <= lower * (1 + tol)
     if status is None:
-        ok = upper <= bound if bound is not None else tight
+        # [review] ``lower`` is an exact replay: an upper bound below it proves a bug upstream, never certify then
+        ok = (upper <= bound if bound is not None else tight) and lower <= upper
         status = "certified" if ok else "unknown"
     has_moe = bool(prob.net.moe_nodes())
     engine = _ENGINE[prob.method]

@@ -20,7 +20,8 @@ of what it computes:
 * a rounded coefficient lam' = fl(lam W) differs from lam W by at most gamma |lam| |W|, and the
   operand z satisfies |z| <= zmax (its sound interval), so the term lam W z is covered by
   lam' z + gamma |lam| (|W| zmax): the error is concretised at once, never propagated;
-* one elementwise product or sum is within 2^-52 of its (computed) magnitude;
+* one elementwise product or sum is within 2^-52 of its (computed) magnitude (the PReLU coefficient
+  lam sl + lam^+ (su - sl), up to four roundings, is charged 2^-51);
 * ReLU/PReLU upper lines are *checked* lines: the intercept is recomputed from the two endpoints and
   rounded up with a margin, so the float line lies above sigma on [l, u] in real arithmetic;
 * a final concretisation over the box adds the same dot-product slack and rounds up by one ulp.
@@ -68,6 +69,12 @@ def concretize_upper(A: torch.Tensor, c: torch.Tensor, lo: torch.Tensor, hi: tor
     return round_up(val + slack)
 
 
+def _no_nan(lower: torch.Tensor, upper: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """An interval with its NaN ends replaced by -inf (lower) and +inf (upper): sound, and comparable."""
+    return (torch.where(torch.isnan(lower), float("-inf"), lower),
+            torch.where(torch.isnan(upper), float("inf"), upper))
+
+
 @dataclass(eq=False)
 class Step:
     """One node of the lowered graph (static for one call of ``bound_net``).
@@ -101,13 +108,18 @@ class StepGraph:
     _relax: dict[int, tuple[torch.Tensor, ...]] = field(default_factory=dict)
 
     def add(self, step: Step, lower: torch.Tensor, upper: torch.Tensor) -> int:
+        # [review] an overflow (inf - inf) makes NaN ends; NaN compares False everywhere, so a tree router
+        # reading it found *no* candidate and the box was dropped as infeasible (a false CERTIFIED).
+        # A NaN end means "no information": it becomes -inf / +inf.
+        lower, upper = _no_nan(lower, upper)
         self.steps.append(step)
         self.lower.append(lower)
         self.upper.append(upper)
         return len(self.steps) - 1
 
     def tighten(self, i: int, lower: torch.Tensor, upper: torch.Tensor) -> None:
-        """Intersect step i's interval with another sound enclosure."""
+        """Intersect step i's interval with another sound enclosure (a NaN end of either says nothing)."""
+        lower, upper = _no_nan(lower, upper)
         self.lower[i] = torch.maximum(self.lower[i], lower)
         self.upper[i] = torch.minimum(self.upper[i], upper)
 
@@ -192,9 +204,11 @@ class StepGraph:
                 new.addcmul_(pos, (su - sl).unsqueeze(1))
                 bias = bias + _mv(pos, bu)
                 d = st.dim
-                # |new| <= |lam| smax and |lam| = 2 lam^+ - lam: one rounding per coefficient
+                # |new| <= |lam| smax and |lam| = 2 lam^+ - lam. [review] new = fl(fl(lam sl) + fl(lam^+ fl(su - sl)))
+                # is up to four roundings, |new - lam su| <= u |lam| (3 su - sl) < 3 u |lam| smax (2.49 u seen
+                # by search, above the former 2u = _U2): charge 2 _U2 = 4u
                 v = smax * self.absmax(op)
-                slack = (slack + _U2 * (2 * _mv(pos, v) - _mv(lam, v)).clamp(min=0) + slack_factor(d) * _mv(pos, bu)
+                slack = (slack + 2 * _U2 * (2 * _mv(pos, v) - _mv(lam, v)).clamp(min=0) + slack_factor(d) * _mv(pos, bu)
                          + (d + 2) * TINY + _U2 * bias.abs())
                 slack = self._push(pending, op, new, slack)
             elif st.kind == "concat":

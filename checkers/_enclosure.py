@@ -596,7 +596,9 @@ def _pair_refutes(target: Target, pair, L: Fraction, norm: str) -> bool:
     ends = [fx_lo, fx_hi, fy_lo, fy_hi]
     if not all(mpmath.isfinite(e) for e in ends):
         return False
-    fx_lo, fx_hi, fy_lo, fy_hi = (Fraction(int(e.man)) * Fraction(2) ** int(e.exp) for e in ends)
+    from ._replay import mpf_to_fraction  # [review] e.man is unsigned: the signed conversion lives there
+
+    fx_lo, fx_hi, fy_lo, fy_hi = (mpf_to_fraction(e) for e in ends)
     gap = max(fx_lo - fy_hi, fy_lo - fx_hi)  # a lower bound of |f(x) - f(y)|, exact
     diffs = [abs(u - v) for u, v in zip(*pair)]
     if gap <= 0:

@@ -30,6 +30,9 @@ def rational_polynomial_targets(built) -> list[sympy.Poly] | None:
     x = built.variables[0]
     polys = []
     for t in built.target:
+        # [review] Poly(..., domain=QQ) reads Float(0.1) as 1/10, while the float and mpmath enclosures
+        # (and the replay) use its exact binary value: convert every Float to its exact binary rational first
+        t = t.xreplace({f: sympy.Rational(f) for f in t.atoms(sympy.Float)})
         try:
             polys.append(sympy.Poly(t, x, domain=sympy.QQ))
         except (sympy.PolynomialError, sympy.polys.polyerrors.CoercionFailed, sympy.polys.polyerrors.GeneratorsNeeded):

@@ -37,8 +37,11 @@ def mpf_to_fraction(v) -> Fraction:
         raise TypeError(f"expected an mpmath.mpf, got {type(v).__name__}")
     if not mpmath.isfinite(v):
         raise ValueError(f"{v} is not finite")
-    man, exp = v.man_exp
-    return Fraction(int(man)) * (Fraction(2) ** int(exp))
+    # [review] ``man_exp`` (and ``.man``) hold the *unsigned* mantissa in mpmath 1.3: -0.125 came back as
+    # +1/8, so every negative target value was replayed with the wrong sign (false FAIL verdicts).
+    # ``_mpf_`` = (sign, man, exp, bc) carries the sign.
+    sign, man, exp, _ = v._mpf_
+    return (-1) ** int(sign) * Fraction(int(man)) * (Fraction(2) ** int(exp))
 
 
 def _fr(a: float) -> Fraction:

@@ -266,6 +266,9 @@ def route_region(router, e: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor, *,
             safe = torch.where(pos | neg, Di, torch.ones_like(Di))
             # D_i > 0: x_i >= t / D_i with t >= t_lo; D_i < 0: x_i <= t / D_i with t >= t_lo
             q = t_lo / safe
+            # [review] an overflow (inf - inf in ``rest`` or ``mag``) gives NaN: no constraint, never a
+            # NaN end (NaN made the region 'infeasible' and dropped a route that points do take)
+            q = torch.where(torch.isnan(q), torch.where(pos, -float("inf"), float("inf")), q)
             fin = torch.isfinite(q)
             q_down, q_up = round_down(q - 4 * _U2 * q.abs()), round_up(q + 4 * _U2 * q.abs())
             q = torch.where(fin & pos, q_down, torch.where(fin, q_up, q))

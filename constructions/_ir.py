@@ -373,6 +373,9 @@ class NetBuilder:
         self._count += 1
         if v in self.graph:
             raise InvalidInput(f"node name {v!r} used twice")
+        if len(set(operands)) != len(operands):
+            # [review] a DiGraph holds one edge per (u, v): a repeated operand would silently be dropped
+            raise InvalidInput(f"{v!r} reads an operand twice ({list(operands)}); slice it to read a copy")
         self.graph.add_node(v, op=_op_name(spec), spec=spec)
         for port, u in enumerate(operands):
             if u not in self.graph:

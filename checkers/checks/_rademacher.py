@@ -93,8 +93,8 @@ def rademacher_union_bound(claim, instance: Mapping[str, Any], ctx: CheckContext
 
 def _fraction(x) -> Fraction:
     """The exact value of a binary mpmath number."""
-    man, exp = mpmath.mpf(x).man_exp
-    return Fraction(man) * Fraction(2) ** exp
+    sign, man, exp, _ = mpmath.mpf(x)._mpf_  # [review] man_exp drops the sign in mpmath 1.3
+    return (-1) ** int(sign) * Fraction(int(man)) * Fraction(2) ** int(exp)
 
 
 # ------------------------------------------------------------------------------------------ Z4
