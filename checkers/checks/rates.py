@@ -1,0 +1,280 @@
+"""Generic rate checks: a fitted error exponent, and an error that stays flat in a parameter.
+
+``fitted_rate`` (a theorem's rate is an upper bound, so the comparison is one-sided):
+    log e(n) = a + s log n + k log log n is fitted on the tail of the sizes (``log_power`` = k allows
+    the log factor of an O~ rate: the errors are divided by log(n)^k before the fit). The claim
+    "exponent >= alpha" passes when s <= -alpha + tol.
+
+    *What CERTIFIED means here (our decision).* Each point is a certified sup error: its upper bound
+    comes from the certifier and its lower bound from an exactly replayed point, so each log error
+    lies in a known interval [l_j, u_j]. A least-squares slope is linear in the data, s = sum_j c_j y_j,
+    so its range over those intervals is exact: [sum min(c_j l_j, c_j u_j), sum max(...)]. The same
+    holds for every leave-one-out slope (the confidence interval we report: the jackknife range, which
+    needs no distributional assumption). CERTIFIED = every point certified and the *largest* slope
+    consistent with the enclosures, over the full tail and over every leave-one-out tail, is
+    <= -alpha + tol. That certifies the stated finite-range claim ("the least-squares exponent over
+    these sizes"), never the asymptotic O-statement itself, and the report says so. FAIL = every
+    point certified and even the *smallest* consistent full-tail slope exceeds -alpha + tol. Points
+    not certified within budget make the fit PASS-EMPIRICAL (or UNKNOWN when it does not pass).
+
+``error_flat_in_parameter``: certified errors e(v) over the values v of one parameter; max/min <=
+    ``ratio`` is CERTIFIED when max_v upper(v) / min_v lower(v) <= ratio (lower = replayed), FAIL
+    when max_v lower(v) / min_v upper(v) > ratio, else UNKNOWN (or PASS-EMPIRICAL on sampled values).
+
+Both write a PNG (matplotlib, Agg) into ``ctx.out_dir`` and name it in ``Outcome.figures``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from proofs import Claim, InvalidInput
+
+from .._construct import build_construction, formula_float, resolve
+from .._registry import CheckContext, register_check
+from .._results import Evidence, Outcome, Verdict
+
+__all__ = ["RateFit", "fit_rate", "certified_point", "fitted_rate", "error_flat_in_parameter", "plot_png"]
+
+
+@dataclass(frozen=True)
+class RateFit:
+    """A least-squares exponent with its enclosure and leave-one-out range."""
+
+    sizes: tuple[float, ...]
+    slope: float  # on the upper values (or the given values)
+    slope_lo: float  # smallest slope consistent with the enclosures (full tail)
+    slope_hi: float  # largest slope consistent with the enclosures (full tail)
+    loo_lo: float  # smallest leave-one-out slope (on the enclosures)
+    loo_hi: float  # largest leave-one-out slope (on the enclosures)
+    r2: float
+    intercept: float
+
+    @property
+    def ci(self) -> tuple[float, float]:
+        return min(self.slope_lo, self.loo_lo), max(self.slope_hi, self.loo_hi)
+
+
+def _slope_range(x: np.ndarray, ylo: np.ndarray, yhi: np.ndarray) -> tuple[float, float]:
+    c = (x - x.mean()) / ((x - x.mean()) ** 2).sum()
+    a, b = c * ylo, c * yhi
+    return float(np.minimum(a, b).sum()), float(np.maximum(a, b).sum())
+
+
+def fit_rate(sizes: Sequence[float], lower: Sequence[float], upper: Sequence[float], *, log_power: float = 0.0,
+             tail: int | None = None) -> RateFit:
+    """Fit log(e / log(n)^k) = a + s log n on the last ``tail`` points; e in [lower, upper].
+
+    >>> f = fit_rate([8, 16, 32, 64], [1/64, 1/256, 1/1024, 1/4096], [1/64, 1/256, 1/1024, 1/4096])
+    >>> round(f.slope, 6), round(f.r2, 6)
+    (-2.0, 1.0)
+    """
+    n = np.asarray(sizes, dtype=np.float64)
+    lo = np.asarray(lower, dtype=np.float64)
+    hi = np.asarray(upper, dtype=np.float64)
+    if n.ndim != 1 or n.size != lo.size or n.size != hi.size:
+        raise InvalidInput(f"sizes, lower and upper must have one value each, got {n.size}, {lo.size}, {hi.size}")
+    if tail is not None:
+        n, lo, hi = n[-int(tail):], lo[-int(tail):], hi[-int(tail):]
+    if n.size < 3:
+        raise InvalidInput(f"a rate fit needs at least 3 sizes on the tail, got {n.size}")
+    if np.any(n <= 1) or np.any(lo <= 0) or np.any(hi < lo) or not np.all(np.isfinite(hi)):
+        raise InvalidInput(f"sizes must exceed 1 and errors satisfy 0 < lower <= upper < inf; got {n}, {lo}, {hi}")
+    x = np.log(n)
+    corr = log_power * np.log(np.log(n))
+    ylo, yhi = np.log(lo) - corr, np.log(hi) - corr
+    s_lo, s_hi = _slope_range(x, ylo, yhi)
+    A = np.stack([np.ones_like(x), x], axis=1)
+    (a, s), *_ = np.linalg.lstsq(A, yhi, rcond=None)
+    resid = yhi - (a + s * x)
+    ss = ((yhi - yhi.mean()) ** 2).sum()
+    r2 = 1.0 - float((resid**2).sum() / ss) if ss > 0 else 1.0
+    loo = [_slope_range(np.delete(x, j), np.delete(ylo, j), np.delete(yhi, j)) for j in range(x.size)] \
+        if x.size >= 4 else [(s_lo, s_hi)]
+    return RateFit(tuple(float(v) for v in n), float(s), s_lo, s_hi, min(p[0] for p in loo),
+                   max(p[1] for p in loo), r2, float(a))
+
+
+def certified_point(built, ctx: CheckContext, *, tol: float, max_boxes: int, time_budget: float) -> dict:
+    """Certified sup error of one construction: [lower, upper] with lower from the certifier's exact replay.
+
+    A replayed lower bound above the certified upper bound is an inconsistent replay: the point is then
+    reported with ``rigorous_lower = None`` (never used as a bound) and status 'inconsistent'.
+    """
+    from checkers._certify import certified_sup_error
+
+    cert = certified_sup_error(built, tol=tol, max_boxes=max_boxes, time_budget=time_budget, device=ctx.device,
+                               seed=ctx.seed)
+    status, rig_lo = cert.status, cert.lower
+    if not (0 <= cert.lower <= cert.upper):
+        status, rig_lo = "inconsistent", None
+    return {"status": status, "lower": rig_lo if rig_lo else cert.upper, "upper": cert.upper,
+            "rigorous_lower": rig_lo, "boxes": cert.n_boxes, "seconds": cert.seconds, "method": cert.method}
+
+
+def plot_png(out_dir, name: str, draw) -> str | None:
+    """Draw with matplotlib (Agg) into out_dir/name; returns the file name (None without matplotlib)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:  # pragma: no cover - matplotlib is a dependency
+        return None
+    path = Path(out_dir) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig, ax = plt.subplots(figsize=(5.2, 3.6))
+    draw(ax)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path.name
+
+
+def _values(instance: Mapping[str, Any], key: str) -> tuple:
+    v = instance.get(key)
+    if not isinstance(v, (tuple, list)) or len(v) < 2:
+        raise InvalidInput(f"instance {key}={v!r} must list at least two values")
+    return tuple(v)
+
+
+def _figure_name(claim: Claim, kind: str, instance) -> str:
+    path = claim.args.get("construction", "x:y").split(":")
+    stem = f"{path[0].split('.')[-1]}_{path[-1]}_{claim.name}"
+    fixed = "_".join(f"{k}{v}" for k, v in instance.items() if not isinstance(v, (tuple, list)))
+    name = f"{stem}_{kind}{'_' + fixed if fixed else ''}"
+    return re.sub(r"[^A-Za-z0-9_.-]+", "", name)[:150] + ".png"
+
+
+def _points(claim: Claim, instance, key: str, param: str, ctx: CheckContext) -> tuple[tuple, list[dict]]:
+    a = claim.args
+    values = _values(instance, key)
+    base = {k: v for k, v in instance.items() if k != key}
+    resolve(a["construction"])  # fail early on a bad path
+    pts = []
+    for i, v in enumerate(values):
+        ctx.check_deadline()
+        budget = float(a.get("time_budget", 30.0))
+        budget = max(1.0, min(budget, ctx.time_left() / max(1, len(values) - i) - 1.0))
+        built = build_construction(a["construction"], {**base, param: v})
+        pts.append(certified_point(built, ctx, tol=float(a.get("tol", 0.05)),
+                                   max_boxes=int(a.get("max_boxes", 1 << 14)), time_budget=budget))
+    return values, pts
+
+
+def _inconsistent(values, pts, param: str) -> Outcome | None:
+    bad = [v for v, p in zip(values, pts) if p["status"] == "inconsistent"]
+    if not bad:
+        return None
+    return Outcome(Verdict.UNKNOWN, method="certified sup error per point",
+                   why=f"inconsistent replay at {param} in {bad}: the replayed lower bound exceeds the certified "
+                       f"upper bound (a fault of the replay, never a pass)",
+                   evidence=Evidence(extra={str(v): f"upper {p['upper']:.6g} ({p['status']})"
+                                            for v, p in zip(values, pts)}))
+
+
+@register_check("fitted_rate")
+def fitted_rate(claim: Claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+    """Error exponent in a size parameter, one-sided against ``alpha`` (see the module docstring).
+
+    ``args``: construction (dotted path), param (the size's name, e.g. 'm'), alpha (sympy expression
+    in the instance), slope_tol (default 0.1), log_power (default 0), tail (default all), tol,
+    max_boxes, time_budget (per point). The instance lists the sizes under ``sizes``.
+    """
+    a = claim.args
+    param = a.get("param", "m")
+    alpha = formula_float(a["alpha"], instance)
+    stol = float(a.get("slope_tol", 0.1))
+    lp = float(a.get("log_power", 0.0))
+    sizes, pts = _points(claim, instance, "sizes", param, ctx)
+    if (bad := _inconsistent(sizes, pts, param)) is not None:
+        return bad
+    certified = all(p["status"] == "certified" and (p["rigorous_lower"] or 0) > 0 for p in pts)
+    lower = [p["rigorous_lower"] if certified else p["lower"] for p in pts]
+    upper = [p["upper"] if p["status"] == "certified" else p["lower"] for p in pts]
+    fit = fit_rate(sizes, lower, upper, log_power=lp, tail=a.get("tail"))
+    goal = -alpha + stol
+    worst = max(fit.slope_hi, fit.loo_hi)
+
+    def draw(ax):
+        ax.loglog(sizes, upper, "o-", label="certified upper" if certified else "error (upper/sampled)")
+        ax.loglog(sizes, lower, "x:", label="replayed lower" if certified else "sampled lower")
+        ref = np.asarray(sizes, dtype=float)
+        ax.loglog(ref, upper[0] * (ref / ref[0]) ** (-alpha), "--", label=f"slope -{alpha:g} (claimed)")
+        ax.set_xlabel(param)
+        ax.set_ylabel("sup error")
+        ax.set_title(f"{claim.name}: fitted slope {fit.slope:.2f}" + (f" (of e / log^{lp:g} {param})" if lp else ""),
+                     fontsize=9)
+        ax.legend(fontsize=7)
+
+    fig = plot_png(ctx.out_dir, _figure_name(claim, f"error_vs_{param}", instance), draw)
+    table = {str(s): f"[{lo:.4g}, {hi:.4g}] ({p['status']}, {p['boxes']} boxes)"
+             for s, lo, hi, p in zip(sizes, lower, upper, pts)}
+    ev = Evidence(lower_bound=fit.slope_lo, upper_bound=worst, replay="exact replay of each point's lower bound",
+                  extra={"slope": round(fit.slope, 4), "slope_range": (round(fit.slope_lo, 4), round(fit.slope_hi, 4)),
+                         "loo_range": (round(fit.loo_lo, 4), round(fit.loo_hi, 4)), "r2": round(fit.r2, 5),
+                         "log_power": lp, "alpha": alpha, "points": table})
+    common = dict(measured=worst if certified else fit.slope, bound=goal, sense="le",
+                  evidence=ev, figures=(fig,) if fig else ())
+    fin = f"least-squares slope over {param} in {list(sizes)} (finite range; not the asymptotic O-rate itself)"
+    if certified and worst <= goal:
+        return Outcome(Verdict.CERTIFIED, method=f"{fin}; slope interval from certified enclosures, LOO range",
+                       why=f"every consistent slope <= {worst:.3f} <= -alpha + tol = {goal:.3f} "
+                           f"(fit {fit.slope:.3f}, r^2 {fit.r2:.4f})", **common)
+    if certified and fit.slope_lo > goal:
+        return Outcome(Verdict.FAIL, method=f"{fin}; slope interval from certified enclosures",
+                       why=f"even the smallest consistent slope {fit.slope_lo:.3f} > -alpha + tol = {goal:.3f}",
+                       **common)
+    if not certified and fit.slope_hi <= goal:
+        return Outcome(Verdict.PASS_EMPIRICAL, method=f"{fin}; some points not certified within budget",
+                       why=f"fitted slope {fit.slope:.3f} <= {goal:.3f} on sampled/partly certified errors", **common)
+    return Outcome(Verdict.UNKNOWN, method=fin,
+                   why=f"slope range [{fit.ci[0]:.3f}, {fit.ci[1]:.3f}] straddles {goal:.3f} or points uncertified",
+                   **common)
+
+
+@register_check("error_flat_in_parameter")
+def error_flat_in_parameter(claim: Claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+    """max_v e(v) / min_v e(v) <= ratio for certified sup errors e(v) over the instance's ``values``.
+
+    ``args``: construction, param (e.g. 'D'), ratio (default 1.5), tol, max_boxes, time_budget.
+    """
+    a = claim.args
+    param = a.get("param", "D")
+    ratio = float(a.get("ratio", 1.5))
+    values, pts = _points(claim, instance, "values", param, ctx)
+    if (bad := _inconsistent(values, pts, param)) is not None:
+        return bad
+    certified = all(p["status"] == "certified" and (p["rigorous_lower"] or 0) > 0 for p in pts)
+    lo = [p["rigorous_lower"] if certified else p["lower"] for p in pts]
+    hi = [p["upper"] if p["status"] == "certified" else p["lower"] for p in pts]
+    worst = max(hi) / min(lo)
+    best = max(lo) / min(hi)
+
+    def draw(ax):
+        ax.semilogx(values, hi, "o-", label="certified upper" if certified else "upper/sampled")
+        ax.semilogx(values, lo, "x:", label="replayed lower" if certified else "sampled lower")
+        ax.set_ylim(0, 1.3 * max(hi))
+        ax.set_xlabel(param)
+        ax.set_ylabel("sup error")
+        ax.set_title(f"{claim.name}: max/min <= {worst:.3f}")
+        ax.legend(fontsize=7)
+
+    fig = plot_png(ctx.out_dir, _figure_name(claim, f"error_vs_{param}", instance), draw)
+    ev = Evidence(lower_bound=best, upper_bound=worst,
+                  extra={str(v): f"[{l:.6g}, {h:.6g}] ({p['status']})" for v, l, h, p in zip(values, lo, hi, pts)})
+    common = dict(measured=worst, bound=ratio, sense="le", evidence=ev, figures=(fig,) if fig else ())
+    method = f"certified sup error at {param} in {list(values)}; ratio max upper / min replayed lower"
+    if certified and worst <= ratio:
+        return Outcome(Verdict.CERTIFIED, method=method, why=f"max/min <= {worst:.4f} <= {ratio}", **common)
+    if certified and best > ratio:
+        return Outcome(Verdict.FAIL, method=method, why=f"max/min >= {best:.4f} > {ratio}", **common)
+    if not certified and worst <= ratio:
+        return Outcome(Verdict.PASS_EMPIRICAL, method=method + " (some points not certified)",
+                       why=f"max/min ~ {worst:.4f} <= {ratio} on partly sampled errors", **common)
+    return Outcome(Verdict.UNKNOWN, method=method, why=f"max/min in [{best:.4f}, {worst:.4f}] vs {ratio}", **common)
