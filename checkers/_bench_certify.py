@@ -25,7 +25,7 @@ from ._bounds import bound_net
 __all__ = ["BoxFigure", "box_throughput", "peer_throughput", "grid_vs_certified", "certify_scaling", "moe16"]
 
 CERT_CONFIGS = {
-    "small": dict(boxes=(1 << 10, 1 << 12), repeats=3, eps=(0.2, 0.1, 0.05), dims=(1, 2), grid_budget=1.0),
+    "small": dict(boxes=(1 << 10, 1 << 12), repeats=3, eps=(0.1, 0.03, 0.01, 0.003), dims=(1, 2, 3), grid_budget=1.0),
     "full": dict(boxes=(1 << 12, 1 << 14, 1 << 16), repeats=5, eps=(0.2, 0.1, 0.05, 0.02, 0.01), dims=(1, 2, 3, 4),
                  grid_budget=10.0),
 }

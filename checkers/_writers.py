@@ -130,7 +130,8 @@ def failure_block(r: CheckResult) -> list[str]:
     lines = [f"{o.verdict.value:<8} {r.theorem_label} {r.theorem_id}  ({r.provenance})",
              f"claim    {r.claim}: {r.statement}   {r.instance_label}"]
     if ev.point:
-        shrunk = f"  shrunk from {ev.shrunk_from}" if ev.shrunk_from else ""
+        origin = ev.shrunk_from or ""
+        shrunk = f"  {origin}" if origin.startswith("shrunk") else (f"  shrunk from {origin}" if origin else "")
         replay = f"; replayed with {ev.replay}" if ev.replay else ""
         lines.append(f"witness  x=({', '.join(ev.point)}){shrunk}{replay}")
     else:

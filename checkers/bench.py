@@ -33,14 +33,18 @@ TARGETS = (
 
 def _best_forward(res: dict, d: int, m: int, E: int) -> float:
     rows = [f for f in res["forward"] if (f["d"], f["m"], f["E"], f["dtype"]) == (d, m, E, "float64")]
-    return max((f["points_per_s"] for f in rows), default=float("nan"))
+    if not rows:
+        raise ValueError("no forward figures in this run")
+    return max(f["points_per_s"] for f in rows)
 
 
 def _crown_vs_peer(res: dict) -> float:
     ours = {f["boxes"]: f["boxes_per_s"] for f in res["boxes"] if f["engine"] == "moecheck crown" and f["net"] == "relu 2-64-64-1"}
     peer = {f["boxes"]: f["boxes_per_s"] for f in res["peer"] if f["engine"] == "bound-propagation crown"}
     common = sorted(set(ours) & set(peer))
-    return min(ours[b] / peer[b] for b in common) if common else float("nan")
+    if not common:
+        raise ValueError("no peer figures in this run")
+    return min(ours[b] / peer[b] for b in common)
 
 
 def _plots(res: dict, out: Path, tag: str) -> list[str]:
@@ -83,6 +87,21 @@ def _table(res: dict) -> None:
     from .report import make_console
 
     con = make_console()
+    if res["forward"]:
+        _forward_table(con, res)
+    if res["boxes"] or res["peer"]:
+        _boxes_table(con, res)
+    if res["grid"]:
+        _grid_line(con, res["grid"])
+    if res["scaling"]:
+        _scaling_table(con, res["scaling"])
+    for name, verdict in res["targets"].items():
+        con.print(f"target: {name}: {verdict}")
+
+
+def _forward_table(con, res: dict) -> None:
+    from rich.table import Table
+
     t = Table(title=f"MoE forward, points/s ({res['meta']['device_name']})", title_justify="left")
     for c in ("variant", "dtype", "d", "m", "E", "points/s", "x floor"):
         t.add_column(c, justify="right" if c not in ("variant", "dtype") else "left")
@@ -90,27 +109,37 @@ def _table(res: dict) -> None:
         t.add_row(f["variant"], f["dtype"], str(f["d"]), str(f["m"]), str(f["E"]), f"{f['points_per_s']:,.0f}",
                   f"{f['ratio_to_floor']:.3f}")
     con.print(t)
+
+
+def _boxes_table(con, res: dict) -> None:
+    from rich.table import Table
+
     t = Table(title="bound propagation, boxes/s", title_justify="left")
     for c in ("engine", "net", "boxes", "boxes/s"):
         t.add_column(c)
     for f in res["boxes"] + res["peer"]:
         t.add_row(f["engine"], f["net"], str(f["boxes"]), f"{f['boxes_per_s']:,.0f}")
     con.print(t)
-    g = res["grid"]
+
+
+def _grid_line(con, g: dict) -> None:
     con.print(f"grid vs certified (2-64-64-1 max on [0,1]^2): certified upper {g['certified_upper']:.6f} in "
               f"{g['certify_seconds']:.2f}s over {g['boxes']} boxes; grid sampling for the same time reached "
               f"{g['grid_lower']:.6f} with {g['grid_points']:,} points (gap {g['gap']:.2e})")
-    if res["scaling"]:
+
+
+def _scaling_table(con, rows: list) -> None:
+    from rich.table import Table
+
+    if rows:
         t = Table(title="time to certify eps, MoMLP (CPWL experts)", title_justify="left")
         for c in ("n", "eps", "experts", "status", "seconds", "time exp. in 1/eps", "cells exp. in 1/eps"):
             t.add_column(c)
-        for r in res["scaling"]:
+        for r in rows:
             t.add_row(str(r["n"]), str(r["eps"]), str(r["experts"]), r["status"], f"{r['seconds']:.2f}",
                       f"{r.get('time_exponent_in_1_over_eps', float('nan')):.2f}",
                       f"{r.get('cells_exponent_in_1_over_eps', float('nan')):.2f}")
         con.print(t)
-    for name, verdict in res["targets"].items():
-        con.print(f"target: {name}: {verdict}")
 
 
 def main(argv=None) -> int:
