@@ -446,7 +446,11 @@ def _certificate(status, prob, best, bound, tol, pool_lo, pool_hi, pool_ub, pool
         status = "certified" if ok else "unknown"
     has_moe = bool(prob.net.moe_nodes())
     engine = _ENGINE[prob.method]
-    method = f"{engine} over {lo.shape[0]:,} boxes" + (f" (routing exact on {int(uniq.sum()):,})" if has_moe else "")
+    n_uniq = int(uniq.sum())
+    # a box with several candidate experts is bounded route by route (each expert on its part of the box)
+    routing = (f" (routing unique on {n_uniq:,}; {lo.shape[0] - n_uniq:,} bounded expert by expert over their "
+               f"candidate routes)" if n_uniq < lo.shape[0] else f" (routing unique on all {n_uniq:,})")
+    method = f"{engine} over {lo.shape[0]:,} boxes" + (routing if has_moe else "")
     if n_exact:
         method += f", exact rational re-check on {n_exact:,}"
     if status == "refuted":

@@ -223,7 +223,7 @@ def _print(console, built, expr, n: int, eps: float, cert, verdict: Verdict) -> 
     label = {Verdict.CERTIFIED: "CERTIFIED", Verdict.FAIL: "FAIL", Verdict.UNKNOWN: "UNKNOWN"}[verdict] + " "
     console.print(f"{label:<9}K1 momlp_uniform_approx  (construction: ours)", markup=False)
     console.print(f"claim    sup_[0,1]^{n} |f-F| <= eps   eps={eps:g} n={n} D={D} experts={m['family']}")
-    console.print(f"values   sup error in [{cert.lower:.6g}, {cert.upper:.6g}] (lower sampled, upper certified; "
+    console.print(f"values   sup error in [{cert.lower:.6g}, {cert.upper:.6g}] (lower: a sampled point replayed exactly, upper: certified; "
                   f"margin {eps - cert.upper:+.3g})")
     if cert.witness is not None:
         console.print(f"witness  x=({', '.join(str(float(v)) for v in cert.witness)})  {cert.shrunk_from}; {cert.replay}")

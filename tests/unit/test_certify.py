@@ -47,7 +47,7 @@ def test_moe_route_splitting_certifies_tight(gate):
     cert = certified_sup_error(_pl_moe(4, gate=gate), tol=0.01, max_boxes=4096, time_budget=20)
     exact = 2.0 ** -8 / 4
     assert cert.status == "certified" and exact <= cert.upper <= exact * 1.01
-    assert "routing exact on" in cert.method
+    assert "routing unique on" in cert.method
     assert cert.boxes_single_route + cert.boxes_several_routes == cert.n_final_boxes
 
 
