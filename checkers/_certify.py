@@ -22,6 +22,7 @@ witness exceeds the bound (refuted), or the box or time budget is spent (unknown
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from proofs import InvalidInput
 
 from ._bounds import METHODS, NetBounds, bound_net
 from ._exact_tier import exact_sup_le, rational_polynomial_targets
+from ._realness import prove_real_on_domain
 from ._replay import replay_error, shrink_point
 from ._routing import route_region
 
@@ -337,6 +339,31 @@ def certified_sup_error(built, *, bound: float | None = None, tol: float = 0.01,
                         time_budget: float = 60.0, device: str = "cpu", seed: int = 0, method: str = "crown",
                         batch_boxes: int = 2048, initial_boxes: int = 256, n_samples: int = 4096,
                         max_candidates: int = 16) -> SupErrorCertificate:
+    """Enclose sup_theta max_j |target_j(theta) - net(chart(theta))_j| over ``built``'s domain.
+
+    First the realness obligation (:mod:`checkers._realness`): a target that is not real somewhere on the
+    domain is an input error; one whose realness is not proved is never certified. Then the branch and
+    bound of :func:`_branch_and_bound` (its docstring lists the arguments).
+    """
+    from constructions import Built
+
+    if not isinstance(built, Built):
+        raise InvalidInput(f"built={built!r} must be a constructions.Built")
+    realness = prove_real_on_domain(built.target, built.variables, built.domain_lo, built.domain_hi)
+    if realness.status == "refuted":
+        raise InvalidInput(f"the target is not real on the whole domain: {realness.message}")
+    cert = _branch_and_bound(built, bound=bound, tol=tol, max_boxes=max_boxes, time_budget=time_budget,
+                             device=device, seed=seed, method=method, batch_boxes=batch_boxes,
+                             initial_boxes=initial_boxes, n_samples=n_samples, max_candidates=max_candidates)
+    if realness.status != "proved" and cert.status == "certified":
+        cert = dataclasses.replace(cert, status="unknown", message=f"{cert.message}; but {realness.message}")
+    return cert
+
+
+def _branch_and_bound(built, *, bound: float | None = None, tol: float = 0.01, max_boxes: int = 1 << 16,
+                      time_budget: float = 60.0, device: str = "cpu", seed: int = 0, method: str = "crown",
+                      batch_boxes: int = 2048, initial_boxes: int = 256, n_samples: int = 4096,
+                      max_candidates: int = 16) -> SupErrorCertificate:
     """Enclose sup_theta max_j |target_j(theta) - net(chart(theta))_j| over ``built``'s domain.
 
     Arguments:
