@@ -325,7 +325,8 @@ def wang_experiment_i(claim: Claim, instance: Mapping[str, Any], ctx: CheckConte
 def wang_experiment_ii(claim: Claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     """Exp II: 2-3-MoE vs 1-6-MoE on the 9-piece target; 2-3 error falls with m, 1-6 plateaus.
 
-    ``args``: paper (dict arch -> {m: error}); instance: ms, steps.
+    ``args``: paper (dict arch -> {m: error}), min_gain (2-3 falls at least this factor, default 2),
+    max_plateau_gain (1-6 falls at most this factor over the m range, default 4); instance: ms, steps.
     """
     from constructions.wang_train import train_experiment_ii
 
@@ -342,7 +343,10 @@ def wang_experiment_ii(claim: Claim, instance: Mapping[str, Any], ctx: CheckCont
     need = float(claim.args.get("min_gain", 2.0))
     falls = gain23 >= need  # "falls with m": at least min_gain over the m range (the paper: ~30x)
     better = ours["2-3"][-1] < ours["1-6"][-1]
-    plateau = gain16 < gain23  # "1-6 plateaus": it gains less over the m range than 2-3 (the paper: ~2.5x)
+    # "1-6 plateaus": an absolute test, its error falls at most max_plateau_gain over the m range (the paper's
+    # 1-6-MoE moves ~2.5x between 2e-5 and 5e-5); gaining less than the 2-3-MoE alone is not a plateau
+    max_plateau = float(claim.args.get("max_plateau_gain", 4.0))
+    plateau = gain16 <= max_plateau and gain16 < gain23
 
     def draw(ax):
         for arch, mk in (("2-3", "o-"), ("1-6", "s-")):
@@ -365,7 +369,7 @@ def wang_experiment_ii(claim: Claim, instance: Mapping[str, Any], ctx: CheckCont
     common = dict(measured=ours["2-3"][-1], bound=ours["1-6"][-1], sense="le", method=method, evidence=ev,
                   figures=(fig,) if fig else ())
     parts = {"2-3 falls with m": falls, f"2-3 below 1-6 at m={ms[-1]}": better, "1-6 plateaus": plateau}
-    said = f"2-3 gain {gain23:.1f}x (>= {need}x needed), 1-6 gain {gain16:.1f}x"
+    said = f"2-3 gain {gain23:.1f}x (>= {need}x needed), 1-6 gain {gain16:.1f}x (<= {max_plateau}x for a plateau)"
     if all(parts.values()):
         return Outcome(Verdict.PASS_EMPIRICAL, why=f"all three reproduced: {said}", **common)
     missing = ", ".join(k for k, v in parts.items() if not v)
