@@ -112,7 +112,7 @@ def _pretty(obj) -> str:
         return obj
     try:
         return sympy.pretty(obj, use_unicode=True)
-    except Exception:  # pretty printing is best effort; sstr always works
+    except (TypeError, ValueError, AttributeError, NotImplementedError):  # pretty printing is best effort; sstr always works
         return sympy.sstr(obj)
 
 

@@ -178,6 +178,18 @@ def _inconsistent(values, pts, param: str) -> Outcome | None:
                                             for v, p in zip(values, pts)}))
 
 
+
+def _error_bounds(pts: list[dict]) -> tuple[bool, list[float], list[float]]:
+    """(all certified, per-point lower, per-point upper) of the sup errors behind a rate or flatness claim.
+
+    Only when every point is certified with a positive rigorous lower bound are the lower ends rigorous;
+    otherwise both ends fall back to the sampled values (and the verdict cannot be CERTIFIED).
+    """
+    certified = all(p["status"] == "certified" and (p["rigorous_lower"] or 0) > 0 for p in pts)
+    lower = [p["rigorous_lower"] if certified else p["lower"] for p in pts]
+    upper = [p["upper"] if p["status"] == "certified" else p["lower"] for p in pts]
+    return certified, lower, upper
+
 @register_check("fitted_rate")
 def fitted_rate(claim: Claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     """Error exponent in a size parameter, one-sided against ``alpha`` (see the module docstring).
@@ -194,9 +206,7 @@ def fitted_rate(claim: Claim, instance: Mapping[str, Any], ctx: CheckContext) ->
     sizes, pts = _points(claim, instance, "sizes", param, ctx)
     if (bad := _inconsistent(sizes, pts, param)) is not None:
         return bad
-    certified = all(p["status"] == "certified" and (p["rigorous_lower"] or 0) > 0 for p in pts)
-    lower = [p["rigorous_lower"] if certified else p["lower"] for p in pts]
-    upper = [p["upper"] if p["status"] == "certified" else p["lower"] for p in pts]
+    certified, lower, upper = _error_bounds(pts)
     fit = fit_rate(sizes, lower, upper, log_power=lp, tail=a.get("tail"))
     goal = -alpha + stol
     worst = max(fit.slope_hi, fit.loo_hi)
@@ -250,9 +260,7 @@ def error_flat_in_parameter(claim: Claim, instance: Mapping[str, Any], ctx: Chec
     values, pts = _points(claim, instance, "values", param, ctx)
     if (bad := _inconsistent(values, pts, param)) is not None:
         return bad
-    certified = all(p["status"] == "certified" and (p["rigorous_lower"] or 0) > 0 for p in pts)
-    lo = [p["rigorous_lower"] if certified else p["lower"] for p in pts]
-    hi = [p["upper"] if p["status"] == "certified" else p["lower"] for p in pts]
+    certified, lo, hi = _error_bounds(pts)
     worst = max(hi) / min(lo)
     best = max(lo) / min(hi)
 
