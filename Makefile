@@ -23,7 +23,7 @@ test:
 	$(PYTHON) -m pytest -q -m "not slow" --ignore=tests/slow
 
 bench:
-	$(PYTHON) -m checkers.bench --profile $(BENCH_PROFILE) --device $(DEVICE) --out results
+	$(PYTHON) -m benchmarks.bench --profile $(BENCH_PROFILE) --device $(DEVICE) --out results
 
 clean:
 	rm -rf $(REPORTS) .pytest_cache .hypothesis build *.egg-info

@@ -11,25 +11,31 @@ import os as _os
 _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
-from ._built import Built as Built
-from ._compile import TorchNet as TorchNet
-from ._compile import compile_net as compile_net
-from ._ir import Affine as Affine
-from ._ir import Concat as Concat
-from ._ir import Input as Input
-from ._ir import LinearGate as LinearGate
-from ._ir import MoE as MoE
-from ._ir import Net as Net
-from ._ir import NetBuilder as NetBuilder
-from ._ir import PReLU as PReLU
-from ._ir import Slice as Slice
-from ._ir import StackedExperts as StackedExperts
-from ._ir import TreeRouter as TreeRouter
-from ._ir import dyadic_tree_router as dyadic_tree_router
-from ._ir import evaluate_exact as evaluate_exact
-from ._ir import evaluate_numpy as evaluate_numpy
-from ._ir import random_relu_net as random_relu_net
-from ._ir import route_numpy as route_numpy
-from ._ir import sequential_net as sequential_net
-from ._sizes import NetSizes as NetSizes
-from ._sizes import count_sizes as count_sizes
+# construction helpers other packages use
+from ._active_memory import ActiveMemoryMoE as ActiveMemoryMoE
+from ._cpwl_experts import kuhn_interpolate as kuhn_interpolate
+from ._cpwl_experts import moebius as moebius
+from .ir import Affine as Affine
+from .ir import Built as Built
+from .ir import Concat as Concat
+from .ir import Input as Input
+from .ir import LinearGate as LinearGate
+from .ir import MoE as MoE
+from .ir import Net as Net
+from .ir import NetBuilder as NetBuilder
+from .ir import NetSizes as NetSizes
+from .ir import PReLU as PReLU
+from .ir import Slice as Slice
+from .ir import StackedExperts as StackedExperts
+from .ir import TorchNet as TorchNet
+from .ir import TreeRouter as TreeRouter
+from .ir import compile_net as compile_net
+from .ir import count_sizes as count_sizes
+from .ir import dyadic_tree_router as dyadic_tree_router
+from .ir import evaluate_exact as evaluate_exact
+from .ir import evaluate_numpy as evaluate_numpy
+from .ir import random_relu_net as random_relu_net
+from .ir import route_numpy as route_numpy
+from .ir import sequential_net as sequential_net
+
+__all__ = ["Built", "TorchNet", "compile_net", "Affine", "Concat", "Input", "LinearGate", "MoE", "Net", "NetBuilder", "PReLU", "Slice", "StackedExperts", "TreeRouter", "dyadic_tree_router", "evaluate_exact", "evaluate_numpy", "random_relu_net", "route_numpy", "sequential_net", "NetSizes", "count_sizes", "ActiveMemoryMoE", "kuhn_interpolate", "moebius"]

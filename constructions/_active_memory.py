@@ -22,9 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from constructions.ir import MoE, Net, TreeRouter
 from proofs import InvalidInput
-
-from ._ir import MoE, Net, TreeRouter
 
 __all__ = ["ActiveMemoryMoE", "InferenceStats"]
 

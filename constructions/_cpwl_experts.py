@@ -29,9 +29,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from constructions.ir import StackedExperts
 from proofs import InvalidInput
-
-from ._ir import StackedExperts
 
 __all__ = ["ReluProgram", "lovasz_program", "line_program", "hat_sum_program", "moebius", "stack_program",
            "kuhn_interpolate", "HAT_GROUP"]

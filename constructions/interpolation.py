@@ -14,10 +14,8 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
+from constructions.ir import Built, Net, NetBuilder
 from proofs import InvalidInput
-
-from ._built import Built
-from ._ir import Net, NetBuilder
 
 __all__ = ["pl_interpolant_net", "pl_interpolant"]
 
@@ -27,7 +25,7 @@ X0 = sympy.Symbol("x0", real=True)
 def pl_interpolant_net(f: sympy.Expr, n: int, *, var: sympy.Symbol = X0) -> Net:
     """The ReLU network of the PL interpolant of f (in ``var``) on n uniform intervals of [0, 1].
 
-    >>> from constructions._ir import evaluate_numpy
+    >>> from constructions import evaluate_numpy
     >>> net = pl_interpolant_net(X0**2, 4)
     >>> [round(float(v), 6) for v in evaluate_numpy(net, np.array([[0.125], [0.5]]))[:, 0]]
     [0.03125, 0.25]

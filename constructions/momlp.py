@@ -11,7 +11,7 @@ Construction (THEOREMS.md, "Our construction for K1/K2"; every constant below is
   ``deep``: the interpolant on a 2^k-per-axis sub-grid of the cell (a deep narrow hat-sum network,
   about 2^(n k) times larger), k = round(r log2(1/eps) / n): experts ~ eps^-r (the K2 trade-off).
 * Depth from eps, with sound constants from interval enclosures of grad f and Hess f on a dyadic
-  grid of boxes (``checkers._enclosure``): A = max_box sum_j sup|d_j f|, S = max_box sum_jk sup|d_jk f|
+  grid of boxes (``proofs.formula._enclosure``): A = max_box sum_j sup|d_j f|, S = max_box sum_jk sup|d_jk f|
   (S = inf when f is not C^2, e.g. |x0 - 0.3|). On a cell or sub-cell of side d inside one box,
   constant expert:  |f(x) - f(c)| <= A d / 2  (mean value theorem, |x_j - c_j| <= d/2);
   interpolant:      |f - I f| <= min(A d / 2, S d^2 / 8)   (Taylor at x against the simplex
@@ -30,11 +30,16 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
+from constructions._cpwl_experts import (
+    hat_sum_program,
+    line_program,
+    lovasz_program,
+    moebius,
+    stack_program,
+)
+from constructions.ir import Built, Net, NetBuilder, StackedExperts, dyadic_tree_router
 from proofs import InvalidInput
-
-from ._built import Built
-from ._cpwl_experts import hat_sum_program, line_program, lovasz_program, moebius, stack_program
-from ._ir import Net, NetBuilder, StackedExperts, dyadic_tree_router
+from proofs.formula import compile_target, input_symbols, parse_expression
 
 __all__ = ["FAMILIES", "TargetBounds", "target_bounds", "momlp", "single_network", "momlp_net", "expert_level"]
 
@@ -45,7 +50,6 @@ BOX_BITS = 14
 
 
 def _target(function, n_in: int) -> tuple[sympy.Expr, tuple[sympy.Symbol, ...]]:
-    from checkers._enclosure import input_symbols, parse_expression
 
     if not (isinstance(n_in, (int, np.integer)) and not isinstance(n_in, bool) and 1 <= n_in <= 8):
         raise InvalidInput(f"n_in={n_in!r} must be an integer in 1..8")
@@ -83,7 +87,6 @@ class TargetBounds:
 
 @functools.lru_cache(maxsize=256)
 def _bounds_cached(expr: sympy.Expr, variables: tuple, level: int) -> TargetBounds:
-    from checkers._enclosure import compile_target
 
     n = len(variables)
     t = compile_target([expr], list(variables))
@@ -140,7 +143,6 @@ def expert_level(function, n_in: int, eps: float, *, experts: str, lipschitz: fl
 
 def _grid_values(expr, variables, T: int) -> np.ndarray:
     """f at the (2^T + 1)^n nodes j / 2^T (float evaluation; the certifier checks the result)."""
-    from checkers._enclosure import compile_target
 
     n = len(variables)
     k = 2 ** T
@@ -158,7 +160,6 @@ def _experts(family: str, expr, variables, D: int, k: int, slope: float, cell_lo
     E = cell_lo.shape[0]
     h = 2.0 ** -D
     if family == "constant":
-        from checkers._enclosure import compile_target
 
         vals = compile_target([expr], list(variables)).eval(cell_lo + h / 2)[:, 0]
         return StackedExperts((np.zeros((E, 1, n)),), (vals[:, None],), slope=slope)

@@ -27,11 +27,19 @@ import math
 import numpy as np
 import sympy
 
+from constructions.ir import Built
+from constructions.wang_moe import (
+    TwoLayerExpert,
+    cpwl_knots,
+    stack_experts,
+    stacked_moe_net,
+)
+from constructions.wang_shallow import (
+    coordinate_charts,
+    partition_expert,
+    tau_constants,
+)
 from proofs import InvalidInput
-
-from ._built import Built
-from .wang_moe import TwoLayerExpert, cpwl_knots, stack_experts, stacked_moe_net
-from .wang_shallow import coordinate_charts, partition_expert, tau_constants
 
 #: start of each torus angle past -pi/4 (keeps dyadic box faces off the sector boundaries) [ours]
 OFFSET = 0.1

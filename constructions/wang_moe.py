@@ -24,10 +24,19 @@ from typing import Callable, Sequence
 import networkx as nx
 import numpy as np
 
+from constructions.ir import (
+    Affine,
+    Concat,
+    LinearGate,
+    MoE,
+    Net,
+    NetBuilder,
+    NetSizes,
+    PReLU,
+    Slice,
+    StackedExperts,
+)
 from proofs import InvalidInput
-
-from ._ir import Affine, LinearGate, MoE, Net, NetBuilder, StackedExperts
-from ._sizes import NetSizes
 
 __all__ = ["moe_layer", "stacked_moe_net", "moe_class", "moe_graph", "graph_sizes", "TwoLayerExpert",
            "ThreeLayerExpert", "stack_experts", "cpwl_knots", "cpwl_form", "active_experts", "prefix_net"]
@@ -80,7 +89,6 @@ def moe_class(net: Net) -> dict:
 
 def prefix_net(net: Net, node: str, start: int, stop: int) -> Net:
     """The sub-network computing ``node`` (same specs, same node names), sliced to [start, stop)."""
-    from ._ir import Concat, PReLU, Slice
 
     keep = nx.ancestors(net.graph, node) | {node}
     b = NetBuilder(net.n_in)

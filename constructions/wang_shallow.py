@@ -34,10 +34,15 @@ import math
 import numpy as np
 import sympy
 
+from constructions.ir import Built
+from constructions.wang_moe import (
+    ThreeLayerExpert,
+    TwoLayerExpert,
+    cpwl_knots,
+    stack_experts,
+    stacked_moe_net,
+)
 from proofs import InvalidInput
-
-from ._built import Built
-from .wang_moe import ThreeLayerExpert, TwoLayerExpert, cpwl_knots, stack_experts, stacked_moe_net
 
 __all__ = ["circle_moe", "circle_moe_nonlinear_chart", "sphere_moe", "EXP1_F", "SPHERE_F", "coordinate_charts",
            "tau_constants", "partition_expert", "X1", "X2", "X3", "THETA", "PHI"]

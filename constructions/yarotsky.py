@@ -16,10 +16,8 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
+from constructions.ir import Built, Net, NetBuilder
 from proofs import InvalidInput
-
-from ._built import Built
-from ._ir import Net, NetBuilder
 
 __all__ = ["sawtooth_square_net", "sawtooth_square"]
 
@@ -29,7 +27,7 @@ X0 = sympy.Symbol("x0", real=True)
 def sawtooth_square_net(m: int) -> Net:
     """The width-3 ReLU network computing f_m on [0, 1]: x (N, 1) -> (N, 1).
 
-    >>> from constructions._ir import evaluate_exact
+    >>> from constructions import evaluate_exact
     >>> from fractions import Fraction
     >>> evaluate_exact(sawtooth_square_net(2), [Fraction(1, 8)])[0] - Fraction(1, 64)
     Fraction(1, 64)

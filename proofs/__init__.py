@@ -12,9 +12,13 @@ from ._core import Provenance as Provenance
 from ._core import Theorem as Theorem
 from ._errors import InvalidInput as InvalidInput
 from ._errors import require as require
+from ._registry import BUILTIN_MODULES as BUILTIN_MODULES
 from ._registry import load_builtin as load_builtin
 from ._registry import load_user_module as load_user_module
 from ._registry import lookup as lookup
 from ._registry import register as register
 from ._registry import registered as registered
 from ._registry import unregister as unregister
+
+__all__ = ["PAPERS", "PROFILES", "Claim", "Provenance", "Theorem", "InvalidInput", "require", "BUILTIN_MODULES",
+           "load_builtin", "load_user_module", "lookup", "register", "registered", "unregister"]

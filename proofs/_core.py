@@ -19,7 +19,7 @@ from typing import Any, Mapping
 
 import sympy
 
-from ._errors import InvalidInput
+from proofs._errors import InvalidInput
 
 __all__ = ["Provenance", "Claim", "Theorem", "PAPERS", "PROFILES", "frozen_mapping"]
 

@@ -7,8 +7,8 @@ import importlib.util
 import sys
 from pathlib import Path
 
-from ._core import Theorem
-from ._errors import InvalidInput
+from proofs._core import Theorem
+from proofs._errors import InvalidInput
 
 __all__ = ["register", "registered", "lookup", "load_builtin", "load_user_module", "unregister"]
 

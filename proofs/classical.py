@@ -34,10 +34,10 @@ References
 from __future__ import annotations
 
 import sympy
-from sympy import Abs, Le, Rational, Symbol
+from sympy import Le, Rational, Symbol
 
-from ._core import Claim, Provenance, Theorem
-from ._registry import register
+from proofs._core import Claim, Provenance, Theorem
+from proofs._registry import register
 
 __all__ = ["sawtooth_square_approx", "pl_interpolation_error_le"]
 

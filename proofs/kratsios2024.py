@@ -54,8 +54,8 @@ from __future__ import annotations
 import sympy
 from sympy import Eq, Le, Max, Symbol, ceiling, log, sqrt
 
-from ._core import Claim, Provenance, Theorem
-from ._registry import register
+from proofs._core import Claim, Provenance, Theorem
+from proofs._registry import register
 
 __all__ = ["momlp_uniform_approx", "momlp_experts_size_tradeoff", "momlp_vc_dim_le",
            "superexpressive_vc_dim_infinite", "single_mlp_params_rate"]

@@ -58,8 +58,8 @@ from __future__ import annotations
 import sympy
 from sympy import Eq, Le, Min, Rational, Symbol, asin, sqrt
 
-from ._core import Claim, Provenance, Theorem
-from ._registry import register
+from proofs._core import Claim, Provenance, Theorem
+from proofs._registry import register
 
 __all__ = ["two_layer_relu_approx_rate", "shallow_moe_manifold_approx", "shallow_moe_linear_chart_approx",
            "deep_moe_product_manifold_approx", "deep_moe_cube_pieces_approx"]

@@ -63,8 +63,8 @@ from __future__ import annotations
 import sympy
 from sympy import E, Rational, binomial, log, sqrt
 
-from ._core import Claim, Provenance, Theorem
-from ._registry import register
+from proofs._core import Claim, Provenance, Theorem
+from proofs._registry import register
 
 __all__ = ["smoe_generalization_bound", "sparsity_pattern_term_monotone_in_k", "smoe_generalization_bound_textbook",
            "spectral_norm_rademacher_bound", "natarajan_dimension_linear_router", "optimal_active_experts_interior",
@@ -105,7 +105,7 @@ _KT = {"T": (1, "oo"), "k": (1, "T")}
 _TRAIN_QUICK = {"k": (1, 2, 4, 8), "T": (8,), "m": (32, 256), "seeds": 2, "steps": 100, "n_test": 2000}
 _TRAIN_FULL = {"k": (1, 2, 4, 8), "T": (8, 16, 32), "m": (40, 400, 2000), "seeds": 3, "steps": 300, "n_test": 10000}
 _TRAIN_ARGS = {
-    "construction": "constructions.sparse_moe:train_sparse_moe",
+    "construction": "constructions.trained.sparse_moe:train_sparse_moe",
     "bound": SMOE_BOUND, "bound_terms": SMOE_BOUND_TERMS, "expert_rademacher": BFT_RADEMACHER_BOUND,
     "natarajan": T * n, "delta": Rational(1, 20), "gamma": Rational(1, 2), "n_in": 6, "width": 8,
 }

@@ -1,12 +1,28 @@
-"""The checks. Each module in this package registers its checks (``@register_check``) on import.
+"""The checks: typed claim arguments -> an engine -> an :class:`Outcome`.
 
-A check never imports a theorem: it gets the claim's static data, one instance and a context.
-A module that fails to import does not take the others down: its error is kept in
-``IMPORT_ERRORS`` and reported on the rows whose check it would have registered.
+Each public module in this package registers its checks (``@register_check``) on import. A check never
+imports a theorem: it gets the claim's static data, one instance and a context. A module that fails to
+import does not take the others down: its error is kept in ``IMPORT_ERRORS`` and reported on the rows
+whose check it would have registered.
 """
 
 import importlib
 import pkgutil
+
+from ._outcome import SENSES as SENSES
+from ._outcome import Evidence as Evidence
+from ._outcome import Outcome as Outcome
+from ._outcome import Verdict as Verdict
+from ._outcome import plain_value as plain_value
+from ._registry import CheckContext as CheckContext
+from ._registry import CheckFn as CheckFn
+from ._registry import CheckTimeout as CheckTimeout
+from ._registry import get_check as get_check
+from ._registry import register_check as register_check
+from ._registry import registered_checks as registered_checks
+
+__all__ = ["SENSES", "Evidence", "Outcome", "Verdict", "plain_value", "CheckContext", "CheckFn", "CheckTimeout",
+           "get_check", "register_check", "registered_checks", "IMPORT_ERRORS"]
 
 IMPORT_ERRORS: dict[str, str] = {}
 

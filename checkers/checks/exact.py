@@ -17,12 +17,11 @@ from typing import Any, Mapping
 
 import sympy
 
+from checkers.checks._construct import build_construction, eval_formula
+from checkers.checks._outcome import Evidence, Outcome, Verdict
+from checkers.checks._registry import CheckContext, register_check
 from constructions import evaluate_exact
 from proofs import Claim, InvalidInput
-
-from .._construct import build_construction, eval_formula
-from .._registry import CheckContext, register_check
-from .._results import Evidence, Outcome, Verdict
 
 
 def exact_error_at(built, point: tuple[sympy.Rational, ...], output: int = 0) -> sympy.Expr:

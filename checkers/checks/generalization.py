@@ -3,7 +3,7 @@
 * ``smoe_gap_le_bound``: measured gap (test minus train ramp loss) <= the bound, per trained model.
 * ``smoe_gap_trend``: do measured gaps rise with k at fixed (T, m), as Z2 says the bound does?
 * ``smoe_best_k_interior``: is the best test loss at a k strictly between 1 and T (Z6)?
-* ``rademacher_union_bound`` and ``spectral_rademacher_dominates_sample`` live in ``_rademacher``.
+* ``rademacher_union_bound`` and ``spectral_rademacher_dominates_sample`` live in ``rademacher``.
 
 Trained networks measure an optimiser: these checks give PASS-EMPIRICAL at best, never CERTIFIED.
 A bound >= 1 says nothing about a loss in [0, 1]: it is reported as *vacuous*, never hidden.
@@ -26,10 +26,8 @@ from typing import Any, Mapping
 
 import sympy
 
-from checkers._registry import CheckContext, register_check
-from checkers._results import Evidence, Outcome, Verdict
-
-from . import _rademacher  # noqa: F401  (registers rademacher_union_bound, spectral_rademacher_dominates_sample)
+from checkers.checks._outcome import Evidence, Outcome, Verdict
+from checkers.checks._registry import CheckContext, register_check
 
 __all__ = ["smoe_gap_le_bound", "smoe_gap_trend", "smoe_best_k_interior", "bound_terms_for"]
 

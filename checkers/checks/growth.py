@@ -35,10 +35,9 @@ import mpmath
 import numpy as np
 import sympy
 
-from checkers._registry import CheckContext, register_check
-from checkers._results import Evidence, Outcome, Verdict
-
-from ._symbolic_prover import replay, sympify_arg
+from checkers.checks._outcome import Evidence, Outcome, Verdict
+from checkers.checks._registry import CheckContext, register_check
+from proofs.prover import replay, sympify_arg
 
 __all__ = ["routing_growth", "count_linear_patterns", "cover_count", "arrangement_region_bound", "gordan_alternative"]
 

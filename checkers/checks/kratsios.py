@@ -24,13 +24,18 @@ from typing import Any, Mapping
 import numpy as np
 import sympy
 
-from constructions import count_sizes, evaluate_numpy
+from checkers.checks._construct import eval_formula
+from checkers.checks._kratsios_vc import (
+    pattern_count,
+    sauer_shelah,
+    shattered_size,
+    sin_labelling_signs,
+)
+from checkers.checks._outcome import Evidence, Outcome, Verdict
+from checkers.checks._registry import CheckContext, register_check
+from constructions import ActiveMemoryMoE, count_sizes, evaluate_numpy
+from constructions.momlp import momlp, momlp_net, single_network
 from proofs import Claim, InvalidInput
-
-from .._construct import eval_formula
-from .._kratsios_vc import pattern_count, sauer_shelah, shattered_size, sin_labelling_signs
-from .._registry import CheckContext, register_check
-from .._results import Evidence, Outcome, Verdict
 
 
 def _eps_grid(inst: Mapping[str, Any]) -> np.ndarray:
@@ -67,8 +72,6 @@ def _plot(path: Path, draw) -> str | None:
 
 @register_check("momlp_active_memory")
 def momlp_active_memory(claim: Claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
-    from constructions._active_memory import ActiveMemoryMoE
-    from constructions.momlp import momlp_net
 
     a, n = claim.args, int(instance["n_in"])
     growth, tol, n_pts = int(a.get("growth", 16)), float(a.get("ratio_tol", 1.5)), int(a.get("n_points", 4000))
@@ -119,7 +122,6 @@ def _counts(built) -> tuple[int, int]:
 
 @register_check("momlp_tradeoff_exponents")
 def momlp_tradeoff_exponents(claim: Claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
-    from constructions.momlp import momlp
 
     a, n = claim.args, int(instance["n_in"])
     tol, eps = float(a.get("tol", 0.5)), _eps_grid(instance)
@@ -221,7 +223,6 @@ def sin_unit_shattering(claim: Claim, instance: Mapping[str, Any], ctx: CheckCon
 
 @register_check("momlp_single_network_baseline")
 def momlp_single_network_baseline(claim: Claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
-    from constructions.momlp import momlp, single_network
 
     a, n = claim.args, int(instance["n_in"])
     tol, eps, f = float(a.get("tol", 0.5)), _eps_grid(instance), a["function"]

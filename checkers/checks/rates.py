@@ -33,11 +33,11 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from checkers.certify import certified_sup_error
+from checkers.checks._construct import build_construction, formula_float, resolve
+from checkers.checks._outcome import Evidence, Outcome, Verdict
+from checkers.checks._registry import CheckContext, register_check
 from proofs import Claim, InvalidInput
-
-from .._construct import build_construction, formula_float, resolve
-from .._registry import CheckContext, register_check
-from .._results import Evidence, Outcome, Verdict
 
 __all__ = ["RateFit", "fit_rate", "certified_point", "fitted_rate", "error_flat_in_parameter", "plot_png"]
 
@@ -106,7 +106,6 @@ def certified_point(built, ctx: CheckContext, *, tol: float, max_boxes: int, tim
     A replayed lower bound above the certified upper bound is an inconsistent replay: the point is then
     reported with ``rigorous_lower = None`` (never used as a bound) and status 'inconsistent'.
     """
-    from checkers._certify import certified_sup_error
 
     cert = certified_sup_error(built, tol=tol, max_boxes=max_boxes, time_budget=time_budget, device=ctx.device,
                                seed=ctx.seed)

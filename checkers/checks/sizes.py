@@ -16,12 +16,11 @@ from typing import Any, Mapping
 
 import sympy
 
+from checkers.checks._construct import build_construction, eval_formula
+from checkers.checks._outcome import Evidence, Outcome, Verdict
+from checkers.checks._registry import CheckContext, register_check
 from constructions import Built, count_sizes
 from proofs import Claim, InvalidInput
-
-from .._construct import build_construction, eval_formula
-from .._registry import CheckContext, register_check
-from .._results import Evidence, Outcome, Verdict
 
 _REL = {"le": (lambda a, b: a <= b, "<="), "ge": (lambda a, b: a >= b, ">="), "eq": (lambda a, b: a == b, "==")}
 

@@ -1,4 +1,4 @@
-"""Certified sup-norm, routing and Lipschitz checks (the engine: ``checkers._certify``).
+"""Certified sup-norm, routing and Lipschitz checks (the engine: ``checkers.certify._certify``).
 
 ``certified_sup_error`` args:
     construction: dotted path ``package.module:builder`` returning a :class:`constructions.Built`.
@@ -27,14 +27,26 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from checkers.certify import certified_routing as _certify_routing
+from checkers.certify import certified_sup_error as _certify_sup
+from checkers.checks._construct import (
+    build_construction,
+    eval_formula,
+    formula_float,
+    resolve,
+)
+from checkers.checks._outcome import Evidence, Outcome, Verdict
+from checkers.checks._registry import CheckContext, register_check
 from constructions import Built
 from proofs import Claim, InvalidInput
-
-from .._certify import certified_sup_error as _certify_sup
-from .._construct import build_construction, eval_formula, formula_float, resolve
-from .._partition import certified_routing as _certify_routing
-from .._registry import CheckContext, register_check
-from .._results import Evidence, Outcome, Verdict
+from proofs.formula import (
+    certified_lipschitz,
+    compile_target,
+    exact_value,
+    input_symbols,
+    mpf_to_fraction,
+    parse_expression,
+)
 
 
 def _budget(a: Mapping[str, Any], ctx: CheckContext, default: float) -> float:
@@ -126,7 +138,6 @@ def certified_routing(claim: Claim, instance: Mapping[str, Any], ctx: CheckConte
 
 
 def _lipschitz_target(a: Mapping[str, Any], instance: Mapping[str, Any]):
-    from .._enclosure import compile_target, parse_expression
 
     if "construction" in a:
         built = _built(a, instance)
@@ -136,7 +147,6 @@ def _lipschitz_target(a: Mapping[str, Any], instance: Mapping[str, Any]):
         raise InvalidInput("certified_lipschitz_constant needs 'construction', or 'function', 'n_in' and 'domain'")
     n_in = int(eval_formula(a.get("n_in", 1), instance))
     expr = parse_expression(str(a["function"]), n_in)
-    from .._enclosure import input_symbols
 
     dom = [(formula_float(lo, instance, rounding="down"), formula_float(hi, instance, rounding="up"))
            for lo, hi in a["domain"]]
@@ -147,8 +157,6 @@ def _lipschitz_target(a: Mapping[str, Any], instance: Mapping[str, Any]):
 
 def _pair_violates(target, pair, L: Fraction, norm: str) -> tuple[bool, Fraction]:
     """Whether |f(x) - f(y)| > L ||x - y|| is proved by exact_value, and the proved gap lower bound."""
-    from .._enclosure import exact_value
-    from .._replay import mpf_to_fraction
 
     f, vs = target.exprs[0], target.variables
     (xl, xh), (yl, yh) = (exact_value(f, vs, list(p)) for p in pair)
@@ -161,7 +169,6 @@ def _pair_violates(target, pair, L: Fraction, norm: str) -> tuple[bool, Fraction
 
 @register_check("certified_lipschitz_constant")
 def certified_lipschitz_constant(claim: Claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
-    from .._enclosure import certified_lipschitz
 
     a = claim.args
     target, lo, hi = _lipschitz_target(a, instance)

@@ -3,7 +3,7 @@
 Each check proves its claim (CERTIFIED, naming the method: sympy, derivative signs, interval
 branch-and-bound, sympy's Gruntz ``limit``), refutes it with an exact point replayed in interval
 arithmetic (FAIL), or says it could not decide (UNKNOWN). A sympy ``None`` is never a pass. The
-engine is :mod:`checkers.checks._symbolic_prover`.
+engine is :mod:`proofs.prover._prover`.
 
 Common ``args`` keys:
 
@@ -23,10 +23,19 @@ from typing import Any, Mapping
 
 import sympy
 
-from checkers._registry import CheckContext, register_check
-from checkers._results import Evidence, Outcome, Verdict
-
-from ._symbolic_prover import Domain, Proof, Unsupported, prove_nonneg, replay, sign_of_constant, sympify_arg  # noqa: F401
+from checkers.checks._outcome import Evidence, Outcome, Verdict
+from checkers.checks._registry import CheckContext, register_check
+from proofs.prover import (  # noqa: F401
+    Domain,
+    Proof,
+    Unsupported,
+    in_domain,
+    prove_identity,
+    prove_nonneg,
+    replay,
+    sign_of_constant,
+    sympify_arg,
+)
 
 __all__ = ["symbolic_relation", "symbolic_monotone", "symbolic_counterexample", "symbolic_argmax",
            "symbolic_limit", "symbolic_identity", "integer_relation_by_ratio", "symbolic_chain"]
@@ -101,26 +110,12 @@ def symbolic_identity(claim, instance: Mapping[str, Any], ctx: CheckContext) -> 
     """
     a = claim.args
     lhs, rhs = _fix(a["lhs"], instance), _fix(a["rhs"], instance)
-    proof = _prove_identity(lhs, rhs, _domain(a, instance), ctx)
+    proof = prove_identity(lhs, rhs, _domain(a, instance), seed=ctx.seed, deadline=ctx.check_deadline)
     if proof.status == "proved":
         return Outcome(Verdict.CERTIFIED, sense="eq", method=proof.method, why="the two sides are identical")
     if proof.status == "refuted":
         return _fail(proof, f"{_fmt(lhs)} == {_fmt(rhs)}", sense="eq")
     return Outcome(Verdict.UNKNOWN, sense="eq", method=proof.method, why="sympy could not decide the identity")
-
-
-def _prove_identity(lhs, rhs, dom, ctx) -> Proof:
-    d = lhs - rhs
-    for form in (sympy.simplify(d), sympy.simplify(sympy.expand_log(d, force=True)),
-                 sympy.simplify(sympy.powdenest(sympy.expand_log(d, force=True), force=True))):
-        if form.is_zero is True or form == 0:
-            return Proof("proved", "sympy: simplify(lhs - rhs) == 0 (logs expanded: all symbols positive)")
-    if dom.ranges:
-        for sign, e in ((1, d), (-1, -d)):
-            p = prove_nonneg(e, dom, seed=ctx.seed, budget=0, deadline=ctx.check_deadline)
-            if p.status == "refuted":
-                return p
-    return Proof("unknown", "sympy: simplify(lhs - rhs) did not reduce to 0 and no refuting point was found")
 
 
 # ----------------------------------------------------------------------------------- monotone
@@ -167,14 +162,13 @@ def _pair_from_derivative(f, x, p: Proof, sgn, dom) -> Proof:
     domain) violating monotonicity, replayed in interval arithmetic."""
     from fractions import Fraction
 
-    from ._symbolic_prover import _in_domain
 
     pt = dict(p.point)
     x0 = Fraction(pt[x.name])
     x2 = sympy.Symbol(x.name + "_2")
     for h in (Fraction(1, 2 ** j) for j in range(1, 30)):
         q2 = {**pt, x.name: x0 + h}
-        if not _in_domain(q2, dom):
+        if not in_domain(q2, dom):
             continue
         try:
             lo, up = replay(sgn * (f.subs(x, x2) - f), {**pt, x2.name: x0 + h})
@@ -341,4 +335,3 @@ def symbolic_limit(claim, instance: Mapping[str, Any], ctx: CheckContext) -> Out
                    evidence=Evidence(replay="sympy limit (exact)", replayed_value=(str(lim), str(lim))))
 
 
-from ._symbolic_integer import integer_relation_by_ratio, symbolic_chain  # noqa: E402  (registers two checks)

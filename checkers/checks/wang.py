@@ -27,14 +27,21 @@ from typing import Any, Mapping
 import mpmath
 import numpy as np
 
+from checkers.certify import (
+    bound_net,
+    certified_partition,
+    certified_sup_error,
+    exact_path,
+)
+from checkers.checks._construct import build_construction, eval_formula
+from checkers.checks._outcome import Evidence, Outcome, Verdict
+from checkers.checks._registry import CheckContext, register_check
+from checkers.checks.rates import plot_png
 from constructions import Built
+from constructions.trained.wang_train import train_experiment_i, train_experiment_ii
 from constructions.wang_moe import active_experts, moe_graph, prefix_net
 from proofs import Claim, InvalidInput
-
-from .._construct import build_construction, eval_formula
-from .._registry import CheckContext, register_check
-from .._results import Evidence, Outcome, Verdict
-from .rates import plot_png
+from proofs.formula import compile_target, exact_value
 
 
 def _built(claim: Claim, instance) -> Built:
@@ -53,7 +60,6 @@ def _fr(v: mpmath.mpf) -> Fraction:
 
 def _chart_box(built: Built, point: tuple[Fraction, ...]) -> tuple[list[Fraction], list[Fraction]]:
     """Rational enclosure of chart(point) (60-digit mpmath intervals)."""
-    from .._enclosure import exact_value
 
     if built.chart is None:
         return list(point), list(point)
@@ -73,7 +79,6 @@ def _dense_nodes(net) -> set[str]:
 
 # ------------------------------------------------------------------------------ routing lemma
 def _tau_delta(built: Built, block: Mapping, ctx: CheckContext, budget: float):
-    from .._certify import certified_sup_error
 
     start, stop = block["tau_slice"]
     sub = Built(net=prefix_net(built.net, block["tau_node"], start, stop), target=block["rho"],
@@ -91,10 +96,6 @@ def routing_in_chart_of_tau_close(claim: Claim, instance: Mapping[str, Any], ctx
     ``args``: construction (a Built whose ``meta['routing']`` lists tau node/slice, gate node, rho and the
     chart-domain expressions, expert e needing domain_e > 0), max_boxes, time_budget.
     """
-    from .._bounds import bound_net
-    from .._enclosure import compile_target
-    from .._partition import certified_partition
-    from .._replay import exact_path
 
     a = claim.args
     built = _built(claim, instance)
@@ -155,7 +156,6 @@ def routing_in_chart_of_tau_close(claim: Claim, instance: Mapping[str, Any], ctx
 
 
 def _exact_interval(expr, variables, point) -> tuple[float, float]:
-    from .._enclosure import exact_value
 
     lo, hi = exact_value(expr, variables, point)
     return float(_fr(lo)), float(_fr(hi))
@@ -186,10 +186,6 @@ def expert_path_count(claim: Claim, instance: Mapping[str, Any], ctx: CheckConte
 
     ``args``: construction (meta: L, piece_kind, routing_nodes), n_paths, max_boxes, time_budget.
     """
-    from .._bounds import bound_net
-    from .._enclosure import compile_target
-    from .._partition import certified_partition
-    from .._replay import exact_path
 
     a = claim.args
     built = _built(claim, instance)
@@ -288,7 +284,6 @@ def wang_experiment_i(claim: Claim, instance: Mapping[str, Any], ctx: CheckConte
 
     ``args``: paper_error (3.4e-4), ratio (max/min allowed across D); instance: Ds, steps, seed.
     """
-    from constructions.wang_train import train_experiment_i
 
     a = claim.args
     Ds = tuple(instance.get("Ds", (16, 32, 64, 128)))
@@ -328,7 +323,6 @@ def wang_experiment_ii(claim: Claim, instance: Mapping[str, Any], ctx: CheckCont
     ``args``: paper (dict arch -> {m: error}), min_gain (2-3 falls at least this factor, default 2),
     max_plateau_gain (1-6 falls at most this factor over the m range, default 4); instance: ms, steps.
     """
-    from constructions.wang_train import train_experiment_ii
 
     ms = tuple(instance.get("ms", (16, 64)))
     steps = int(instance.get("steps", _budget(ctx, 800, 5000)))

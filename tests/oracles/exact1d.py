@@ -22,7 +22,7 @@ from fractions import Fraction
 
 import sympy
 
-from constructions._ir import Affine, Concat, Input, Net, PReLU, Slice
+from constructions.ir import Affine, Concat, Input, Net, PReLU, Slice
 
 __all__ = ["ExactSup", "exact_sup_error_1d", "applicable_exact_1d"]
 

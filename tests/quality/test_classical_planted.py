@@ -11,8 +11,8 @@ from fractions import Fraction
 import pytest
 import sympy
 
-from checkers._registry import CheckContext, get_check
-from checkers._results import Verdict
+from checkers.checks import CheckContext, get_check
+from checkers.checks import Verdict
 from constructions import evaluate_exact
 from constructions.yarotsky import sawtooth_square
 from proofs import lookup

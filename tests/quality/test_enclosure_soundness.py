@@ -1,4 +1,4 @@
-"""Soundness of checkers._enclosure against an independent reference (sympy evalf at 50 digits).
+"""Soundness of proofs.formula._enclosure against an independent reference (sympy evalf at 50 digits).
 
 For fixed and random expression trees, random boxes and random points inside them, the exact value
 of f, of each partial derivative, of each second derivative and of the affine residual must lie in
@@ -15,8 +15,8 @@ import sympy as sp
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from checkers import _interval
-from checkers._enclosure import affine_residual_bounds, certified_lipschitz, compile_target, input_symbols
+from proofs.formula import LIBM_ULPS
+from proofs.formula import affine_residual_bounds, certified_lipschitz, compile_target, input_symbols
 
 X0, X1 = input_symbols(2)
 VARIABLES = (X0, X1)
@@ -189,4 +189,4 @@ def test_libm_error_is_within_half_the_assumed_allowance(name):
                 continue
             ulp = np.spacing(abs(float(exact)))
             worst = max(worst, float(abs(mpmath.mpf(float(y)) - exact) / mpmath.mpf(float(ulp))))
-    assert worst <= _interval.LIBM_ULPS / 2, f"{name}: {worst} ulp"
+    assert worst <= LIBM_ULPS / 2, f"{name}: {worst} ulp"

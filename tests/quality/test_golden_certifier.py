@@ -4,9 +4,9 @@ import pytest
 import sympy
 import torch
 
-from checkers._certify import certified_sup_error
-from checkers._net_max import certified_net_max
-from checkers._registry import CheckContext, get_check
+from checkers.certify import certified_sup_error
+from checkers.certify import certified_net_max
+from checkers.checks import CheckContext, get_check
 from constructions import Built, NetBuilder, compile_net, random_relu_net
 from constructions.yarotsky import sawtooth_square
 from proofs import Claim

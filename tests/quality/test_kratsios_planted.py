@@ -9,7 +9,7 @@
 import sympy
 from sympy import Symbol
 
-from checkers._registry import CheckContext, get_check
+from checkers.checks import CheckContext, get_check
 from checkers.cli import main
 from proofs import Claim, lookup
 from proofs.kratsios2024 import MOMLP

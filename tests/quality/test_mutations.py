@@ -6,10 +6,10 @@ import math
 import numpy as np
 import sympy
 
-from checkers._bounds import bound_net
-from checkers._certify import certified_sup_error
-from checkers._partition import certified_routing
-from checkers._registry import CheckContext, get_check
+from checkers.certify import bound_net
+from checkers.certify import certified_sup_error
+from checkers.certify import certified_routing
+from checkers.checks import CheckContext, get_check
 from constructions import Affine, Built, LinearGate, Net, NetBuilder, StackedExperts
 from constructions.yarotsky import sawtooth_square
 from proofs import Claim

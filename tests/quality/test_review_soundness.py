@@ -15,15 +15,14 @@ import dataclasses
 import pytest
 import sympy as sp
 
-from checkers._bounds import bound_net
-from checkers._certify import certified_sup_error
-from checkers._enclosure import compile_target, exact_value
-from checkers._exact_tier import rational_polynomial_targets
-from checkers._replay import exact_path, replay_error
+from checkers.certify import bound_net
+from checkers.certify import certified_sup_error
+from proofs.formula import compile_target, exact_value
+from checkers.certify import rational_polynomial_targets
+from checkers.certify import exact_path, replay_error
 from proofs import InvalidInput
-from checkers._routing import route_region
-from constructions import (Built, LinearGate, NetBuilder, StackedExperts, TreeRouter, dyadic_tree_router,
-                           evaluate_exact)
+from checkers.certify import route_region
+from constructions import Built, LinearGate, NetBuilder, StackedExperts, TreeRouter, dyadic_tree_router, evaluate_exact
 
 X0, X1 = sp.Symbol("x0", real=True), sp.Symbol("x1", real=True)
 T = sp.Symbol("t", real=True)
@@ -285,7 +284,7 @@ def test_target_enclosures_contain_exact_values_near_singularities(expr, lo, hi)
 
 
 def _mp_fr(v):
-    from checkers._replay import mpf_to_fraction
+    from proofs.formula import mpf_to_fraction
     return mpf_to_fraction(v)
 
 
@@ -319,7 +318,7 @@ def test_negative_target_values_replay_with_their_sign():
     net -fl(1/3) x - fl(1/3) (true sup error fl(1/3) <= 1/3 at x = 0) the certifier 'refuted' the true
     bound 1/3 with a witness error 0.677 (a false FAIL through the check)."""
     import mpmath
-    from checkers._replay import mpf_to_fraction
+    from proofs.formula import mpf_to_fraction
 
     assert mpf_to_fraction(mpmath.mpf("-0.125")) == Fraction(-1, 8)
     b = NetBuilder(1)
@@ -403,12 +402,12 @@ def test_attained_non_float_bound_is_unknown_through_the_check(monkeypatch):
 
 def test_inconsistent_lower_above_upper_never_certifies(monkeypatch):
     """Defence in depth: a (buggy) upper bound below the exact replayed lower bound is not certified."""
-    from checkers import _certify
+    from checkers.certify import SupErrorProblem
 
     b = NetBuilder(1)
     net = b.build(b.affine(b.input, [[0.0]], [5.0]))
     built = Built(net, (sp.Integer(0),), (X0,), (0.0,), (1.0,))
-    monkeypatch.setattr(_certify._Problem, "_error_upper", lambda self, nb, lo, hi: np.zeros(lo.shape[0]))
+    monkeypatch.setattr(SupErrorProblem, "_error_upper", lambda self, nb, lo, hi: np.zeros(lo.shape[0]))
     cert = certified_sup_error(built, bound=10.0, max_boxes=16, time_budget=5, n_samples=16)
     assert cert.lower == 5.0 and cert.status != "certified"
 
@@ -416,7 +415,7 @@ def test_inconsistent_lower_above_upper_never_certifies(monkeypatch):
 def test_route_split_item_without_listed_candidates_keeps_its_bound():
     """BROKE (latent): an ambiguous item whose candidates are 'everything' (no listed pairs, e.g. widened
     after an upstream node went unbounded) got no children and vanished, leaving its box at -inf."""
-    from checkers._certify import _Problem
+    from checkers.certify import SupErrorProblem as _Problem
 
     net = _three_way_tie_net()
     built = Built(net, (sp.Integer(0),), (X0,), (0.0,), (1.0,))
@@ -449,7 +448,7 @@ def test_target_not_real_on_a_sliver_is_an_input_error_not_a_certificate():
     """Regression (review caveat): sqrt(x - 1e-9) on [0, 1] is not real near 0; never CERTIFIED."""
     import sympy as sp
 
-    from checkers._certify import certified_sup_error
+    from checkers.certify import certified_sup_error
     from constructions.interpolation import pl_interpolant
 
     x = sp.Symbol("x0", real=True)

@@ -16,10 +16,9 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checkers._bounds import bound_net
-from checkers._replay import exact_path
-from constructions import (LinearGate, NetBuilder, StackedExperts, dyadic_tree_router, evaluate_exact, evaluate_numpy,
-                           route_numpy)
+from checkers.certify import bound_net
+from checkers.certify import exact_path
+from constructions import LinearGate, NetBuilder, StackedExperts, dyadic_tree_router, evaluate_exact, evaluate_numpy, route_numpy
 
 KINDS = ("mlp", "prelu", "concat", "gate1", "gate2", "tree", "stacked")
 

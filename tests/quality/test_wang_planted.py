@@ -4,8 +4,8 @@ from pathlib import Path
 
 import sympy
 
-from checkers._registry import CheckContext, get_check
-from checkers._results import Verdict
+from checkers.checks import CheckContext, get_check
+from checkers.checks import Verdict
 from proofs import Claim
 
 

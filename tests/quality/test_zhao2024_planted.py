@@ -14,8 +14,8 @@ import math
 
 import sympy
 
-from checkers._registry import CheckContext, get_check
-from checkers._results import Verdict
+from checkers.checks import CheckContext, get_check
+from checkers.checks import Verdict
 from checkers.checks.generalization import bound_terms_for, _grid
 from proofs import lookup
 

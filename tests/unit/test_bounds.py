@@ -1,4 +1,4 @@
-"""Unit tests of bound propagation (checkers._bounds, _crown, _routing)."""
+"""Unit tests of bound propagation (checkers.certify._bounds, _crown, _routing)."""
 
 from fractions import Fraction
 
@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from checkers._bounds import bound_net
-from checkers._routing import route_region
-from constructions import (LinearGate, NetBuilder, StackedExperts, dyadic_tree_router, evaluate_exact, evaluate_numpy,
-                           random_relu_net, sequential_net)
+from checkers.certify import bound_net
+from checkers.certify import route_region
+from constructions import LinearGate, NetBuilder, StackedExperts, dyadic_tree_router, evaluate_exact, evaluate_numpy, random_relu_net, sequential_net
 from proofs import InvalidInput
 
 METHODS = ("ibp", "crown-ibp", "crown")

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import sympy
 
-from checkers._certify import certified_sup_error
-from checkers._net_max import certified_net_max
-from checkers._partition import certified_partition, certified_routing
-from checkers._registry import CheckContext, get_check
-from checkers._replay import exact_path, replay_error, shrink_point
+from checkers.certify import certified_sup_error
+from checkers.certify import certified_net_max
+from checkers.certify import certified_partition, certified_routing
+from checkers.checks import CheckContext, get_check
+from checkers.certify import exact_path, replay_error, shrink_point
 from constructions import Built, LinearGate, NetBuilder, StackedExperts, dyadic_tree_router, random_relu_net
 from constructions.interpolation import pl_interpolant
 from proofs import Claim, InvalidInput
@@ -181,7 +181,7 @@ def test_input_validation():
 
 
 def test_attained_bound_certified_by_the_exact_tier():
-    from checkers._exact_tier import exact_sup_le, rational_polynomial_targets
+    from checkers.certify import exact_sup_le, rational_polynomial_targets
 
     built = pl_interpolant(X0**2, 4)  # sup |x^2 - I x^2| = h^2/4 = 1/64, attained at the cell midpoints
     cert = certified_sup_error(built, bound=1 / 64, max_boxes=4096, time_budget=20)

@@ -8,7 +8,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from checkers._writers import SCHEMA_PATH
+from checkers.report import SCHEMA_PATH
 from checkers.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]

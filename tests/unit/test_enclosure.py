@@ -1,4 +1,4 @@
-"""Unit tests of checkers._enclosure: parsing, interval primitives, forms, Lipschitz, exact replays."""
+"""Unit tests of proofs.formula._enclosure: parsing, interval primitives, forms, Lipschitz, exact replays."""
 
 from __future__ import annotations
 
@@ -10,15 +10,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from checkers._enclosure import (
-    Target,
-    affine_residual_bounds,
-    certified_lipschitz,
-    compile_target,
-    exact_value,
-    input_symbols,
-    parse_expression,
-)
+from proofs.formula import Target, affine_residual_bounds, certified_lipschitz, compile_target, exact_value, input_symbols, parse_expression
 from proofs import InvalidInput
 
 X0, X1 = input_symbols(2)
@@ -299,7 +291,7 @@ def test_exact_value_encloses_at_rational_points():
 
 def test_bare_variable_parses():
     """Regression: a sympy Symbol is also a Boolean; a bare 'x0' is still a valid function."""
-    from checkers._enclosure import parse_expression
+    from proofs.formula import parse_expression
 
     assert str(parse_expression("x0", 1)) == "x0"
     with pytest.raises(InvalidInput):

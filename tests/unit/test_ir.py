@@ -8,8 +8,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from constructions import (LinearGate, NetBuilder, StackedExperts, compile_net, count_sizes, dyadic_tree_router,
-                           evaluate_exact, evaluate_numpy, random_relu_net)
+from constructions import LinearGate, NetBuilder, StackedExperts, compile_net, count_sizes, dyadic_tree_router, evaluate_exact, evaluate_numpy, random_relu_net
 from proofs import InvalidInput
 
 

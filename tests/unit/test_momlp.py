@@ -8,10 +8,10 @@ import re
 import numpy as np
 import pytest
 
-from checkers._enclosure import compile_target
+from proofs.formula import compile_target
 from constructions import count_sizes, evaluate_numpy
-from constructions._active_memory import ActiveMemoryMoE
-from constructions._cpwl_experts import kuhn_interpolate, moebius
+from constructions import ActiveMemoryMoE
+from constructions import kuhn_interpolate, moebius
 from constructions.momlp import _grid_values, _target, momlp, momlp_net, single_network, target_bounds
 from proofs import InvalidInput, Theorem
 
@@ -150,7 +150,7 @@ def test_approx_cli_certifies_exports_torchscript_and_writes_json(tmp_path, caps
     import jsonschema
     import torch
 
-    from checkers._writers import SCHEMA_PATH
+    from checkers.report import SCHEMA_PATH
     from checkers.cli import main
 
     pt, js = tmp_path / "m.pt", tmp_path / "r.json"

@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checkers._results import CheckResult, Evidence, Outcome, Verdict, margins, summary_counts
-from checkers._writers import SCHEMA_PATH
+from checkers.checks import Evidence, Outcome, Verdict
+from checkers.run import CheckResult, margins, summary_counts
+from checkers.report import SCHEMA_PATH
 
 SCHEMA = json.loads(SCHEMA_PATH.read_text())
 

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 import sympy
 
-from checkers._registry import register_check
-from checkers._results import Outcome, Verdict
-from checkers._runner import RunConfig, RunItem, run_checks, run_one, select
+from checkers.checks import register_check
+from checkers.checks import Outcome, Verdict
+from checkers.run import RunConfig, RunItem, run_checks, run_one, select
 from proofs import Claim, InvalidInput, Provenance, Theorem, load_user_module, register, unregister
 
 DATA = Path(__file__).parent.parent / "data"

@@ -3,9 +3,10 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checkers._registry import register_check
-from checkers._results import Outcome, Verdict, summary_counts
-from checkers._runner import RunConfig, RunItem, run_checks
+from checkers.checks import register_check
+from checkers.checks import Outcome, Verdict
+from checkers.run import summary_counts
+from checkers.run import RunConfig, RunItem, run_checks
 from checkers.report import closing_line
 from proofs import Claim, Provenance, Theorem
 

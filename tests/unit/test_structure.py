@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from proofs import Theorem
-from proofs._registry import BUILTIN_MODULES
+from proofs import BUILTIN_MODULES
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_LINES = 600

@@ -11,8 +11,7 @@ import torch
 
 from constructions import NetBuilder, StackedExperts, compile_net, count_sizes, evaluate_numpy
 from constructions.wang_deep import OFFSET, cube_moe, cube_piece, torus_moe
-from constructions.wang_moe import (active_experts, cpwl_form, graph_sizes, moe_class, moe_graph, moe_layer,
-                                    prefix_net, stacked_moe_net)
+from constructions.wang_moe import active_experts, cpwl_form, graph_sizes, moe_class, moe_graph, moe_layer, prefix_net, stacked_moe_net
 from constructions.wang_shallow import circle_moe, circle_moe_nonlinear_chart, sphere_moe, tau_constants
 from proofs import InvalidInput, Theorem
 
@@ -195,7 +194,7 @@ def test_fit_rate_slopes_and_intervals():
 
 
 def test_training_smoke():
-    from constructions.wang_train import exp2_target, train_experiment_i, train_experiment_ii
+    from constructions.trained.wang_train import exp2_target, train_experiment_i, train_experiment_ii
 
     r = train_experiment_i(4, steps=3)
     assert math.isfinite(r["test_mse"]) and 1 <= r["experts_used"] <= 4

@@ -14,13 +14,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import proofs.zhao2024 as Z
-from checkers import _cli_bound
-from checkers._registry import CheckContext, get_check, registered_checks
-from checkers._results import Verdict
-from checkers.checks._rademacher import exact_rademacher
-from checkers.checks._symbolic_prover import Domain, prove_nonneg, replay
-from checkers.checks.growth import (count_linear_patterns, cover_count, general_position_points,
-                                    gordan_alternative)
+from checkers.cli import build_parser
+from checkers.checks import CheckContext, get_check, registered_checks
+from checkers.checks import Verdict
+from checkers.checks.rademacher import exact_rademacher
+from proofs.prover import Domain, prove_nonneg, replay
+from checkers.checks.growth import count_linear_patterns, cover_count, general_position_points, gordan_alternative
 from proofs import Claim, InvalidInput, Theorem, lookup
 
 k, T, x = sympy.Symbol("k", positive=True, integer=True), sympy.Symbol("T", positive=True, integer=True), sympy.Symbol("x")
@@ -211,7 +210,7 @@ def test_trend_check_is_never_certified(tmp_path):
 def test_sparse_moe_shapes_and_validation():
     import torch
 
-    from constructions.sparse_moe import SparseMoE
+    from constructions.trained.sparse_moe import SparseMoE
     net = SparseMoE(3, 4, 2, 5, generator=torch.Generator().manual_seed(0))
     assert net(torch.randn(7, 3)).shape == (7,)
     with pytest.raises(ValueError, match="k=5"):
@@ -220,9 +219,7 @@ def test_sparse_moe_shapes_and_validation():
 
 # ------------------------------------------------------------------------------------ bound CLI
 def _parser():
-    p = argparse.ArgumentParser(prog="moecheck")
-    _cli_bound.add_parser(p.add_subparsers(dest="command"))
-    return p
+    return build_parser()
 
 
 _OK = ["--m", "1000", "--T", "16", "--k", "2", "--delta", "0.05", "--natarajan", "64"]

@@ -1,0 +1,153 @@
+"""What a check returns: a :class:`Verdict` inside a frozen :class:`Outcome` (rendering lives in ``checkers.report``).
+
+Verdicts follow the verification community's convention (VNN-COMP: holds / violated with a re-checked
+counterexample / unknown), extended with PASS-EMPIRICAL for evidence from samples:
+
+* CERTIFIED: the bound is proved on the whole domain (or the relation proved symbolically);
+* PASS-EMPIRICAL: it held on samples or trained models only (never a certificate);
+* FAIL: refuted, with a counterexample re-evaluated in exact or interval arithmetic;
+* UNKNOWN: neither proved nor refuted within the budget (sympy's ``None`` lands here);
+* ERROR: the check itself broke (its message is kept).
+
+A :class:`Verdict` refuses ``bool()``, as sympy's relations do, so ``if verdict:`` can never turn an
+unknown into a pass.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Mapping
+
+__all__ = ["Verdict", "Evidence", "Outcome", "SENSES", "plain_value"]
+
+
+class Verdict(str, enum.Enum):
+    """The five verdicts. ``bool(verdict)`` raises: ask ``.is_pass`` or ``.is_certified``."""
+
+    CERTIFIED = "CERTIFIED"
+    PASS_EMPIRICAL = "PASS-EMPIRICAL"
+    FAIL = "FAIL"
+    UNKNOWN = "UNKNOWN"
+    ERROR = "ERROR"
+
+    def __bool__(self) -> bool:
+        raise TypeError("a Verdict has no truth value: use .is_certified, .is_pass or .is_failure")
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def is_certified(self) -> bool:
+        return self is Verdict.CERTIFIED
+
+    @property
+    def is_pass(self) -> bool:
+        """CERTIFIED or PASS-EMPIRICAL (counted as passed in the closing line)."""
+        return self in (Verdict.CERTIFIED, Verdict.PASS_EMPIRICAL)
+
+    @property
+    def is_failure(self) -> bool:
+        """FAIL or ERROR (counted as failed; exit code 1)."""
+        return self in (Verdict.FAIL, Verdict.ERROR)
+
+
+def plain_value(v: Any) -> Any:
+    """JSON-friendly plain value: numbers stay numbers (non-finite ones become strings)."""
+    if isinstance(v, bool) or v is None or isinstance(v, str):
+        return v
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float):
+        return v if math.isfinite(v) else repr(v)
+    if isinstance(v, (list, tuple)):
+        return [plain_value(x) for x in v]
+    if isinstance(v, Mapping):
+        return {str(k): plain_value(x) for k, x in v.items()}
+    try:
+        f = float(v)
+        if f.is_integer() and abs(f) < 2**53 and str(v).lstrip("-").isdigit():
+            return int(f)
+        return f if math.isfinite(f) else repr(f)
+    except (TypeError, ValueError):
+        return str(v)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What backs a verdict.
+
+    Arguments:
+        point: the counterexample or worst point, as exact strings (``'0.53125'``, ``'17/32'``).
+        replay: how the point was re-evaluated (``'exact rational'``, ``'mpmath interval, 60 digits'``).
+        replayed_value: the re-evaluated quantity at ``point`` (an interval ``[lo, hi]`` as strings).
+        lower_bound: the sampled (or exactly attained) lower bound of the quantity.
+        upper_bound: the certified upper bound of the quantity.
+        box: the worst box, as ``((lo, hi), ...)``.
+        seed: the random seed used.
+        shrunk_from: what the witness was shrunk from (``'4096 points'``).
+        extra: anything else (tables are kept small: the report shows it as key=value).
+    """
+
+    point: tuple[str, ...] | None = None
+    replay: str | None = None
+    replayed_value: tuple[str, str] | None = None
+    lower_bound: float | None = None
+    upper_bound: float | None = None
+    box: tuple[tuple[float, float], ...] | None = None
+    seed: int | None = None
+    shrunk_from: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "extra", MappingProxyType(dict(self.extra)))
+        if self.point is not None:
+            object.__setattr__(self, "point", tuple(str(p) for p in self.point))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "point": list(self.point) if self.point is not None else None,
+            "replay": self.replay,
+            "replayed_value": list(self.replayed_value) if self.replayed_value else None,
+            "lower_bound": plain_value(self.lower_bound),
+            "upper_bound": plain_value(self.upper_bound),
+            "box": [list(map(plain_value, b)) for b in self.box] if self.box else None,
+            "seed": self.seed,
+            "shrunk_from": self.shrunk_from,
+            "extra": plain_value(dict(self.extra)),
+        }
+
+
+#: relation senses: measured <= bound, measured >= bound, measured == bound
+SENSES = ("le", "ge", "eq")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a check function returns for one claim on one instance (the runner adds the rest).
+
+    ``measured`` and ``bound`` are the two sides of the claim (``measured <= bound`` when
+    ``sense == 'le'``); ``method`` says how the verdict was obtained (``'CROWN over 4096 boxes'``,
+    ``'no counterexample in 10^5 points (not a certificate)'``); ``why`` is one sentence for the
+    report; ``figures`` are named plot/table artifacts written by the check.
+    """
+
+    verdict: Verdict
+    measured: float | None = None
+    bound: float | None = None
+    sense: str = "le"
+    method: str = ""
+    why: str = ""
+    evidence: Evidence = field(default_factory=Evidence)
+    figures: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "verdict", Verdict(self.verdict))
+        if self.sense not in SENSES:
+            raise ValueError(f"sense={self.sense!r} must be one of {SENSES}")
+        for name in ("measured", "bound"):
+            v = getattr(self, name)
+            if v is not None and not isinstance(v, float):
+                object.__setattr__(self, name, float(v))

@@ -1,0 +1,228 @@
+"""Integer-domain relations (proof by ratio induction, plus an exact check of small cases) and
+calculation chains (``e0 == e1 <= e2 ...``, each link proved). Registered from ``symbolic``."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any, Mapping
+
+import sympy
+
+from checkers.checks._outcome import Evidence, Outcome, Verdict
+from checkers.checks._registry import CheckContext, register_check
+from proofs.prover import (
+    Domain,
+    Proof,
+    Unsupported,
+    prove_identity,
+    prove_nonneg,
+    prove_positive,
+    replay,
+    sympify_arg,
+)
+
+__all__ = ["integer_relation_by_ratio", "symbolic_chain", "prove_integer_relation"]
+
+
+def _fix(expr, fixed):
+    e = sympify_arg(expr)
+    return e.subs({s: sympify_arg(fixed[s.name]) for s in e.free_symbols if s.name in fixed})
+
+
+def _positive(c, dom: Domain) -> bool:
+    """c > 0 on the domain (sympy, under the domain's substitutions)."""
+    return prove_positive(c, dom)
+
+
+def _link(lo_e, hi_e, dom, *, logs: bool, ctx, budget) -> Proof:
+    """lo_e <= hi_e on dom: the difference, then (both sides positive) the log difference."""
+    p = prove_nonneg(sympy.simplify(hi_e - lo_e), dom, budget=budget, seed=ctx.seed,
+                     deadline=ctx.check_deadline, search=False)
+    if p.status == "proved" or not logs:
+        return p
+    if _positive(lo_e, dom) and _positive(hi_e, dom):
+        d = sympy.expand(sympy.expand_log(sympy.log(hi_e) - sympy.log(lo_e), force=True))
+        q = prove_nonneg(d, dom, budget=budget, seed=ctx.seed, deadline=ctx.check_deadline, search=False)
+        if q.status == "proved":
+            return Proof("proved", f"log of both sides (positive): {sympy.sstr(d)} >= 0 by {q.method}")
+        return q
+    return p
+
+
+def _exhaustive(lhs, rhs, dom: Domain, caps: Mapping[str, int], ctx) -> tuple[int, dict | None, tuple | None]:
+    """Exact check of every integer point with each capped variable <= its cap (smallest first)."""
+    names = list(dom.ranges)
+    if set(names) - set(dom.integers) or set(names) - set(caps):
+        return 0, None, None
+    syms = [sympy.Symbol(n) for n in names]
+
+    def bound(e):  # exact integer arithmetic on the bounds
+        e = e.xreplace({s: sympy.Symbol(s.name) for s in e.free_symbols})
+        return sympy.lambdify(syms, e, modules=[{"floor": lambda x: x}, "math"]) if e.free_symbols else (lambda *a, v=e: v)
+
+    lo_f = {n: bound(dom.ranges[n][0]) for n in names}
+    hi_f = {n: bound(dom.ranges[n][1]) for n in names}
+    lows = {n: dom.ranges[n][0] for n in names}
+    grids = [range(int(lows[n]) if lows[n].is_number else 0, int(caps[n]) + 1) for n in names]
+    pts = sorted(itertools.product(*grids), key=lambda t: (sum(t), t))
+    count = 0
+    for i, t in enumerate(pts):
+        if i % 256 == 0:
+            ctx.check_deadline()
+        if not all(lo_f[n](*t) <= v <= hi_f[n](*t) for n, v in zip(names, t)):
+            continue
+        count += 1
+        p = dict(zip(names, t))
+        try:
+            lo, hi = replay(rhs - lhs, p, prec=80)
+        except Unsupported:
+            continue
+        if hi < 0:
+            lo, hi = replay(rhs - lhs, p)
+            return count, p, (str(lo), str(hi))
+    return count, None, None
+
+
+def prove_integer_relation(lhs, rhs, var: str, dom: Domain, *, exponentiate: bool = False, ratio_chain=(),
+                           caps: Mapping[str, int] | None = None, ctx: CheckContext, budget: int = 2000) -> Proof:
+    """``lhs <= rhs`` for all integers ``var`` in its range (other variables as in ``dom``).
+
+    Proof by induction on ``var`` through ratios of the positive sides ``L = lhs`` (or ``exp(lhs)``
+    when ``exponentiate``) and ``R``: base case at ``var = lo``; step ``L(v+1)/L(v) <= R(v+1)/R(v)``
+    for ``lo <= v <= hi - 1``, through the intermediate ``ratio_chain``. Small cases are checked
+    exactly first (a violation there is a refutation).
+    """
+    steps = []
+    if caps:
+        n, bad, val = _exhaustive(lhs, rhs, dom, caps, ctx)
+        if bad is not None:
+            return Proof("refuted", f"exact check of small cases ({n} points; interval replay at 170 bits)", bad, val)
+        steps.append(f"exact check of {n} small cases")
+    x = next((s for s in (lhs + rhs).free_symbols if s.name == var), sympy.Symbol(var))
+    lo, hi = dom.ranges[var]
+    base = {n: r for n, r in dom.ranges.items() if n != var}
+    bdom = Domain(base, frozenset(dom.integers) - {var})
+    b = prove_nonneg(sympy.simplify(sympy.expand_log((rhs - lhs).subs(x, lo), force=True)), bdom,
+                     budget=budget, seed=ctx.seed, deadline=ctx.check_deadline)
+    if b.status != "proved":
+        return Proof(b.status, f"base case {var}={lo}: {b.method}", b.point, b.value)
+    steps.append(f"base case {var}={lo}: {b.method}")
+    L = sympy.exp(lhs) if exponentiate else lhs
+    R = sympy.exp(rhs) if exponentiate else rhs
+    sdom = Domain({**dom.ranges, var: (lo, hi - 1)}, dom.integers)
+    if not (_positive(L, sdom) and _positive(R, sdom)):
+        return Proof("unknown", "ratio induction needs both sides positive; sympy could not show it", steps=tuple(steps))
+    r_l = sympy.combsimp(sympy.simplify(L.subs(x, x + 1) / L))
+    r_r = sympy.simplify(sympy.exp(sympy.expand(rhs.subs(x, x + 1) - rhs))) if exponentiate else \
+        sympy.simplify(R.subs(x, x + 1) / R)
+    chain = [r_l, *(sympify_arg(c) for c in ratio_chain), r_r]
+    for i in range(len(chain) - 1):
+        p = _link(chain[i], chain[i + 1], sdom, logs=True, ctx=ctx, budget=budget)
+        if p.status != "proved":
+            return Proof("unknown", f"ratio step {sympy.sstr(chain[i])} <= {sympy.sstr(chain[i + 1])} not proved: "
+                         f"{p.method}", steps=tuple(steps))
+        steps.append(f"{sympy.sstr(chain[i])} <= {sympy.sstr(chain[i + 1])}: {p.method}")
+    return Proof("proved", "induction on " + var + " by ratios; " + "; ".join(steps), steps=tuple(steps))
+
+
+def _caps(args, instance):
+    caps = instance.get("exhaustive", args.get("exhaustive"))
+    return dict(caps) if caps else None
+
+
+@register_check("integer_relation_by_ratio")
+def integer_relation_by_ratio(claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+    """``lhs <= rhs`` for all integers in the domain, proved (not sampled) by ratio induction.
+
+    ``args``: ``lhs``, ``rhs``, ``var`` (the induction variable), ``ranges`` (``var``'s upper bound
+    may name another variable), ``integers``, optional ``exponentiate`` (the claim is in log form:
+    compare ``exp(lhs) <= exp(rhs)``), ``ratio_chain`` (intermediate expressions between the two
+    ratios), ``exhaustive`` (``{name: cap}``: every integer point below the caps is also checked
+    exactly; an instance may override it), ``budget``.
+    """
+    a = claim.args
+    fixed = {k: v for k, v in instance.items() if k not in ("exhaustive", "budget")}
+    lhs, rhs = _fix(a["lhs"], fixed), _fix(a["rhs"], fixed)
+    dom = Domain.from_args(a.get("ranges", {}), a.get("integers", ()), fixed)
+    p = prove_integer_relation(lhs, rhs, a["var"], dom, exponentiate=bool(a.get("exponentiate")),
+                               ratio_chain=a.get("ratio_chain", ()), caps=_caps(a, instance), ctx=ctx,
+                               budget=int(instance.get("budget", a.get("budget", 2000))))
+    if p.status == "proved":
+        return Outcome(Verdict.CERTIFIED, method=p.method, why=f"{sympy.sstr(lhs)} <= {sympy.sstr(rhs)} for all "
+                       f"integers in {dom.describe()}")
+    if p.status == "refuted":
+        pt = dict(p.point)
+        m_, b_ = (float(replay(e, pt)[0]) for e in (lhs, rhs))
+        return Outcome(Verdict.FAIL, m_, b_, method=p.method,
+                       why=f"{sympy.sstr(lhs)} <= {sympy.sstr(rhs)} fails at " + ", ".join(f"{k}={v}" for k, v in pt.items())
+                       + f": {m_:.6g} > {b_:.6g}",
+                       evidence=Evidence(point=tuple(f"{k}={v}" for k, v in pt.items()),
+                                         replay="interval arithmetic, 170 bits, exact integers", replayed_value=p.value))
+    return Outcome(Verdict.UNKNOWN, method=p.method, why="induction step not proved and no small counterexample")
+
+
+@register_check("symbolic_chain")
+def symbolic_chain(claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+    """A calculation ``e0 R1 e1 R2 e2 ...`` (mathlib ``calc``), each link proved.
+
+    ``args``: ``steps``: a list whose first item is ``{'expr': e0}`` and each later item is
+    ``{'rel': '==' | '<=', 'expr': e_i, 'by': ..., 'why': 'words'}`` with ``by``:
+
+    * ``'identity'`` (``==``): sympy simplifies ``e_i - e_{i-1}`` to 0 (logs expanded: symbols positive);
+    * ``'nonneg'`` (``<=``): ``e_i - e_{i-1} >= 0`` proved on the domain;
+    * ``'monotone'`` (``<=``): ``e_{i-1} == F(a)``, ``e_i == F(b)``, ``dF/du >= 0`` for ``u >= 0``, and
+      ``a <= b``; keys ``u``, ``template`` (F in u), ``a``, ``b``, and ``a_le_b``: ``{'var', 'exponentiate',
+      'ratio_chain', 'exhaustive'}`` (integer ratio induction) or ``'nonneg'``.
+
+    Plus ``ranges`` and ``integers`` for the whole chain.
+    """
+    a = claim.args
+    dom = Domain.from_args(a.get("ranges", {}), a.get("integers", ()), instance)
+    steps = a["steps"]
+    prev = _fix(steps[0]["expr"], instance)
+    done = []
+    for i, st in enumerate(steps[1:], 1):
+        cur = _fix(st["expr"], instance)
+        by = st.get("by", "identity" if st["rel"] == "==" else "nonneg")
+        p = _chain_link(prev, cur, st, by, dom, instance, ctx)
+        if p.status != "proved":
+            verdict = Verdict.FAIL if p.status == "refuted" else Verdict.UNKNOWN
+            return Outcome(verdict, method="; ".join(done + [f"link {i} ({by}): {p.method}"]),
+                           why=f"link {i} ({st.get('why', by)}) " + ("fails" if p.status == "refuted" else "not proved"),
+                           evidence=Evidence(point=tuple(f"{k}={v}" for k, v in (p.point or {}).items()) or None,
+                                             replayed_value=p.value))
+        done.append(f"link {i} {st['rel']} ({st.get('why', by)}): {p.method}")
+        prev = cur
+    return Outcome(Verdict.CERTIFIED, method="; ".join(done), why=f"all {len(steps) - 1} links of the chain proved")
+
+
+def _chain_link(prev, cur, st, by, dom, instance, ctx) -> Proof:
+
+    if by == "identity":
+        return prove_identity(prev, cur, dom, seed=ctx.seed, deadline=ctx.check_deadline)
+    if by == "nonneg":
+        return prove_nonneg(cur - prev, dom, seed=ctx.seed, deadline=ctx.check_deadline)
+    if by != "monotone":
+        return Proof("unknown", f"unknown link kind {by!r}")
+    u = sympy.Symbol(st["u"], positive=True)  # dF/du >= 0 on u > 0, F continuous at u = 0
+    F = _fix(st["template"], instance).subs(sympy.Symbol(st["u"]), u)
+    F = F.subs({s: u for s in F.free_symbols if s.name == st["u"]})
+    A, B = _fix(st["a"], instance), _fix(st["b"], instance)
+    for side, e, arg in (("previous", prev, A), ("this", cur, B)):
+        q = prove_identity(e, F.subs(u, arg), dom, seed=ctx.seed, deadline=ctx.check_deadline)
+        if q.status != "proved":
+            return Proof(q.status, f"{side} expression is not F({sympy.sstr(arg)}): {q.method}", q.point, q.value)
+    udom = Domain({**dom.ranges, st["u"]: (sympy.Integer(0), sympy.oo)}, dom.integers)
+    q = prove_nonneg(sympy.diff(F, u), udom, seed=ctx.seed, deadline=ctx.check_deadline, search=False)
+    if q.status != "proved":
+        return Proof("unknown", f"dF/du >= 0 not proved: {q.method}")
+    q = Proof(q.status, q.method + " (u > 0; F is continuous at u = 0)")
+    spec = st.get("a_le_b", "nonneg")
+    if spec == "nonneg":
+        r = prove_nonneg(B - A, dom, seed=ctx.seed, deadline=ctx.check_deadline)
+    else:
+        r = prove_integer_relation(A, B, spec["var"], dom, exponentiate=bool(spec.get("exponentiate")),
+                                   ratio_chain=spec.get("ratio_chain", ()), caps=spec.get("exhaustive"), ctx=ctx)
+    if r.status != "proved":
+        return Proof(r.status, f"a <= b: {r.method}", r.point, r.value)
+    return Proof("proved", f"F nondecreasing in {st['u']} ({q.method}) and a <= b ({r.method})")

@@ -1,0 +1,28 @@
+"""The formula layer: parsing user formulas, realness on a domain, the sympy-to-interval/exact
+evaluator and sound target enclosures. Mathematics only: never torch.
+"""
+from ._enclosure import LipschitzResult as LipschitzResult
+from ._enclosure import Target as Target
+from ._enclosure import affine_residual_bounds as affine_residual_bounds
+from ._enclosure import certified_lipschitz as certified_lipschitz
+from ._enclosure import compile_target as compile_target
+from ._enclosure import exact_value as exact_value
+from ._enclosure import input_symbols as input_symbols
+from ._enclosure import parse_expression as parse_expression
+from ._interval import LIBM_ULPS as LIBM_ULPS
+from ._interval import Program as Program
+from ._interval import Step as Step
+from ._interval import bisect_widest as bisect_widest
+from ._interval import dual_norm_upper as dual_norm_upper
+from ._interval import float_constant as float_constant
+from ._interval import mp_constant as mp_constant
+from ._interval import mpf_to_fraction as mpf_to_fraction
+from ._interval import run_intervals as run_intervals
+from ._interval import run_mp as run_mp
+from ._interval import run_points as run_points
+from ._interval import validated_boxes as validated_boxes
+from ._realness import RealnessResult as RealnessResult
+from ._realness import prove_real_on_domain as prove_real_on_domain
+from ._realness import real_arguments as real_arguments
+
+__all__ = ['Target', 'LipschitzResult', 'parse_expression', 'input_symbols', 'compile_target', 'affine_residual_bounds', 'certified_lipschitz', 'exact_value', 'LIBM_ULPS', 'Step', 'Program', 'run_intervals', 'run_points', 'run_mp', 'mp_constant', 'float_constant', 'validated_boxes', 'dual_norm_upper', 'bisect_widest', 'mpf_to_fraction', 'RealnessResult', 'real_arguments', 'prove_real_on_domain']

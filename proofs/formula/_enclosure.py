@@ -1,0 +1,614 @@
+"""Sound enclosures of the *target side* f of a sup-norm claim sup_x |f(x) - Psi(x)| <= eps.
+
+The network side (CROWN) gives, per input box, linear bounds on Psi; this module bounds f and the
+residual f(x) - (a.x + c) over the same boxes, soundly and tightly enough for boxes of width 1e-3.
+
+Main statements (each a function returning data that contains the exact real answer):
+
+* ``parse_expression(text, n_in)``: a user's formula in x0..x{n_in-1} as sympy, or ``InvalidInput``.
+* ``compile_target(exprs, variables) -> Target``: f, its gradient and Hessian, compiled once.
+* ``Target.interval / grad_interval / hessian_interval``: per-box enclosures (B boxes at a time).
+* ``affine_residual_bounds``: bounds of f - a.G - c over each box; the best of the naive, mean-value
+  and second-order (Taylor) forms, so the overestimation is O(w^3) on boxes of width w.
+* ``certified_lipschitz``: branch and bound on sup ||grad f||, or a replayed pair refuting L.
+* ``exact_value``: a 60-digit mpmath interval of f at an exact rational point (replays).
+
+Implementation notes [ours]
+* Expressions are compiled into a straight-line program (one step per distinct sub-expression, so
+  shared pieces of f, grad f and Hess f are computed once) run by three interpreters: outward-rounded
+  float64 intervals (``proofs.formula._interval``, its rounding model is stated there), plain floats
+  (``Target.eval``, for sampling only) and ``mpmath.iv`` (``exact_value``).
+* Variables are replaced by real symbols before differentiating, so d|u| = sign(u) u'. The kinks of
+  Abs, Max, Min give bounded sign/Heaviside factors in grad f (the mean-value form stays valid for
+  continuous f) and DiracDelta in Hess f, which is enclosed by [-inf, inf] on a box meeting the kink,
+  so the second-order form is vacuous there and only the other forms count.
+* CAVEAT: sqrt, log and fractional powers are evaluated on the part of their argument inside the
+  domain. A box on which f is nowhere real raises InvalidInput; a box on which f is real only in part
+  gets an enclosure of f over that part. Whether f is real on the whole domain is the caller's claim.
+"""
+
+# moecheck: long-file the target forms (naive, mean-value, second-order) and the Lipschitz B&B share one audited soundness argument.
+
+from __future__ import annotations
+
+import functools
+import io
+import math
+import time
+import tokenize
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Sequence
+
+import mpmath
+import numpy as np
+import sympy as sp
+from mpmath import iv
+from sympy.parsing.sympy_parser import (
+    convert_xor,
+    parse_expr,
+    rationalize,
+    standard_transformations,
+)
+
+from proofs import InvalidInput
+
+from . import _interval as ia
+from ._interval import (
+    mpf_to_fraction,  # [review] e.man is unsigned: the signed conversion lives there
+)
+
+__all__ = ["Target", "LipschitzResult", "parse_expression", "input_symbols", "compile_target",
+           "affine_residual_bounds", "certified_lipschitz", "exact_value"]  # fmt: skip
+
+_FUNCTIONS = {
+    "sin": sp.sin, "cos": sp.cos, "tan": sp.tan, "exp": sp.exp, "log": sp.log, "sqrt": sp.sqrt,
+    "Abs": sp.Abs, "abs": sp.Abs, "tanh": sp.tanh, "atan": sp.atan, "Max": sp.Max, "Min": sp.Min,
+}  # fmt: skip
+_CONSTANTS = {"pi": sp.pi, "E": sp.E}
+_OPERATORS = {"+", "-", "*", "/", "**", "^", "(", ")", ","}
+_KINDS = {
+    sp.exp: "exp", sp.log: "log", sp.sin: "sin", sp.cos: "cos", sp.tan: "tan", sp.tanh: "tanh",
+    sp.atan: "atan", sp.Abs: "abs", sp.sign: "sign", sp.Max: "max", sp.Min: "min",
+}  # fmt: skip
+_SUPPORTED = "+ - * / ** (integer, rational, constant), sqrt exp log sin cos tan tanh atan Abs Max Min"
+
+
+def input_symbols(n_in: int) -> tuple[sp.Symbol, ...]:
+    """The real symbols ``x0 .. x{n_in-1}`` that :func:`parse_expression` uses.
+
+    >>> input_symbols(2)
+    (x0, x1)
+    """
+    return tuple(sp.Symbol(f"x{i}", real=True) for i in range(n_in))
+
+
+# ---------------------------------------------------------------- parsing user input
+
+
+def parse_expression(text: str, n_in: int) -> sp.Expr:
+    """Parse a user's real formula in ``x0 .. x{n_in-1}`` (restricted namespace, exact decimals).
+
+    Arguments:
+        text: e.g. ``"sin(3*x0)*x1"``; ``^`` means power and decimals are exact (0.3 = 3/10).
+        n_in: the number of input variables.
+    Returns:
+        a sympy expression in :func:`input_symbols` ``(n_in)``.
+    Raises:
+        InvalidInput: one line naming the text and the reason (unknown name, syntax, non-real...).
+
+    >>> parse_expression("Abs(x0 - 0.3) + x1^2", 2)
+    x1**2 + Abs(x0 - 3/10)
+    >>> parse_expression("foo(x0)", 1)
+    Traceback (most recent call last):
+    ...
+    proofs._errors.InvalidInput: --function 'foo(x0)' is not a valid expression: unknown name 'foo'; ...
+    """
+    if not isinstance(n_in, int) or isinstance(n_in, bool) or n_in < 1:
+        raise InvalidInput(f"n_in={n_in!r} must be a positive integer")
+    variables = input_symbols(n_in)
+    names = {v.name: v for v in variables} | _FUNCTIONS | _CONSTANTS
+    in_vars = "x0" if n_in == 1 else f"x0..x{n_in - 1}"
+    expected = f"expected a real expression in {in_vars} using numbers, + - * / ** ( ), {' '.join(_FUNCTIONS)}, pi, E"
+
+    def invalid(reason: str) -> InvalidInput:
+        reason = " ".join(str(reason).split())
+        return InvalidInput(f"--function {text!r} is not a valid expression: {reason}; {expected}")
+
+    if not isinstance(text, str) or not text.strip():
+        raise invalid("empty")
+    reason = _token_problem(text, names)
+    if reason:
+        raise invalid(reason)
+    glob = {"__builtins__": {}, "Integer": sp.Integer, "Float": sp.Float, "Rational": sp.Rational}
+    try:
+        expr = parse_expr(text, local_dict=dict(names), global_dict=glob,
+                          transformations=standard_transformations + (convert_xor, rationalize))  # fmt: skip
+    except Exception as error:  # sympy raises many types for malformed input; each is the user's
+        raise invalid(f"{type(error).__name__}: {error}") from None
+    if not isinstance(expr, sp.Expr) or (isinstance(expr, sp.logic.boolalg.Boolean) and not isinstance(expr, sp.Symbol)):
+        raise invalid(f"it is a {type(expr).__name__}, not a number-valued expression")
+    bad = [a for a in (sp.nan, sp.zoo, sp.oo, -sp.oo, sp.I) if expr.has(a)]
+    if bad:
+        raise invalid(f"it contains {bad[0]} (not a finite real number)")
+    return expr
+
+
+def _token_problem(text: str, names: dict) -> str | None:
+    """Why the tokens of ``text`` are not allowed (None when they are)."""
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError, IndentationError) as error:
+        return f"incomplete expression or unbalanced parentheses ({error.args[0]})"
+    for token in tokens:
+        if token.type == tokenize.NAME and token.string not in names:
+            return f"unknown name {token.string!r}"
+        if token.type == tokenize.NUMBER and token.string[-1] in "jJ":
+            return f"imaginary number {token.string!r}"
+        if token.type == tokenize.OP and token.string not in _OPERATORS:
+            return f"operator {token.string!r} is not allowed"
+        if token.type in (tokenize.ERRORTOKEN, tokenize.STRING):
+            return f"unexpected {token.string!r}"
+    return None
+
+
+# ---------------------------------------------------------------- compilation to a step program
+
+
+class _Compiler:
+    def __init__(self, variables: Sequence[sp.Symbol]):
+        self.slot = {v: i for i, v in enumerate(variables)}
+        self.n_in = len(variables)
+        self.steps: list[ia.Step] = []
+
+    def emit(self, kind: str, args: Sequence[int], param: object = None) -> int:
+        self.steps.append(ia.Step(kind, tuple(args), param))
+        return self.n_in + len(self.steps) - 1
+
+    def visit(self, e: sp.Expr) -> int:
+        if e not in self.slot:
+            self.slot[e] = self._lower(e)
+        return self.slot[e]
+
+    def _lower(self, e: sp.Expr) -> int:
+        if e.is_Symbol:
+            raise InvalidInput(f"symbol {e} is not one of the variables")
+        if e.is_Atom:
+            return self.emit("const", (), ia.float_constant(e))
+        if e.is_Add:
+            return self.emit("add", [self.visit(a) for a in e.args])
+        if e.is_Mul:
+            coeff, rest = e.as_coeff_Mul()
+            if coeff == -1:  # -u is exact: keep it out of the rounded products
+                return self.emit("neg", [self.visit(rest)])
+            return self.emit("mul", [self.visit(a) for a in e.args])
+        if e.is_Pow:
+            return self._lower_pow(*e.args)
+        if isinstance(e, sp.Heaviside):
+            h0 = e.args[1] if len(e.args) > 1 else sp.S.Half
+            return self.emit("heaviside", [self.visit(e.args[0]), self.visit(h0)])
+        if isinstance(e, sp.DiracDelta):
+            return self.emit("dirac", [self.visit(e.args[0])])
+        if e.func in _KINDS:
+            return self.emit(_KINDS[e.func], [self.visit(a) for a in e.args])
+        raise InvalidInput(f"unsupported function {e.func.__name__} in {e}; supported: {_SUPPORTED}")
+
+    def _lower_pow(self, base: sp.Expr, ex: sp.Expr) -> int:
+        if ex.is_Float:
+            ex = sp.Rational(ex)  # the exact binary value of the float
+        if ex.is_Integer:
+            return self.emit("pow_int", [self.visit(base)], int(ex))
+        if ex.is_Rational and ex.q == 2:
+            return self.emit("pow_half", [self.visit(base)], int(ex.p))
+        if not ex.free_symbols:
+            if not (ex.is_extended_positive or ex.is_extended_negative):
+                raise InvalidInput(f"exponent {ex} in {base**ex} is not a nonzero real constant")
+            sign = 1 if ex.is_extended_positive else -1
+            return self.emit("pow_const", [self.visit(base), self.visit(ex)], sign)
+        # base**ex = exp(ex * log(base)), real for base > 0
+        log_base = self.emit("log", [self.visit(base)])
+        return self.emit("exp", [self.emit("mul", [self.visit(ex), log_base])])
+
+
+@functools.lru_cache(maxsize=512)
+def _compile_program(exprs: tuple[sp.Expr, ...], variables: tuple[sp.Symbol, ...]) -> ia.Program:
+    compiler = _Compiler(variables)
+    outputs = tuple(compiler.visit(e) for e in exprs)
+    steps = tuple(compiler.steps)
+    last_use = {}
+    for k, step in enumerate(steps):
+        for a in step.args:
+            last_use[a] = k
+    releases = [[] for _ in steps]
+    for slot_, k in last_use.items():
+        if slot_ not in outputs:
+            releases[k].append(slot_)
+    return ia.Program(len(variables), steps, outputs, tuple(tuple(r) for r in releases))
+
+
+# ---------------------------------------------------------------- the compiled target
+
+
+@dataclass(frozen=True)
+class _Programs:
+    values: ia.Program
+    gradients: ia.Program
+    hessians: ia.Program
+    first_gradient: ia.Program
+
+
+@dataclass(frozen=True, eq=False)
+class Target:
+    """Target functions f_0..f_{n_out-1} of x in R^n_in, with symbolic derivatives, compiled.
+
+    Build with :func:`compile_target`. ``gradients[k][i]`` = d f_k / d x_i and
+    ``hessians[k][i][j]`` = d^2 f_k / d x_i d x_j (sympy expressions in ``variables``).
+
+    >>> x0, x1 = input_symbols(2)
+    >>> t = compile_target([sp.sin(8 * x0) * x1], [x0, x1])
+    >>> lo, hi = t.interval(np.array([[0.0, 1.0]]), np.array([[1.0, 2.0]]))
+    >>> float(lo[0, 0]), float(hi[0, 0])  # rounded outward by one ulp
+    (-2.0000000000000004, 2.0000000000000004)
+    """
+
+    exprs: tuple[sp.Expr, ...]
+    variables: tuple[sp.Symbol, ...]
+    gradients: tuple[tuple[sp.Expr, ...], ...]
+    hessians: tuple[tuple[tuple[sp.Expr, ...], ...], ...]
+    _programs: _Programs = field(repr=False)
+
+    @property
+    def n_in(self) -> int:
+        return len(self.variables)
+
+    @property
+    def n_out(self) -> int:
+        return len(self.exprs)
+
+    def eval(self, pts: np.ndarray) -> np.ndarray:
+        """Plain float64 values (NOT rigorous; for sampling): pts (N, n_in) -> (N, n_out)."""
+        pts = np.asarray(pts, dtype=np.float64)
+        if pts.ndim != 2 or pts.shape[1] != self.n_in:
+            raise InvalidInput(f"points of shape {pts.shape} must have shape (N, n_in={self.n_in})")
+        if np.isnan(pts).any():
+            raise InvalidInput("points contain NaN")
+        return ia.run_points(self._programs.values, pts)
+
+    def interval(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Sound enclosures of f over boxes: lo, hi (B, n_in) -> lower, upper (B, n_out).
+
+        Raises InvalidInput if some f_k is not real anywhere on a box (e.g. sqrt of a negative box).
+        """
+        lo, hi = ia.validated_boxes(self.n_in, lo, hi)
+        out_lo, out_hi, undefined = ia.run_intervals(self._programs.values, lo, hi)
+        if undefined.any():
+            b = int(np.argmax(undefined))
+            raise InvalidInput(
+                f"target {list(self.exprs)} is not real anywhere on box {b}: lo={lo[b].tolist()}, "
+                f"hi={hi[b].tolist()} (an argument of sqrt, log or a power leaves its domain)"
+            )
+        return out_lo, out_hi
+
+    def grad_interval(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Enclosures of every d f_k / d x_i: lo, hi (B, n_in) -> (B, n_out, n_in) each.
+
+        Where a derivative does not exist on a whole box the enclosure is [-inf, inf].
+        """
+        out = self._derivative_enclosure(self._programs.gradients, lo, hi)
+        return tuple(a.reshape(-1, self.n_out, self.n_in) for a in out)
+
+    def hessian_interval(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Enclosures of every d^2 f_k / d x_i d x_j: lo, hi (B, n_in) -> (B, n_out, n_in, n_in) each."""
+        out = self._derivative_enclosure(self._programs.hessians, lo, hi)
+        return tuple(a.reshape(-1, self.n_out, self.n_in, self.n_in) for a in out)
+
+    def _derivative_enclosure(self, program: ia.Program, lo, hi) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = ia.validated_boxes(self.n_in, lo, hi)
+        out_lo, out_hi, undefined = ia.run_intervals(program, lo, hi)
+        return np.where(undefined[:, None], -np.inf, out_lo), np.where(undefined[:, None], np.inf, out_hi)
+
+
+def compile_target(exprs: Sequence[sp.Expr], variables: Sequence[sp.Symbol]) -> Target:
+    """Compile target expressions f_0..f_{n_out-1} (and their gradients and Hessians) once.
+
+    Arguments:
+        exprs: sympy expressions (n_out of them); only the supported functions may occur.
+        variables: the n_in input symbols, in input-column order. Symbols without the real
+            assumption are replaced by real ones of the same name (so d|u| = sign(u) u').
+    Returns:
+        a :class:`Target` (memoised: equal inputs give the same object).
+
+    >>> x0, = input_symbols(1)
+    >>> compile_target([x0**3 - x0], [x0]).hessians
+    (((6*x0,),),)
+    """
+    if isinstance(exprs, sp.Basic) or not len(exprs):
+        raise InvalidInput(f"exprs={exprs!r} must be a non-empty sequence of sympy expressions")
+    if not variables or not all(isinstance(v, sp.Symbol) for v in variables):
+        raise InvalidInput(f"variables={variables!r} must be a non-empty sequence of sympy Symbols")
+    if len({v.name for v in variables}) != len(variables):
+        raise InvalidInput(f"variables={variables!r} must have distinct names")
+    real = {v: v if v.is_real else sp.Symbol(v.name, real=True) for v in variables}
+    real_exprs = []
+    for e in exprs:
+        try:
+            e = sp.sympify(e, strict=True)
+        except sp.SympifyError:
+            raise InvalidInput(f"target {e!r} is not a sympy expression") from None
+        extra = e.free_symbols - set(variables) - set(real.values())
+        if extra:
+            raise InvalidInput(f"target {e} uses symbols {sorted(map(str, extra))} outside variables {list(variables)}")
+        real_exprs.append(e.xreplace(real))
+    return _build_target(tuple(real_exprs), tuple(real[v] for v in variables))
+
+
+@functools.lru_cache(maxsize=64)
+def _build_target(exprs: tuple[sp.Expr, ...], variables: tuple[sp.Symbol, ...]) -> Target:
+    for e in exprs:
+        _compile_program((e,), variables)  # unsupported functions are named before differentiating
+    gradients = tuple(tuple(sp.diff(e, v) for v in variables) for e in exprs)
+    n = len(variables)
+    hessians = []
+    for grad in gradients:
+        upper = {(i, j): sp.diff(grad[i], variables[j]) for i in range(n) for j in range(i, n)}
+        hessians.append(tuple(tuple(upper[min(i, j), max(i, j)] for j in range(n)) for i in range(n)))
+    flat_gradients = tuple(g for row in gradients for g in row)
+    flat_hessians = tuple(h for mat in hessians for row in mat for h in row)
+    programs = _Programs(
+        values=_compile_program(exprs, variables),
+        gradients=_compile_program(flat_gradients, variables),
+        hessians=_compile_program(flat_hessians, variables),
+        first_gradient=_compile_program(gradients[0], variables),
+    )
+    return Target(exprs, variables, gradients, tuple(hessians), programs)
+
+
+# ---------------------------------------------------------------- the residual f - a.G - c
+
+
+def affine_residual_bounds(target: Target, lo, hi, a, c) -> tuple[np.ndarray, np.ndarray]:
+    """Sound bounds over each box b of h_b(x) = F(x) - sum_j a[b, j] G_j(x) - c[b].
+
+    F is ``target.exprs[0]``; G_j is ``target.exprs[1 + j]``, or the coordinate x_j when
+    ``target.n_out == 1``. The result is the intersection of the naive interval value h(X), the
+    mean-value form h(m) + grad h(X).(X - m) and the second-order form
+    h(m) + grad h(m).(X - m) + 1/2 (X - m)^T Hess h(X) (X - m), with m the box centre.
+
+    Arguments:
+        target: the compiled target; lo, hi: boxes (B, n_in); a: (B, J); c: (B,).
+    Returns:
+        lower, upper: (B,) with lower <= h_b(x) <= upper for every x in box b.
+
+    >>> x0, = input_symbols(1)
+    >>> t = compile_target([x0**2], [x0])
+    >>> lower, upper = affine_residual_bounds(t, [[0.5]], [[0.5 + 2**-12]], [[1 + 2**-12]], [-0.25 - 2**-13])
+    >>> bool(-2**-26 * 1.01 < lower[0] <= -2**-26 and 0 <= upper[0] < 1e-15)
+    True
+    """
+    lo, hi = ia.validated_boxes(target.n_in, lo, hi)
+    n_boxes, n = lo.shape
+    n_terms = n if target.n_out == 1 else target.n_out - 1
+    a, c = np.asarray(a, dtype=np.float64), np.asarray(c, dtype=np.float64)
+    if a.shape != (n_boxes, n_terms) or c.shape != (n_boxes,):
+        raise InvalidInput(f"a{a.shape} and c{c.shape} must have shapes ({n_boxes}, {n_terms}) and ({n_boxes},)")
+    if not (np.isfinite(a).all() and np.isfinite(c).all()):
+        raise InvalidInput("a and c must be finite (no NaN or inf)")
+    m = np.minimum(np.maximum(0.5 * lo + 0.5 * hi, lo), hi)  # a float centre inside the box
+    d = [(ia.down(lo[:, i] - m[:, i]), ia.up(hi[:, i] - m[:, i])) for i in range(n)]  # X_i - m_i
+
+    def residual_parts(blo, bhi, with_hessian):
+        # h, grad h (and Hess h) on the boxes [blo, bhi], as lists of intervals
+        f_lo, f_hi = target.interval(blo, bhi)
+        g_lo, g_hi = target.grad_interval(blo, bhi)
+        h_lo, h_hi = target.hessian_interval(blo, bhi) if with_hessian else (None, None)
+        value = ia.add((f_lo[:, 0], f_hi[:, 0]), (-c, -c))
+        grad = [(g_lo[:, 0, i], g_hi[:, 0, i]) for i in range(n)]
+        hess = [[(h_lo[:, 0, i, j], h_hi[:, 0, i, j]) for j in range(n)] for i in range(n)] if with_hessian else None
+        for j in range(n_terms):
+            aj = (a[:, j], a[:, j])
+            if target.n_out == 1:  # G_j = x_j: value x_j, gradient e_j, Hessian 0
+                value = ia.add(value, ia.neg(ia.mul2(aj, (blo[:, j], bhi[:, j]))))
+                grad[j] = ia.add(grad[j], ia.neg(aj))
+                continue
+            k = 1 + j
+            value = ia.add(value, ia.neg(ia.mul2(aj, (f_lo[:, k], f_hi[:, k]))))
+            grad = [ia.add(grad[i], ia.neg(ia.mul2(aj, (g_lo[:, k, i], g_hi[:, k, i])))) for i in range(n)]
+            if with_hessian:
+                hess = [[ia.add(hess[i][jj], ia.neg(ia.mul2(aj, (h_lo[:, k, i, jj], h_hi[:, k, i, jj]))))
+                         for jj in range(n)] for i in range(n)]  # fmt: skip
+        return value, grad, hess
+
+    with np.errstate(all="ignore"):  # inf - inf cannot occur; 0 * inf is handled as 0
+        return _intersected_forms(residual_parts(lo, hi, True), residual_parts(m, m, False), d)
+
+
+def _intersected_forms(on_box, at_centre, d) -> tuple[np.ndarray, np.ndarray]:
+    """Intersect the naive, mean-value and second-order enclosures of h over X (d_i = X_i - m_i)."""
+    (h_box, grad_box, hess_box), (h_mid, grad_mid, _) = on_box, at_centre
+    n = len(d)
+    # mean-value form: h(x) in h(m) + sum_i dh/dx_i(X) (X_i - m_i)
+    mean_value = ia.add(h_mid, *[ia.mul2(grad_box[i], d[i]) for i in range(n)])
+    # Taylor with integral remainder: h(m) + grad h(m).(X-m) + sum_i H_ii/2 d_i^2 + sum_{i<j} H_ij d_i d_j
+    half = (0.5, 0.5)
+    quadratic = [ia.mul2(ia.mul2(half, hess_box[i][i]), ia.pow_int(d[i], 2)) for i in range(n)]
+    quadratic += [ia.mul(hess_box[i][j], d[i], d[j]) for i in range(n) for j in range(i + 1, n)]
+    second_order = ia.add(h_mid, *[ia.mul2(grad_mid[i], d[i]) for i in range(n)], *quadratic)
+    lower = np.fmax(np.fmax(h_box[0], mean_value[0]), second_order[0])
+    upper = np.fmin(np.fmin(h_box[1], mean_value[1]), second_order[1])
+    return lower, upper
+
+
+# ---------------------------------------------------------------- exact replays
+
+
+def exact_value(
+    expr: sp.Expr, variables: Sequence[sp.Symbol], point: Sequence[Fraction], *, digits: int = 60
+) -> tuple[mpmath.mpf, mpmath.mpf]:
+    """A rigorous enclosure [lo, hi] of ``expr`` at an exact rational point (mpmath.iv at ``digits``).
+
+    Arguments:
+        expr: a sympy expression in ``variables``; point: one Fraction (or int) per variable.
+    Returns:
+        (lo, hi) as mpmath.mpf with lo <= expr(point) <= hi.
+
+    >>> x0, = input_symbols(1)
+    >>> lo, hi = exact_value(sp.sqrt(x0), [x0], [Fraction(2)])
+    >>> mpmath.nstr(lo, 20), bool(hi - lo < 1e-55)
+    ('1.4142135623730950488', True)
+    """
+    variables = tuple(variables)
+    if not isinstance(digits, int) or digits < 1:
+        raise InvalidInput(f"digits={digits!r} must be a positive integer")
+    if len(point) != len(variables):
+        raise InvalidInput(f"point {point!r} must have one coordinate per variable {variables}")
+    if not all(isinstance(p, (Fraction, int)) and not isinstance(p, bool) for p in point):
+        raise InvalidInput(f"point {point!r} must hold fractions.Fraction (exact) coordinates")
+    expr = sp.sympify(expr)
+    extra = expr.free_symbols - set(variables)
+    if extra:
+        raise InvalidInput(f"{expr} uses symbols {sorted(map(str, extra))} outside variables {list(variables)}")
+    program = _compile_program((expr,), variables)
+    saved = iv.prec
+    try:
+        iv.prec = int(digits * 3.33) + 16
+        inputs = [iv.mpf(Fraction(p).numerator) / iv.mpf(Fraction(p).denominator) for p in point]
+        (result,) = ia.run_mp(program, inputs, ia.mp_constant)
+        return ia.mp_ends(result)
+    except (mpmath.libmp.ComplexResult, ZeroDivisionError, ValueError) as error:
+        raise InvalidInput(f"{expr} is not real at the point {[str(p) for p in point]}: {error}") from None
+    finally:
+        iv.prec = saved
+
+
+# ---------------------------------------------------------------- Lipschitz constants
+
+
+@dataclass(frozen=True)
+class LipschitzResult:
+    """The outcome of :func:`certified_lipschitz` (frozen data).
+
+    status: "certified" (sup ||grad f|| <= upper <= L proved), "refuted" (``witness`` = (x, y) with
+    |f(x) - f(y)| > L ||x - y|| replayed exactly) or "unknown". ``lower`` is the largest sampled
+    gradient norm (float evaluation, not rigorous); ``boxes`` counts enclosed boxes.
+    """
+
+    status: str
+    L: float
+    norm: str
+    upper: float | None
+    lower: float
+    witness: tuple[tuple[Fraction, ...], tuple[Fraction, ...]] | None
+    boxes: int
+    message: str
+
+
+# the norm of grad f dual to the norm on x - y, as (q, its name)
+_DUAL = {"2": (2, "2"), "1": (np.inf, "inf"), "inf": (1, "1")}
+
+
+def certified_lipschitz(
+    target: Target, lo, hi, L: float, *, norm: str = "2", max_boxes: int = 200_000, time_budget: float = 30.0
+) -> LipschitzResult:
+    """Prove |f(x) - f(y)| <= L ||x - y|| on the domain box, or refute it with a replayed pair.
+
+    Branch and bound on sup ||grad f||_q (q dual to ``norm``: 2 -> 2, inf -> 1, 1 -> inf) for
+    f = ``target.exprs[0]``: each box gets the interval bound of the gradient norm; boxes with bound
+    <= L are done, the others are bisected along their widest side. Meanwhile the box centres with
+    the largest float gradient norm above L seed a pair x, y a small step apart along the steepest
+    direction, kept only if exact_value proves |f(x) - f(y)| > L ||x - y||. A declared L is never
+    trusted: "refuted" always carries such a pair. Needs f continuous on the box (true for parsed
+    formulas where they are real): an unbounded gradient enclosure never certifies.
+
+    Arguments:
+        target: compiled target; lo, hi: the domain box, (n_in,) each; L: the claimed constant.
+        norm: "2", "1" or "inf", the norm on x - y; max_boxes, time_budget (s): the search budget.
+    Returns:
+        a :class:`LipschitzResult`.
+
+    >>> x0, x1 = input_symbols(2)
+    >>> t = compile_target([sp.sin(3 * x0) * x1], [x0, x1])
+    >>> certified_lipschitz(t, [0, 0], [1, 1], 3.01).status
+    'certified'
+    """
+    if norm not in _DUAL:
+        raise InvalidInput(f"norm={norm!r} must be one of {sorted(_DUAL)}")
+    if not isinstance(L, (int, float)) or isinstance(L, bool) or not math.isfinite(L) or L < 0:
+        raise InvalidInput(f"L={L!r} must be a finite number >= 0")
+    if not isinstance(max_boxes, int) or max_boxes < 1 or not time_budget > 0:
+        raise InvalidInput(f"max_boxes={max_boxes!r} and time_budget={time_budget!r} must be positive")
+    dom_lo, dom_hi = ia.validated_boxes(target.n_in, np.atleast_2d(lo), np.atleast_2d(hi))
+    if dom_lo.shape[0] != 1:
+        raise InvalidInput(f"the domain must be one box of shape (n_in={target.n_in},)")
+    program, (q, q_name), start = target._programs.first_gradient, _DUAL[norm], time.monotonic()
+    boxes_lo, boxes_hi = dom_lo.copy(), dom_hi.copy()
+    used, done_upper, best, attempts = 0, 0.0, 0.0, 0
+
+    def result(status, witness, message, active_bound):
+        upper = max(done_upper, float(np.max(active_bound, initial=0.0)))
+        upper = upper if math.isfinite(upper) else None
+        return LipschitzResult(status, float(L), norm, upper, best, witness, used, message)
+
+    while True:
+        g_lo, g_hi, undefined = ia.run_intervals(program, boxes_lo, boxes_hi)
+        bound = np.where(undefined, np.inf, ia.dual_norm_upper(g_lo, g_hi, q))
+        used += boxes_lo.shape[0]
+        centres = 0.5 * boxes_lo + 0.5 * boxes_hi
+        sampled = ia.run_points(program, centres)
+        norms = np.linalg.norm(np.nan_to_num(sampled, nan=0.0), ord=q, axis=1)
+        best = max(best, float(norms.max()))
+        for k in np.argsort(-norms)[:3]:
+            if norms[k] > L and attempts < 200:
+                attempts += 1
+                pair = _pair_witness(target, centres[k], sampled[k], float(L), norm, dom_lo[0], dom_hi[0])
+                if pair is not None:
+                    shown = [tuple(float(v) for v in p) for p in pair]
+                    return result("refuted", pair, f"|f(x) - f(y)| > L ||x - y||_{norm} at x, y = {shown} "
+                                  f"(replayed exactly); sampled ||grad f|| up to {best:.6g}", bound)  # fmt: skip
+        finished = bound <= L
+        done_upper = max(done_upper, float(np.max(bound[finished], initial=0.0)))
+        boxes_lo, boxes_hi, bound = boxes_lo[~finished], boxes_hi[~finished], bound[~finished]
+        if boxes_lo.shape[0] == 0:
+            return result("certified", None, f"sup ||grad f||_{q_name} <= {done_upper:.6g} <= L "
+                          f"(interval bound over {used} boxes)", bound)  # fmt: skip
+        if used + 2 * boxes_lo.shape[0] > max_boxes or time.monotonic() - start > time_budget:
+            return result("unknown", None, f"budget spent after {used} boxes: {boxes_lo.shape[0]} boxes keep a "
+                          f"gradient bound up to {bound.max():.6g} > L; sampled up to {best:.6g}", bound)  # fmt: skip
+        boxes_lo, boxes_hi = ia.bisect_widest(boxes_lo, boxes_hi)
+
+
+def _pair_witness(target, centre, grad, L, norm, dom_lo, dom_hi):
+    """(x, y) as Fractions near ``centre`` with |f(x) - f(y)| > L ||x - y|| proved exactly, or None."""
+    if norm == "2":
+        direction = grad / np.linalg.norm(grad)
+    elif norm == "inf":
+        direction = np.sign(grad)
+    else:
+        direction = np.where(np.arange(grad.size) == np.argmax(np.abs(grad)), np.sign(grad), 0.0)
+    scale = float(np.max(dom_hi - dom_lo))
+    for step in (2.0**-12, 2.0**-24, 2.0**-36):
+        x = np.clip(centre - 0.5 * step * scale * direction, dom_lo, dom_hi)
+        y = np.clip(centre + 0.5 * step * scale * direction, dom_lo, dom_hi)
+        pair = tuple(Fraction(float(v)) for v in x), tuple(Fraction(float(v)) for v in y)
+        if pair[0] != pair[1] and _pair_refutes(target, pair, Fraction(L), norm):
+            return pair
+    return None
+
+
+def _pair_refutes(target: Target, pair, L: Fraction, norm: str) -> bool:
+    """Whether exact_value proves |f(x) - f(y)| > L ||x - y|| (compared in exact rationals)."""
+    f, variables = target.exprs[0], target.variables
+    try:
+        (fx_lo, fx_hi), (fy_lo, fy_hi) = (exact_value(f, variables, p) for p in pair)
+    except InvalidInput:
+        return False
+    ends = [fx_lo, fx_hi, fy_lo, fy_hi]
+    if not all(mpmath.isfinite(e) for e in ends):
+        return False
+    fx_lo, fx_hi, fy_lo, fy_hi = (mpf_to_fraction(e) for e in ends)
+    gap = max(fx_lo - fy_hi, fy_lo - fx_hi)  # a lower bound of |f(x) - f(y)|, exact
+    diffs = [abs(u - v) for u, v in zip(*pair)]
+    if gap <= 0:
+        return False
+    if norm == "2":
+        return gap * gap > L * L * sum(t * t for t in diffs)
+    return gap > L * (max(diffs) if norm == "inf" else sum(diffs))

@@ -1,0 +1,17 @@
+"""The symbolic prover: sign and relation proofs over stated ranges, with interval fallbacks and
+exactly replayed counterexamples. Mathematics only: never torch.
+"""
+from ._interval import Unsupported as Unsupported
+from ._interval import ieval as ieval
+from ._interval import point_text as point_text
+from ._interval import replay as replay
+from ._interval import sign_of_constant as sign_of_constant
+from ._interval import sympify_arg as sympify_arg
+from ._prover import Domain as Domain
+from ._prover import Proof as Proof
+from ._prover import in_domain as in_domain
+from ._prover import prove_identity as prove_identity
+from ._prover import prove_nonneg as prove_nonneg
+from ._prover import prove_positive as prove_positive
+
+__all__ = ['Unsupported', 'sympify_arg', 'ieval', 'replay', 'sign_of_constant', 'point_text', 'Domain', 'Proof', 'prove_nonneg', 'prove_positive', 'prove_identity', 'in_domain']
