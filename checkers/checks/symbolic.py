@@ -38,7 +38,7 @@ from proofs.prover import (  # noqa: F401
 )
 
 __all__ = ["symbolic_relation", "symbolic_monotone", "symbolic_counterexample", "symbolic_argmax",
-           "symbolic_limit", "symbolic_identity", "integer_relation_by_ratio", "symbolic_chain"]
+           "symbolic_limit", "symbolic_identity"]
 
 _SPECIAL = ("budget", "exhaustive")
 

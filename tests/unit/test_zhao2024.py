@@ -1,6 +1,5 @@
 """zhao2024: statements, the generic symbolic checks, routing growth, trained sparse MoEs, `bound smoe`."""
 
-import argparse
 import dataclasses
 import json
 import math
