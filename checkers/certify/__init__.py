@@ -7,6 +7,10 @@ from ._bounds import bound_net as bound_net
 from ._certify import SupErrorCertificate as SupErrorCertificate
 from ._certify import SupErrorProblem as SupErrorProblem
 from ._certify import certified_sup_error as certified_sup_error
+from ._chunks import DEFAULT_MEMORY_BUDGET as DEFAULT_MEMORY_BUDGET
+from ._chunks import NetTensors as NetTensors
+from ._chunks import box_bytes as box_bytes
+from ._chunks import boxes_per_chunk as boxes_per_chunk
 from ._crown import TINY as TINY
 from ._crown import Step as Step
 from ._crown import StepGraph as StepGraph
@@ -32,4 +36,4 @@ from ._routing import route_region as route_region
 from ._routing import tree_candidates as tree_candidates
 from ._routing import tree_cells as tree_cells
 
-__all__ = ['NetBounds', 'bound_net', 'METHODS', 'SupErrorCertificate', 'SupErrorProblem', 'certified_sup_error', 'Step', 'StepGraph', 'slack_factor', 'TINY', 'concretize_upper', 'round_up', 'round_down', 'rational_polynomial_targets', 'exact_sup_le', 'NetMaximum', 'certified_net_max', 'Partition', 'RoutingCertificate', 'certified_partition', 'certified_routing', 'network_enclosure', 'exact_path', 'replay_error', 'shrink_point', 'Candidates', 'tree_cells', 'tree_candidates', 'gate_candidates', 'route_region']
+__all__ = ['NetBounds', 'bound_net', 'METHODS', 'SupErrorCertificate', 'SupErrorProblem', 'certified_sup_error', 'DEFAULT_MEMORY_BUDGET', 'NetTensors', 'box_bytes', 'boxes_per_chunk', 'Step', 'StepGraph', 'slack_factor', 'TINY', 'concretize_upper', 'round_up', 'round_down', 'rational_polynomial_targets', 'exact_sup_le', 'NetMaximum', 'certified_net_max', 'Partition', 'RoutingCertificate', 'certified_partition', 'certified_routing', 'network_enclosure', 'exact_path', 'replay_error', 'shrink_point', 'Candidates', 'tree_cells', 'tree_candidates', 'gate_candidates', 'route_region']

@@ -33,11 +33,11 @@ from checkers.certify._crown import (
     round_up,
     slack_factor,
 )
+from checkers.certify._chunks import DEFAULT_MEMORY_BUDGET, NetTensors, boxes_per_chunk
 from checkers.certify._routing import (
     Candidates,
     gate_candidates,
     tree_candidates,
-    tree_cells,
 )
 from constructions.ir import Affine, Concat, Input, MoE, Net, PReLU, Slice, TreeRouter
 from proofs import InvalidInput
@@ -151,8 +151,8 @@ class _Lowering:
     """Lowers ``net`` onto a StepGraph for one call (all state is local to the call)."""
 
     def __init__(self, net: Net, lo: torch.Tensor, hi: torch.Tensor, method: str, routes, interior: bool,
-                 max_candidates: int | None):
-        self.net, self.method, self.interior = net, method, interior
+                 max_candidates: int | None, tensors: NetTensors):
+        self.net, self.method, self.interior, self.tensors = net, method, interior, tensors
         self.max_candidates = max_candidates
         self.routes = routes or {}
         self.device = lo.device
@@ -240,11 +240,12 @@ class _Lowering:
         on_input = z == self.input_step
         cells = None
         if isinstance(r, TreeRouter):
-            cells = tree_cells(r, self.device)
-            cand = tree_candidates(r, lz, uz, strict=self.interior and on_input, cap=self.max_candidates)
+            cells = self.tensors.tree_cells(r)
+            cand = tree_candidates(r, lz, uz, strict=self.interior and on_input, cap=self.max_candidates,
+                                   tensors=self.tensors)
         else:
             cand = gate_candidates(r, lz, uz, self._operand_linear(z), self.g.lower[0], self.g.upper[0],
-                                   interior=self.interior and on_input, on_input=on_input)
+                                   interior=self.interior and on_input, on_input=on_input, tensors=self.tensors)
         if v in self.routes:
             if r.k != 1:
                 raise InvalidInput(f"MoE node {v!r}: a forced route needs a top-1 router, this one has k={r.k}")
@@ -260,8 +261,7 @@ class _Lowering:
             self.bounded &= counts <= self.max_candidates
         n_slots = max(int(counts[self.bounded].max()) if bool(self.bounded.any()) else 1, 1)
         order = cand.slots(n_slots)
-        Ws = [self.tensor(w) for w in ex.weights]
-        bs = [self.tensor(b) for b in ex.biases]
+        Ws, bs = self.tensors.experts(spec)
         slot_out = []
         slot_valid = []
         slot0_linear = torch.ones(self.B, dtype=torch.bool, device=self.device)
@@ -298,7 +298,8 @@ class _Lowering:
 
 def bound_net(net: Net, lo, hi, *, method: str = "crown", device: str = "cpu",
               routes: Mapping[str, object] | None = None, interior: bool = False,
-              max_candidates: int | None = None) -> NetBounds:
+              max_candidates: int | None = None, memory_budget: int = DEFAULT_MEMORY_BUDGET,
+              tensors: NetTensors | None = None) -> NetBounds:
     """Sound bounds of ``net`` over the boxes [lo, hi] (each (B, n_in), arrays or tensors).
 
     Arguments:
@@ -312,6 +313,11 @@ def bound_net(net: Net, lo, hi, *, method: str = "crown", device: str = "cpu",
             tree router or linear gate reading the network input); bounds are unchanged.
         max_candidates: boxes where an MoE node has more candidates are not bounded (see
             ``NetBounds.bounded``); None bounds every box, however many candidates it has.
+        memory_budget: bytes of working memory; the boxes are bounded in chunks sized by
+            :func:`~checkers.certify._chunks.boxes_per_chunk` (every bound is per box: the chunks only
+            change how matrix products are blocked, which the rounding model allows).
+        tensors: a :class:`~checkers.certify._chunks.NetTensors` of ``net`` on ``device`` to reuse
+            across calls (tree cells, centres, gate and expert weights); built for this call if None.
 
     Returns:
         :class:`NetBounds` with lower/upper (B, n_out), linear bounds (CROWN) and candidates.
@@ -329,7 +335,39 @@ def bound_net(net: Net, lo, hi, *, method: str = "crown", device: str = "cpu",
             raise InvalidInput(f"routes names {v!r}, which is not an MoE node of {net.name!r}")
     if max_candidates is not None and not (isinstance(max_candidates, int) and max_candidates >= 1):
         raise InvalidInput(f"max_candidates={max_candidates!r} must be a positive integer or None")
-    low = _Lowering(net, lo_t, hi_t, method, routes, interior, max_candidates)
+    if not (isinstance(memory_budget, int) and memory_budget >= 1):
+        raise InvalidInput(f"memory_budget={memory_budget!r} must be a positive number of bytes")
+    tensors = tensors if tensors is not None else NetTensors(lo_t.device)
+    chunk = boxes_per_chunk(net, method, max_candidates, memory_budget)
+    parts = []
+    for s in range(0, max(lo_t.shape[0], 1), chunk):
+        rs = {v: r[s:s + chunk] for v, r in routes.items()} if routes else None
+        parts.append(_bound_chunk(net, lo_t[s:s + chunk], hi_t[s:s + chunk], method, rs, interior, max_candidates,
+                                  tensors))
+    return parts[0] if len(parts) == 1 else _concat(parts)
+
+
+def _concat(parts: list[NetBounds]) -> NetBounds:
+    """The bounds of consecutive box chunks as one NetBounds (candidate boxes renumbered)."""
+    def cat(name):
+        xs = [getattr(p, name) for p in parts]
+        return None if xs[0] is None else torch.cat(xs)
+    offsets = [0]
+    for p in parts[:-1]:
+        offsets.append(offsets[-1] + p.n_boxes)
+    routing = {}
+    for v, c0 in parts[0].routing.items():
+        cs = [p.routing[v] for p in parts]
+        routing[v] = Candidates(c0.n_experts, c0.k, torch.cat([c.box + o for c, o in zip(cs, offsets)]),
+                                torch.cat([c.expert for c in cs]), torch.cat([c.everything for c in cs]),
+                                torch.cat([c.count for c in cs]))
+    return NetBounds(cat("lower"), cat("upper"), cat("A_l"), cat("c_l"), cat("A_u"), cat("c_u"),
+                     MappingProxyType(routing), cat("feasible"), cat("bounded"), parts[0].method,
+                     cat("affine_on_box"))
+
+
+def _bound_chunk(net: Net, lo_t, hi_t, method, routes, interior, max_candidates, tensors) -> NetBounds:
+    low = _Lowering(net, lo_t, hi_t, method, routes, interior, max_candidates, tensors)
     with torch.no_grad():
         out = low.run()
         g = low.g

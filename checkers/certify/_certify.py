@@ -32,6 +32,7 @@ import numpy as np
 import torch
 
 from checkers.certify._bounds import METHODS, NetBounds, bound_net
+from checkers.certify._chunks import DEFAULT_MEMORY_BUDGET, NetTensors
 from checkers.certify._exact_tier import exact_sup_le, rational_polynomial_targets
 from checkers.certify._replay import replay_error, shrink_point
 from checkers.certify._routing import route_region
@@ -80,10 +81,12 @@ class SupErrorCertificate:
 class SupErrorProblem:
     """The compiled pieces of one Built: targets, chart enclosure, sampler, box bounder."""
 
-    def __init__(self, built, method: str, device: str, max_candidates: int):
+    def __init__(self, built, method: str, device: str, max_candidates: int,
+                 memory_budget: int = DEFAULT_MEMORY_BUDGET):
 
         self.built, self.net, self.method, self.device = built, built.net, method, device
-        self.max_candidates = max_candidates
+        self.max_candidates, self.memory_budget = max_candidates, memory_budget
+        self.tensors = NetTensors(device)  # tree cells, centres, weights: built once per problem
         self.polys = rational_polynomial_targets(built)
         vs = built.variables
         chart = list(built.chart) if built.chart is not None else []
@@ -142,16 +145,10 @@ class SupErrorProblem:
         return out
 
     def bound_net(self, xlo: np.ndarray, xhi: np.ndarray, routes=None) -> list[NetBounds]:
-        """``bound_net`` in chunks (the candidate masks of a big router are (boxes, experts))."""
-        n_exp = sum(self.net.spec(v).router.n_experts for v in self.net.moe_nodes())
-        chunk = max(256, (1 << 24) // max(1, n_exp))
-        out = []
-        for s in range(0, xlo.shape[0], chunk):
-            sl = slice(s, s + chunk)
-            rs = {v: r[sl] for v, r in routes.items()} if routes else None
-            out.append(bound_net(self.net, xlo[sl], xhi[sl], method=self.method, device=self.device, routes=rs,
-                                 max_candidates=self.max_candidates))
-        return out
+        """``bound_net`` with this problem's tensor cache (it chunks the boxes by its memory budget)."""
+        return [bound_net(self.net, xlo, xhi, method=self.method, device=self.device, routes=routes,
+                          max_candidates=self.max_candidates, memory_budget=self.memory_budget,
+                          tensors=self.tensors)]
 
     def _bound(self, lo, hi, routes=None):
         """(error upper bounds (B,), routing unique (B,), bounded (B,), {node: (box, expert, count)} numpy)."""
@@ -246,7 +243,8 @@ class SupErrorProblem:
                 routes[v][sl] = e_idx
                 if v in self.contractible and e_idx.size:
                     c_lo, c_hi, ok = route_region(self.net.spec(v).router, torch.as_tensor(e_idx),
-                                                  torch.as_tensor(ilo[sl]), torch.as_tensor(ihi[sl]))
+                                                  torch.as_tensor(ilo[sl]), torch.as_tensor(ihi[sl]),
+                                                  tensors=self.tensors)
                     ok = ok.numpy()
                     ilo[sl] = np.where(ok[:, None], c_lo.numpy(), ilo[sl])
                     ihi[sl] = np.where(ok[:, None], c_hi.numpy(), ihi[sl])
@@ -333,10 +331,10 @@ def _refute(prob: SupErrorProblem, point: np.ndarray, bound: float):
     return None
 
 
-def certified_sup_error(built, *, bound: float | None = None, tol: float = 0.01, max_boxes: int = 1 << 16,
+def certified_sup_error(built, *, bound: float | None = None, tol: float = 0.01, max_boxes: int | None = None,
                         time_budget: float = 60.0, device: str = "cpu", seed: int = 0, method: str = "crown",
                         batch_boxes: int = 2048, initial_boxes: int = 256, n_samples: int = 4096,
-                        max_candidates: int = 16) -> SupErrorCertificate:
+                        max_candidates: int = 16, memory_budget: int = DEFAULT_MEMORY_BUDGET) -> SupErrorCertificate:
     """Enclose sup_theta max_j |target_j(theta) - net(chart(theta))_j| over ``built``'s domain.
 
     First the realness obligation (:mod:`proofs.formula._realness`): a target that is not real somewhere on the
@@ -351,23 +349,27 @@ def certified_sup_error(built, *, bound: float | None = None, tol: float = 0.01,
         raise InvalidInput(f"the target is not real on the whole domain: {realness.message}")
     cert = _branch_and_bound(built, bound=bound, tol=tol, max_boxes=max_boxes, time_budget=time_budget,
                              device=device, seed=seed, method=method, batch_boxes=batch_boxes,
-                             initial_boxes=initial_boxes, n_samples=n_samples, max_candidates=max_candidates)
+                             initial_boxes=initial_boxes, n_samples=n_samples, max_candidates=max_candidates,
+                             memory_budget=memory_budget)
     if realness.status != "proved" and cert.status == "certified":
         cert = dataclasses.replace(cert, status="unknown", message=f"{cert.message}; but {realness.message}")
     return cert
 
 
-def _branch_and_bound(built, *, bound: float | None = None, tol: float = 0.01, max_boxes: int = 1 << 16,
+def _branch_and_bound(built, *, bound: float | None = None, tol: float = 0.01, max_boxes: int | None = None,
                       time_budget: float = 60.0, device: str = "cpu", seed: int = 0, method: str = "crown",
                       batch_boxes: int = 2048, initial_boxes: int = 256, n_samples: int = 4096,
-                      max_candidates: int = 16) -> SupErrorCertificate:
+                      max_candidates: int = 16, memory_budget: int = DEFAULT_MEMORY_BUDGET) -> SupErrorCertificate:
     """Enclose sup_theta max_j |target_j(theta) - net(chart(theta))_j| over ``built``'s domain.
 
     Arguments:
         built: a :class:`constructions.Built` (network, target, variables, domain box, chart).
         bound: the claimed bound (a float rounded *down* from the exact claim), or None.
         tol: relative tightness goal upper <= lower (1 + tol) when no bound is given.
-        max_boxes, time_budget: the budget (boxes bounded, seconds).
+        max_boxes, time_budget: the budget (boxes bounded, seconds); ``max_boxes=None`` derives the box
+            limit from ``memory_budget`` (the boxes kept: two corners and a bound each), so the time
+            budget is what ends a long search.
+        memory_budget: bytes for the boxes kept and for each bound propagation call (its chunks).
         device, seed, method: torch device, sampling seed, 'crown' | 'crown-ibp' | 'ibp'.
         batch_boxes: boxes bounded per batch; initial_boxes: the first uniform split;
         n_samples: grid and random points sampled at the start.
@@ -381,11 +383,15 @@ def _branch_and_bound(built, *, bound: float | None = None, tol: float = 0.01, m
         raise InvalidInput(f"built={built!r} must be a constructions.Built")
     if bound is not None and not (isinstance(bound, (int, float)) and math.isfinite(bound)):
         raise InvalidInput(f"bound={bound!r} must be a finite number or None")
+    if not (isinstance(memory_budget, int) and memory_budget >= 1):
+        raise InvalidInput(f"memory_budget={memory_budget!r} must be a positive number of bytes")
+    if max_boxes is None:
+        max_boxes = max(1, memory_budget // (8 * (2 * len(built.domain_lo) + 1) + 1))
     if not (tol >= 0 and isinstance(max_boxes, int) and max_boxes >= 1 and time_budget > 0):
         raise InvalidInput(f"need tol={tol!r} >= 0, max_boxes={max_boxes!r} >= 1 and time_budget={time_budget!r} > 0")
     if method not in METHODS:
         raise InvalidInput(f"method={method!r} must be one of {', '.join(METHODS)}")
-    prob = SupErrorProblem(built, method, device, max_candidates)
+    prob = SupErrorProblem(built, method, device, max_candidates, memory_budget)
     rng = np.random.default_rng(seed)
     lo_d, hi_d = prob.dom_lo, prob.dom_hi
     scale = hi_d - lo_d

@@ -33,6 +33,7 @@ from checkers.certify._crown import (
     round_up,
     slack_factor,
 )
+from checkers.certify._chunks import NetTensors
 from constructions.ir import LinearGate, TreeRouter
 
 __all__ = ["Candidates", "tree_cells", "tree_candidates", "gate_candidates", "route_region"]
@@ -109,28 +110,31 @@ _CHUNK = 1 << 24  # entries per comparison tensor
 
 
 def tree_cells(r: TreeRouter, device) -> tuple[torch.Tensor, torch.Tensor]:
-    """Lower and upper corners (E, n) of every leaf cell of the whole space (+-inf on the outside)."""
-    cl, ch = r.leaf_cells(np.full(r.n_in, -np.inf), np.full(r.n_in, np.inf))
-    return (torch.as_tensor(cl, dtype=torch.float64, device=device),
-            torch.as_tensor(ch, dtype=torch.float64, device=device))
+    """Lower and upper corners (E, n) of every leaf cell of the whole space (+-inf on the outside).
+
+    Built afresh; callers bounding many batches keep a :class:`~checkers.certify._chunks.NetTensors`.
+    """
+    return NetTensors(device).tree_cells(r)
 
 
 def tree_candidates(r: TreeRouter, lz: torch.Tensor, uz: torch.Tensor, *, strict: bool = False,
-                    cap: int | None = None) -> Candidates:
+                    cap: int | None = None, tensors: NetTensors | None = None) -> Candidates:
     """The leaves whose cell meets the box [lz, uz] (the open box when ``strict``).
 
     Descends the tree with interval sign tests: a box holds a point with x_i >= c_i iff u_i >= c_i and
     one with x_i < c_i iff l_i < c_i, so the children it can reach are a product over the axes (exact
     when every centre lies inside its node's cell, as for dyadic trees; a superset otherwise).
     Boxes reaching more than ``cap`` nodes at some level get every leaf as a candidate (not descended).
+    ``tensors``: a cache of the centres on this device (built here when not given).
     """
     B, n, dev = lz.shape[0], r.n_in, lz.device
+    centres = (tensors if tensors is not None else NetTensors(dev)).tree_centres(r)
     bits = ((torch.arange(2 ** n, device=dev)[:, None] >> torch.arange(n, device=dev)[None, :]) & 1).bool()
     box = torch.arange(B, device=dev)
     node = torch.zeros(B, dtype=torch.long, device=dev)
     over = torch.zeros(B, dtype=torch.bool, device=dev)
-    for c in r.centres:
-        cc = torch.tensor(np.array(c), dtype=torch.float64, device=dev)[node]
+    for c in centres:
+        cc = c[node]
         l, u = lz[box], uz[box]
         up = u >= cc  # some point of the box has x_i >= c_i
         if strict:
@@ -156,11 +160,8 @@ def _sum_up(*terms: torch.Tensor) -> torch.Tensor:
     return round_up(s + 2 * len(terms) * _U2 * mag)
 
 
-def _gate(r: LinearGate, device) -> tuple[torch.Tensor, torch.Tensor]:
-    W = torch.as_tensor(np.array(r.weight), dtype=torch.float64, device=device)
-    b = torch.zeros(r.n_experts, dtype=torch.float64, device=device) if r.bias is None else \
-        torch.as_tensor(np.array(r.bias), dtype=torch.float64, device=device)
-    return W, b
+def _gate(r: LinearGate, device, tensors: NetTensors | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    return (tensors if tensors is not None else NetTensors(device)).gate(r)
 
 
 def _diff_upper(D, bd, lz, uz, lin, xlo, xhi) -> torch.Tensor:
@@ -196,13 +197,14 @@ def _exact_corner_max(W: np.ndarray, b: np.ndarray, i: int, j: int, lo: np.ndarr
 
 
 def gate_candidates(r: LinearGate, lz, uz, lin, xlo, xhi, *, interior: bool = False,
-                    on_input: bool = False) -> Candidates:
+                    on_input: bool = False, tensors: NetTensors | None = None) -> Candidates:
     """The candidates of a top-k linear gate on each box (see the module docstring).
 
     ``on_input``: the gate reads the network input itself (z = x); then score differences whose float
     bound lies within rounding of 0 are decided in exact rationals (a routing boundary on a box face).
+    ``tensors``: a cache of the gate's tensors on this device.
     """
-    W, b = _gate(r, lz.device)
+    W, b = _gate(r, lz.device, tensors)
     E = r.n_experts
     B = lz.shape[0]
     idx = torch.arange(E, device=lz.device)
@@ -241,19 +243,22 @@ def gate_candidates(r: LinearGate, lz, uz, lin, xlo, xhi, *, interior: bool = Fa
     return Candidates.from_mask(r.k, cand)
 
 
-def route_region(router, e: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor, *, sweeps: int = 2):
+def route_region(router, e: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor, *, sweeps: int = 2,
+                 tensors: NetTensors | None = None):
     """Contract the boxes [lo, hi] (B, n) of the router's *input* to the closure of expert e's region.
 
     Returns (lo', hi', feasible): every point of the box routed to e lies in [lo', hi'].
     Tree: the box intersected with the closed cell. Linear gate (top-1): interval constraint
     propagation of s_e - s_j >= 0 (D . x + bd >= 0 gives, for D_i > 0,
-    x_i >= (-bd - max sum_{k != i} D_k x_k) / D_i), rounded outward.
+    x_i >= (-bd - max sum_{k != i} D_k x_k) / D_i), rounded outward. ``tensors``: a cache of the
+    router's tensors on this device.
     """
+    tensors = tensors if tensors is not None else NetTensors(lo.device)
     if isinstance(router, TreeRouter):
-        cl, ch = tree_cells(router, lo.device)
+        cl, ch = tensors.tree_cells(router)
         lo2, hi2 = torch.maximum(lo, cl[e]), torch.minimum(hi, ch[e])
         return lo2, hi2, (lo2 <= hi2).all(dim=1)
-    W, b = _gate(router, lo.device)
+    W, b = _gate(router, lo.device, tensors)
     D = W[e][:, None, :] - W[None, :, :]  # (B, E, n)
     bd = (b[e][:, None] - b[None, :])  # (B, E)
     lo2, hi2 = lo.clone(), hi.clone()

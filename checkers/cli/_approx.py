@@ -2,7 +2,7 @@
 
     moecheck approx --function "sin(3*x0)*x1" --dim 2 --eps 0.05 [--lipschitz L]
                     [--experts constant|cpwl|deep] [--slope A] [--r R] [--device auto|cpu|cuda]
-                    [--export FILE.pt] [--json PATH] [--time-budget S]
+                    [--export FILE.pt] [--json PATH] [--time-budget S] [--max-boxes N]
 
 Steps: parse f (bad text, eps <= 0 or NaN: one line, exit 2); if ``--lipschitz L`` is given, prove or
 refute |f(x) - f(y)| <= L |x - y|_2 on [0,1]^n (a refuted L is a FAIL naming the constant, exit 1; an
@@ -51,6 +51,9 @@ def add_parser(subparsers) -> None:
     p.add_argument("--r", type=float, metavar="R", help="deep experts: trade-off exponent r in [0, n/2] (default n/4)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="torch device (default auto)")
     p.add_argument("--time-budget", type=float, default=120.0, metavar="S", help="certifier seconds (default 120)")
+    p.add_argument("--max-boxes", type=int, metavar="N",
+                   help="boxes the certifier may bound (default: as many as its memory budget keeps; the time "
+                        "budget ends the search)")
     p.add_argument("--export", metavar="FILE.pt", help="write the network as TorchScript (float64 (B, n) -> (B, 1))")
     p.add_argument("--json", metavar="PATH", help="write the result records (same schema as verify --json)")
     p.set_defaults(handler=run)
@@ -67,6 +70,8 @@ def _validate(args) -> None:
         raise InvalidInput(f"--slope {args.slope!r}: expected a PReLU slope in [0, 1]")
     if not (math.isfinite(args.time_budget) and args.time_budget > 0):
         raise InvalidInput(f"--time-budget {args.time_budget!r}: expected a positive number of seconds")
+    if args.max_boxes is not None and args.max_boxes < 1:
+        raise InvalidInput(f"--max-boxes {args.max_boxes!r}: expected a positive integer")
 
 
 def _row(claim: str, statement: str, instance: dict, outcome: Outcome, seconds: float, device: str,
@@ -170,7 +175,8 @@ def run(args) -> int:
                           "it is not used: constants are computed instead")
     t0 = time.perf_counter()
     built = momlp(expr, n, eps, experts=args.experts, lipschitz=L, slope=args.slope, r=args.r)
-    cert = certified_sup_error(built, bound=eps, tol=0.02, time_budget=args.time_budget, device=device)
+    cert = certified_sup_error(built, bound=eps, tol=0.02, time_budget=args.time_budget, device=device,
+                               max_boxes=args.max_boxes)
     seconds = time.perf_counter() - t0
     verdict = {"certified": Verdict.CERTIFIED, "refuted": Verdict.FAIL}.get(cert.status, Verdict.UNKNOWN)
     witness = tuple(str(v) for v in cert.witness) if cert.witness is not None else None

@@ -30,6 +30,7 @@ def _run(*args):
     (["verify", "--module", "nope.py"], "nope.py"),
     (["verify", "--module", str(DATA / "broken_module.py")], "broken_module.py"),
     (["show", "no/such"], "no/such"),
+    (["approx", "--function", "x0", "--dim", "1", "--eps", "0.1", "--max-boxes", "0"], "--max-boxes"),
 ])
 def test_bad_input_is_one_line_exit_2_and_no_file(tmp_path, args, fragment):
     out = tmp_path / "r.json"
