@@ -38,7 +38,8 @@ from checkers.checks._outcome import Evidence, Outcome, Verdict
 from checkers.checks._registry import CheckContext, register_check
 from checkers.checks.rates import plot_png
 from constructions import Built
-from constructions.trained.wang_train import train_experiment_i, train_experiment_ii
+from constructions.trained import training_env
+from constructions.trained.wang_train import TrainSetup, train_experiment_i, train_experiment_ii
 from constructions.wang_moe import active_experts, moe_graph, prefix_net
 from proofs import Claim, InvalidInput
 from proofs.formula import compile_target, exact_value
@@ -288,7 +289,8 @@ def wang_experiment_i(claim: Claim, instance: Mapping[str, Any], ctx: CheckConte
     a = claim.args
     Ds = tuple(instance.get("Ds", (16, 32, 64, 128)))
     steps = int(instance.get("steps", _budget(ctx, 600, 2000)))
-    res = [train_experiment_i(D, steps=steps, seed=ctx.seed + int(instance.get("seed", 0)), device=ctx.device)
+    setup = TrainSetup("ours", steps=steps, lr=1e-2, schedule="cosine", gate="st", init="he")
+    res = [train_experiment_i(D, setup=setup, seed=ctx.seed + int(instance.get("seed", 0)), device=ctx.device)
            for D in Ds]
     errs = [r["test_mse"] for r in res]
     ratio = max(errs) / min(errs)
@@ -306,7 +308,7 @@ def wang_experiment_i(claim: Claim, instance: Mapping[str, Any], ctx: CheckConte
 
     fig = plot_png(ctx.out_dir, "wang_e2025_exp1_error_vs_D.png", draw)
     ev = Evidence(seed=ctx.seed, extra={**{f"D={D}": f"ours {e:.3g} | paper {paper:.2g}" for D, e in zip(Ds, errs)},
-                                        "steps": steps, "max/min": round(ratio, 3)})
+                                        "steps": steps, "max/min": round(ratio, 3), **res[0]["env"]})
     method = (f"trained (Adam, lr 1e-2 cosine to 1e-4, batch 128, {steps} steps): a measurement of the optimiser, "
               "not a certificate")
     common = dict(measured=ratio, bound=allowed, sense="le", method=method, evidence=ev, figures=(fig,) if fig else ())
@@ -329,7 +331,8 @@ def wang_experiment_ii(claim: Claim, instance: Mapping[str, Any], ctx: CheckCont
     seed = ctx.seed + int(instance.get("seed", 0))
     n_seeds = int(instance.get("seeds", 1))
     # best of n_seeds runs per point (training top-1 gates is a coin flip at small budgets)
-    ours = {arch: [min(train_experiment_ii(arch, m, steps=steps, seed=seed + s, device=ctx.device)["test_mse"]
+    setup = TrainSetup("ours", steps=steps, lr=1e-2, schedule="cosine", gate="st", init="he", target_scale=10.0)
+    ours = {arch: [min(train_experiment_ii(arch, m, setup=setup, seed=seed + s, device=ctx.device)["test_mse"]
                        for s in range(n_seeds)) for m in ms] for arch in ("2-3", "1-6")}
     paper = claim.args.get("paper", {})
     gain23 = ours["2-3"][0] / ours["2-3"][-1]
@@ -356,7 +359,8 @@ def wang_experiment_ii(claim: Claim, instance: Mapping[str, Any], ctx: CheckCont
     fig = plot_png(ctx.out_dir, "wang_e2025_exp2_error_vs_m.png", draw)
     extra = {f"{arch} m={m}": f"ours {e:.3g}" + (f" | paper {paper[arch][m]:.2g}" if m in paper.get(arch, {}) else "")
              for arch in ours for m, e in zip(ms, ours[arch])}
-    ev = Evidence(seed=seed, extra={**extra, "steps": steps, "seeds (best of)": n_seeds,
+    env = training_env(ctx.device)
+    ev = Evidence(seed=seed, extra={**extra, "steps": steps, "seeds (best of)": n_seeds, **env,
                                     "2-3 gain": round(gain23, 2), "1-6 gain": round(gain16, 2)})
     method = (f"trained (Adam, lr 1e-2 cosine to 1e-4, batch 128, {steps} steps): a measurement of the optimiser, "
               "not a certificate")

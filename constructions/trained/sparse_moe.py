@@ -12,9 +12,12 @@ teacher (a top-1 MoE of 4 linear pieces), then 10% of the labels flipped.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Mapping
 
 import torch
+
+from constructions.trained._determinism import deterministic_training, training_env
 
 __all__ = ["SparseMoE", "synthetic_binary_task", "ramp_loss", "TrainedSparseMoE", "train_sparse_moe"]
 
@@ -105,6 +108,7 @@ class TrainedSparseMoE:
     x_fro: float
     x_max: float
     w_bar: int
+    env: Mapping[str, Any] = field(default_factory=dict, compare=False)  # torch version, device (training_env)
 
     def __post_init__(self) -> None:
         T = self.n_experts
@@ -119,16 +123,11 @@ class TrainedSparseMoE:
 
 def train_sparse_moe(*, n_in: int, n_experts: int, k: int, width: int, m: int, n_test: int, steps: int,
                      seed: int, gamma: float, device: str = "cpu", lr: float = 0.02) -> TrainedSparseMoE:
-    """Train one sparse MoE (full-batch Adam on the logistic loss) and measure it. On CPU it runs on
-    one thread (tiny nets: thread hand-offs cost more than they save); the setting is restored."""
-    threads = torch.get_num_threads()
-    if device == "cpu":
-        torch.set_num_threads(1)
-    try:
+    """Train one sparse MoE (full-batch Adam on the logistic loss) and measure it, deterministically:
+    one thread, deterministic kernels (:func:`deterministic_training`; the settings are restored)."""
+    with deterministic_training():
         return _train(n_in=n_in, n_experts=n_experts, k=k, width=width, m=m, n_test=n_test, steps=steps, seed=seed,
                       gamma=gamma, device=device, lr=lr)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _train(*, n_in, n_experts, k, width, m, n_test, steps, seed, gamma, device, lr) -> TrainedSparseMoE:
@@ -160,4 +159,5 @@ def _train(*, n_in, n_experts, k, width, m, n_test, steps, seed, gamma, device, 
             test_loss_se=float(te.double().std() / n_test ** 0.5),
             train_acc=float((y * f > 0).double().mean()), test_acc=float((yt * ft > 0).double().mean()),
             spectral1=as_t(spec1), spectral2=as_t(spec2), dist21_1=as_t(d1), dist21_2=as_t(d2), router_rows=as_t(rows),
-            x_fro=float(x.norm()), x_max=float(x.norm(dim=1).max()), w_bar=max(width * n_in, width))
+            x_fro=float(x.norm()), x_max=float(x.norm(dim=1).max()), w_bar=max(width * n_in, width),
+            env=training_env(device))
