@@ -6,7 +6,7 @@ DEVICE ?= auto
 REPORTS ?= reports
 BENCH_PROFILE ?= small
 
-.PHONY: install verify test bench clean
+.PHONY: install verify test lint bench clean
 
 # Keep an existing torch; install the CPU build torch==2.13.0 only where none is present
 # (an unpinned torch pulls a multi-GB CUDA build on these machines).
@@ -21,6 +21,13 @@ verify:
 
 test:
 	$(PYTHON) -m pytest -q -m "not slow" --ignore=tests/slow
+
+# ruff (lint + format check) everywhere; mypy --strict on the statement model and the runner
+MYPY_STRICT ?= proofs/__init__.py proofs/_core.py proofs/_errors.py proofs/_registry.py checkers/run
+lint:
+	$(PYTHON) -m ruff check proofs constructions checkers benchmarks tests
+	$(PYTHON) -m ruff format --check proofs constructions checkers benchmarks tests
+	$(PYTHON) -m mypy --strict $(MYPY_STRICT)
 
 bench:
 	$(PYTHON) -m benchmarks.bench --profile $(BENCH_PROFILE) --device $(DEVICE) --out results
