@@ -28,6 +28,7 @@ from constructions import (
     random_relu_net,
 )
 from constructions.momlp import momlp
+from proofs import Status
 
 __all__ = ["BoxFigure", "box_throughput", "peer_throughput", "grid_vs_certified", "certify_scaling", "moe16"]
 
@@ -152,11 +153,12 @@ def certify_scaling(profile: str, device: str, progress=None) -> list[dict]:
             cert = certified_sup_error(built, bound=eps, time_budget=120.0, max_boxes=2_000_000, device=device)
             s = time.perf_counter() - t0
             rows.append({"n": n, "eps": eps, "function": funcs[n], "experts": count_sizes(built.net).n_experts,
-                         "seconds": s, "status": cert.status, "upper": cert.upper, "boxes": cert.n_boxes})
+                         "seconds": s, "status": str(cert.status), "proved": cert.status is Status.PROVED,
+                         "upper": cert.upper, "boxes": cert.n_boxes})
             if progress:
                 progress(f"certify momlp n={n} eps={eps}: {cert.status} in {s:.2f}s ({cert.n_boxes} boxes)")
     for n in cfg["dims"]:
-        pts = [(1 / r["eps"], r["seconds"]) for r in rows if r["n"] == n and r["status"] == "certified"]
+        pts = [(1 / r["eps"], r["seconds"]) for r in rows if r["n"] == n and r["proved"]]
         if len(pts) >= 2:
             x, y = np.log([p[0] for p in pts]), np.log([p[1] for p in pts])
             slope = float(np.polyfit(x, y, 1)[0])

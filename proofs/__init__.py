@@ -2,7 +2,7 @@
 
 Public surface: the theorem model (:class:`Theorem`, :class:`Claim`, :class:`Provenance`), the
 registry (:func:`register`, :func:`registered`, :func:`lookup`, :func:`load_user_module`) and the
-one input-error type :class:`InvalidInput`.
+one input-error type :class:`InvalidInput`, and the one :class:`Status` of every engine result.
 """
 
 from ._core import PAPERS as PAPERS
@@ -19,6 +19,7 @@ from ._registry import lookup as lookup
 from ._registry import register as register
 from ._registry import registered as registered
 from ._registry import unregister as unregister
+from ._status import Status as Status
 
 __all__ = ["PAPERS", "PROFILES", "Claim", "Provenance", "Theorem", "InvalidInput", "require", "BUILTIN_MODULES",
-           "load_builtin", "load_user_module", "lookup", "register", "registered", "unregister"]
+           "load_builtin", "load_user_module", "lookup", "register", "registered", "unregister", "Status"]

@@ -38,7 +38,7 @@ from checkers.certify._replay import replay_error, shrink_point
 from checkers.certify._routing import route_region
 from constructions import Built
 from constructions.ir import compile_net
-from proofs import InvalidInput
+from proofs import InvalidInput, Status
 from proofs.formula import affine_residual_bounds, compile_target, prove_real_on_domain
 
 __all__ = ["SupErrorCertificate", "SupErrorProblem", "certified_sup_error"]
@@ -48,13 +48,13 @@ __all__ = ["SupErrorCertificate", "SupErrorProblem", "certified_sup_error"]
 class SupErrorCertificate:
     """What :func:`certified_sup_error` proves.
 
-    status: 'certified' (upper <= bound, or upper <= lower (1 + tol) when no bound is given),
-    'refuted' (a witness whose exactly replayed error exceeds the bound) or 'unknown' (budget spent).
+    status: PROVED (upper <= bound, or upper <= lower (1 + tol) when no bound is given),
+    REFUTED (a witness whose exactly replayed error exceeds the bound) or UNKNOWN (budget spent).
     ``lower`` is sampled in float64 (not rigorous); ``upper`` is certified. ``witness`` is the shrunk
     point (Fractions) and ``witness_error`` its replayed error interval (Fractions).
     """
 
-    status: str
+    status: Status
     lower: float
     upper: float
     bound: float | None
@@ -72,6 +72,9 @@ class SupErrorCertificate:
     method: str
     seconds: float
     message: str
+
+    def __post_init__(self) -> None:
+        Status.checked(self.status)
 
     @property
     def gap(self) -> float:
@@ -345,14 +348,14 @@ def certified_sup_error(built, *, bound: float | None = None, tol: float = 0.01,
     if not isinstance(built, Built):
         raise InvalidInput(f"built={built!r} must be a constructions.Built")
     realness = prove_real_on_domain(built.target, built.variables, built.domain_lo, built.domain_hi)
-    if realness.status == "refuted":
+    if realness.status is Status.REFUTED:
         raise InvalidInput(f"the target is not real on the whole domain: {realness.message}")
     cert = _branch_and_bound(built, bound=bound, tol=tol, max_boxes=max_boxes, time_budget=time_budget,
                              device=device, seed=seed, method=method, batch_boxes=batch_boxes,
                              initial_boxes=initial_boxes, n_samples=n_samples, max_candidates=max_candidates,
                              memory_budget=memory_budget)
-    if realness.status != "proved" and cert.status == "certified":
-        cert = dataclasses.replace(cert, status="unknown", message=f"{cert.message}; but {realness.message}")
+    if realness.status is not Status.PROVED and cert.status is Status.PROVED:
+        cert = dataclasses.replace(cert, status=Status.UNKNOWN, message=f"{cert.message}; but {realness.message}")
     return cert
 
 
@@ -413,7 +416,7 @@ def _branch_and_bound(built, *, bound: float | None = None, tol: float = 0.01, m
             found = _refute(prob, best.point, float(bound))
             if found is not None:
                 witness, err, how, origin = found
-                return _certificate("refuted", prob, best, bound, tol, pool_lo, pool_hi, pool_ub, pool_uniq,
+                return _certificate(Status.REFUTED, prob, best, bound, tol, pool_lo, pool_hi, pool_ub, pool_uniq,
                                     done_lo, done_hi, done_ub, done_uniq, n_boxes, n_exact, t0,
                                     witness=witness, witness_error=err, replay=how, shrunk_from=origin)
         # the goal: the bound; or tightness when no bound is given, or when the samples already exceed the
@@ -472,7 +475,7 @@ def _certificate(status, prob, best, bound, tol, pool_lo, pool_hi, pool_ub, pool
     if status is None:
         # [review] ``lower`` is an exact replay: an upper bound below it proves a bug upstream, never certify then
         ok = (upper <= bound if bound is not None else tight) and lower <= upper
-        status = "certified" if ok else "unknown"
+        status = Status.PROVED if ok else Status.UNKNOWN
     has_moe = bool(prob.net.moe_nodes())
     engine = _ENGINE[prob.method]
     n_uniq = int(uniq.sum())
@@ -482,9 +485,9 @@ def _certificate(status, prob, best, bound, tol, pool_lo, pool_hi, pool_ub, pool
     method = f"{engine} over {lo.shape[0]:,} boxes" + (routing if has_moe else "")
     if n_exact:
         method += f", exact rational re-check on {n_exact:,}"
-    if status == "refuted":
+    if status is Status.REFUTED:
         message = f"error {float(witness_error[0]):.6g} > bound {bound:.6g} at the witness (replayed: {replay})"
-    elif status == "certified":
+    elif status is Status.PROVED:
         message = f"sup error in [{lower:.6g}, {upper:.6g}]" + (f" <= bound {bound:.6g}" if bound is not None else "")
     else:
         message = (f"budget spent after {n_boxes:,} boxes: sup error in [{lower:.6g}, {upper:.6g}], "

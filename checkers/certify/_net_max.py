@@ -16,20 +16,23 @@ import torch
 
 from checkers.certify._bounds import METHODS, bound_net
 from constructions.ir import Net, compile_net
-from proofs import InvalidInput
+from proofs import InvalidInput, Status
 
 __all__ = ["NetMaximum", "certified_net_max"]
 
 
 @dataclass(frozen=True)
 class NetMaximum:
-    status: str  # 'certified' (upper - lower <= tol_abs) or 'unknown'
+    status: Status  # PROVED (upper - lower <= tol_abs) or UNKNOWN
     lower: float
     upper: float
     argmax: tuple[float, ...]
     n_boxes: int
     method: str
     seconds: float
+
+    def __post_init__(self) -> None:
+        Status.checked(self.status)
 
 
 def certified_net_max(net: Net, lo, hi, *, output: int = 0, tol_abs: float = 1e-3, max_boxes: int = 1 << 16,
@@ -40,7 +43,7 @@ def certified_net_max(net: Net, lo, hi, *, output: int = 0, tol_abs: float = 1e-
     >>> from constructions import random_relu_net
     >>> r = certified_net_max(random_relu_net((2, 8, 1), seed=0), [0, 0], [1, 1], tol_abs=1e-3)
     >>> r.status, r.upper - r.lower <= 1e-3
-    ('certified', True)
+    (<Status.PROVED: 'proved'>, True)
     """
     if method not in METHODS:
         raise InvalidInput(f"method={method!r} must be one of {', '.join(METHODS)}")
@@ -91,6 +94,6 @@ def certified_net_max(net: Net, lo, hi, *, output: int = 0, tol_abs: float = 1e-
         pool_hi = np.concatenate([pool_hi[rest], c_hi])
         pool_ub = np.concatenate([pool_ub[rest], c_ub])
     up = max(settled, float(pool_ub.max(initial=-np.inf)))
-    status = "certified" if up - best <= tol_abs else "unknown"
+    status = Status.PROVED if up - best <= tol_abs else Status.UNKNOWN
     return NetMaximum(status, best, up, tuple(float(t) for t in arg), n_boxes,
                       f"{method.upper()} over {n_boxes:,} boxes", time.monotonic() - t0)

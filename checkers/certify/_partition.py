@@ -31,7 +31,7 @@ from checkers.certify._replay import exact_path, shrink_point
 from checkers.certify._routing import Candidates
 from constructions import Built
 from constructions.ir import LinearGate, Net, TreeRouter
-from proofs import InvalidInput
+from proofs import InvalidInput, Status
 
 __all__ = ["Partition", "RoutingCertificate", "certified_partition", "certified_routing"]
 
@@ -204,9 +204,9 @@ def _take(c, rows: np.ndarray):
 
 @dataclass(frozen=True)
 class RoutingCertificate:
-    """status 'certified' | 'refuted' | 'unknown'; the partition; a replayed witness when refuted."""
+    """status PROVED | REFUTED | UNKNOWN; the partition; a replayed witness when refuted."""
 
-    status: str
+    status: Status
     partition: Partition
     n_paths: int
     witness: tuple[Fraction, ...] | None
@@ -215,6 +215,9 @@ class RoutingCertificate:
     method: str
     message: str
     seconds: float
+
+    def __post_init__(self) -> None:
+        Status.checked(self.status)
 
 
 def _samples(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -259,10 +262,10 @@ def certified_routing(built_or_net, lo=None, hi=None, expected: str | Callable =
         found = _mismatch(net, part, expected)
         if found is not None:
             point, got, want = found
-            return RoutingCertificate("refuted", part, len(part.distinct_paths), point, got, want, desc,
+            return RoutingCertificate(Status.REFUTED, part, len(part.distinct_paths), point, got, want, desc,
                                       f"route {got} != expected {want} at {tuple(str(p) for p in point)} "
                                       f"(replayed in exact rationals)", time.monotonic() - t0)
-    status = "certified" if part.complete else "unknown"
+    status = Status.PROVED if part.complete else Status.UNKNOWN
     what = "unique" if expected == "unique" else "unique and as expected at every sample point"
     msg = (f"routing {what} on {part.lo.shape[0]:,} {'open ' if part.interior else ''}boxes, "
            f"{len(part.distinct_paths)} distinct paths")

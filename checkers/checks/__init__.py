@@ -14,6 +14,7 @@ from ._outcome import Evidence as Evidence
 from ._outcome import Outcome as Outcome
 from ._outcome import Verdict as Verdict
 from ._outcome import plain_value as plain_value
+from ._outcome import verdict_of as verdict_of
 from ._registry import CheckContext as CheckContext
 from ._registry import CheckFn as CheckFn
 from ._registry import CheckTimeout as CheckTimeout
@@ -21,7 +22,7 @@ from ._registry import get_check as get_check
 from ._registry import register_check as register_check
 from ._registry import registered_checks as registered_checks
 
-__all__ = ["SENSES", "Evidence", "Outcome", "Verdict", "plain_value", "CheckContext", "CheckFn", "CheckTimeout",
+__all__ = ["SENSES", "Evidence", "Outcome", "Verdict", "verdict_of", "plain_value", "CheckContext", "CheckFn", "CheckTimeout",
            "get_check", "register_check", "registered_checks", "IMPORT_ERRORS"]
 
 IMPORT_ERRORS: dict[str, str] = {}

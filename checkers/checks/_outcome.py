@@ -10,7 +10,8 @@ counterexample / unknown), extended with PASS-EMPIRICAL for evidence from sample
 * ERROR: the check itself broke (its message is kept).
 
 A :class:`Verdict` refuses ``bool()``, as sympy's relations do, so ``if verdict:`` can never turn an
-unknown into a pass.
+unknown into a pass. An engine's :class:`proofs.Status` becomes a verdict in one place only:
+:func:`verdict_of`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
 
-__all__ = ["Verdict", "Evidence", "Outcome", "SENSES", "plain_value"]
+from proofs import Status
+
+__all__ = ["Verdict", "verdict_of", "Evidence", "Outcome", "SENSES", "plain_value"]
 
 
 class Verdict(str, enum.Enum):
@@ -52,6 +55,25 @@ class Verdict(str, enum.Enum):
     def is_failure(self) -> bool:
         """FAIL or ERROR (counted as failed; exit code 1)."""
         return self in (Verdict.FAIL, Verdict.ERROR)
+
+
+def verdict_of(status: Status, *, confirmed: bool = True, empirical: bool = False) -> Verdict:
+    """The verdict of an engine status: the one map from :class:`proofs.Status` to :class:`Verdict`.
+
+    PROVED -> CERTIFIED (PASS-EMPIRICAL when ``empirical``: the proof is about samples or trained
+    models, not the whole claim), REFUTED -> FAIL, UNKNOWN -> UNKNOWN. ``confirmed=False`` (the check's
+    own re-check of the certificate against the exact claim, e.g. its bound rounded the other way,
+    did not agree) makes any status UNKNOWN.
+
+    >>> verdict_of(Status.PROVED), verdict_of(Status.REFUTED), verdict_of(Status.PROVED, confirmed=False)
+    (<Verdict.CERTIFIED: 'CERTIFIED'>, <Verdict.FAIL: 'FAIL'>, <Verdict.UNKNOWN: 'UNKNOWN'>)
+    """
+    Status.checked(status)
+    if status is Status.UNKNOWN or not confirmed:
+        return Verdict.UNKNOWN
+    if status is Status.REFUTED:
+        return Verdict.FAIL
+    return Verdict.PASS_EMPIRICAL if empirical else Verdict.CERTIFIED
 
 
 def plain_value(v: Any) -> Any:

@@ -35,9 +35,9 @@ import numpy as np
 
 from checkers.certify import certified_sup_error
 from checkers.checks._construct import build_construction, formula_float, resolve
-from checkers.checks._outcome import Evidence, Outcome, Verdict
+from checkers.checks._outcome import Evidence, Outcome, Verdict, verdict_of
 from checkers.checks._registry import CheckContext, register_check
-from proofs import Claim, InvalidInput
+from proofs import Claim, InvalidInput, Status
 
 __all__ = ["RateFit", "fit_rate", "certified_point", "fitted_rate", "error_flat_in_parameter", "plot_png"]
 
@@ -104,15 +104,15 @@ def certified_point(built, ctx: CheckContext, *, tol: float, max_boxes: int, tim
     """Certified sup error of one construction: [lower, upper] with lower from the certifier's exact replay.
 
     A replayed lower bound above the certified upper bound is an inconsistent replay: the point is then
-    reported with ``rigorous_lower = None`` (never used as a bound) and status 'inconsistent'.
+    reported with ``rigorous_lower = None`` (never used as a bound) and ``consistent = False``.
     """
 
     cert = certified_sup_error(built, tol=tol, max_boxes=max_boxes, time_budget=time_budget, device=ctx.device,
                                seed=ctx.seed)
-    status, rig_lo = cert.status, cert.lower
-    if not (0 <= cert.lower <= cert.upper):
-        status, rig_lo = "inconsistent", None
-    return {"status": status, "lower": rig_lo if rig_lo else cert.upper, "upper": cert.upper,
+    consistent = 0 <= cert.lower <= cert.upper
+    rig_lo = cert.lower if consistent else None
+    return {"status": cert.status, "consistent": consistent, "lower": rig_lo if rig_lo else cert.upper,
+            "upper": cert.upper,
             "rigorous_lower": rig_lo, "boxes": cert.n_boxes, "seconds": cert.seconds, "method": cert.method}
 
 
@@ -167,13 +167,13 @@ def _points(claim: Claim, instance, key: str, param: str, ctx: CheckContext) -> 
 
 
 def _inconsistent(values, pts, param: str) -> Outcome | None:
-    bad = [v for v, p in zip(values, pts) if p["status"] == "inconsistent"]
+    bad = [v for v, p in zip(values, pts) if not p["consistent"]]
     if not bad:
         return None
     return Outcome(Verdict.UNKNOWN, method="certified sup error per point",
                    why=f"inconsistent replay at {param} in {bad}: the replayed lower bound exceeds the certified "
                        f"upper bound (a fault of the replay, never a pass)",
-                   evidence=Evidence(extra={str(v): f"upper {p['upper']:.6g} ({p['status']})"
+                   evidence=Evidence(extra={str(v): f"upper {p['upper']:.6g} ({_shown(p)})"
                                             for v, p in zip(values, pts)}))
 
 
@@ -184,10 +184,20 @@ def _error_bounds(pts: list[dict]) -> tuple[bool, list[float], list[float]]:
     Only when every point is certified with a positive rigorous lower bound are the lower ends rigorous;
     otherwise both ends fall back to the sampled values (and the verdict cannot be CERTIFIED).
     """
-    certified = all(p["status"] == "certified" and (p["rigorous_lower"] or 0) > 0 for p in pts)
+    certified = all(p["status"] is Status.PROVED and (p["rigorous_lower"] or 0) > 0 for p in pts)
     lower = [p["rigorous_lower"] if certified else p["lower"] for p in pts]
-    upper = [p["upper"] if p["status"] == "certified" else p["lower"] for p in pts]
+    upper = [p["upper"] if p["status"] is Status.PROVED else p["lower"] for p in pts]
     return certified, lower, upper
+
+
+def _shown(p: dict) -> str:
+    return str(p["status"]) if p["consistent"] else "inconsistent"
+
+
+def _claim_status(certified: bool, holds: bool, fails: bool) -> Status:
+    """PROVED when the claim holds on the (certified or sampled) enclosures, REFUTED only when it fails
+    on certified ones; with ``certified`` False the verdict is asked with ``empirical=True``."""
+    return Status.PROVED if holds else Status.REFUTED if certified and fails else Status.UNKNOWN
 
 @register_check("fitted_rate")
 def fitted_rate(claim: Claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
@@ -222,7 +232,7 @@ def fitted_rate(claim: Claim, instance: Mapping[str, Any], ctx: CheckContext) ->
         ax.legend(fontsize=7)
 
     fig = plot_png(ctx.out_dir, _figure_name(claim, f"error_vs_{param}", instance), draw)
-    table = {str(s): f"[{lo:.4g}, {hi:.4g}] ({p['status']}, {p['boxes']} boxes)"
+    table = {str(s): f"[{lo:.4g}, {hi:.4g}] ({_shown(p)}, {p['boxes']} boxes)"
              for s, lo, hi, p in zip(sizes, lower, upper, pts)}
     ev = Evidence(lower_bound=fit.slope_lo, upper_bound=worst, replay="exact replay of each point's lower bound",
                   extra={"slope": round(fit.slope, 4), "slope_range": (round(fit.slope_lo, 4), round(fit.slope_hi, 4)),
@@ -231,18 +241,20 @@ def fitted_rate(claim: Claim, instance: Mapping[str, Any], ctx: CheckContext) ->
     common = dict(measured=worst if certified else fit.slope, bound=goal, sense="le",
                   evidence=ev, figures=(fig,) if fig else ())
     fin = f"least-squares slope over {param} in {list(sizes)} (finite range; not the asymptotic O-rate itself)"
-    if certified and worst <= goal:
-        return Outcome(Verdict.CERTIFIED, method=f"{fin}; slope interval from certified enclosures, LOO range",
+    status = _claim_status(certified, worst <= goal if certified else fit.slope_hi <= goal, fit.slope_lo > goal)
+    verdict = verdict_of(status, empirical=not certified)
+    if verdict is Verdict.CERTIFIED:
+        return Outcome(verdict, method=f"{fin}; slope interval from certified enclosures, LOO range",
                        why=f"every consistent slope <= {worst:.3f} <= -alpha + tol = {goal:.3f} "
                            f"(fit {fit.slope:.3f}, r^2 {fit.r2:.4f})", **common)
-    if certified and fit.slope_lo > goal:
-        return Outcome(Verdict.FAIL, method=f"{fin}; slope interval from certified enclosures",
+    if verdict is Verdict.FAIL:
+        return Outcome(verdict, method=f"{fin}; slope interval from certified enclosures",
                        why=f"even the smallest consistent slope {fit.slope_lo:.3f} > -alpha + tol = {goal:.3f}",
                        **common)
-    if not certified and fit.slope_hi <= goal:
-        return Outcome(Verdict.PASS_EMPIRICAL, method=f"{fin}; some points not certified within budget",
+    if verdict is Verdict.PASS_EMPIRICAL:
+        return Outcome(verdict, method=f"{fin}; some points not certified within budget",
                        why=f"fitted slope {fit.slope:.3f} <= {goal:.3f} on sampled/partly certified errors", **common)
-    return Outcome(Verdict.UNKNOWN, method=fin,
+    return Outcome(verdict, method=fin,
                    why=f"slope range [{fit.ci[0]:.3f}, {fit.ci[1]:.3f}] straddles {goal:.3f} or points uncertified",
                    **common)
 
@@ -274,14 +286,15 @@ def error_flat_in_parameter(claim: Claim, instance: Mapping[str, Any], ctx: Chec
 
     fig = plot_png(ctx.out_dir, _figure_name(claim, f"error_vs_{param}", instance), draw)
     ev = Evidence(lower_bound=best, upper_bound=worst,
-                  extra={str(v): f"[{l:.6g}, {h:.6g}] ({p['status']})" for v, l, h, p in zip(values, lo, hi, pts)})
+                  extra={str(v): f"[{l:.6g}, {h:.6g}] ({_shown(p)})" for v, l, h, p in zip(values, lo, hi, pts)})
     common = dict(measured=worst, bound=ratio, sense="le", evidence=ev, figures=(fig,) if fig else ())
     method = f"certified sup error at {param} in {list(values)}; ratio max upper / min replayed lower"
-    if certified and worst <= ratio:
-        return Outcome(Verdict.CERTIFIED, method=method, why=f"max/min <= {worst:.4f} <= {ratio}", **common)
-    if certified and best > ratio:
-        return Outcome(Verdict.FAIL, method=method, why=f"max/min >= {best:.4f} > {ratio}", **common)
-    if not certified and worst <= ratio:
-        return Outcome(Verdict.PASS_EMPIRICAL, method=method + " (some points not certified)",
+    verdict = verdict_of(_claim_status(certified, worst <= ratio, best > ratio), empirical=not certified)
+    if verdict is Verdict.CERTIFIED:
+        return Outcome(verdict, method=method, why=f"max/min <= {worst:.4f} <= {ratio}", **common)
+    if verdict is Verdict.FAIL:
+        return Outcome(verdict, method=method, why=f"max/min >= {best:.4f} > {ratio}", **common)
+    if verdict is Verdict.PASS_EMPIRICAL:
+        return Outcome(verdict, method=method + " (some points not certified)",
                        why=f"max/min ~ {worst:.4f} <= {ratio} on partly sampled errors", **common)
-    return Outcome(Verdict.UNKNOWN, method=method, why=f"max/min in [{best:.4f}, {worst:.4f}] vs {ratio}", **common)
+    return Outcome(verdict, method=method, why=f"max/min in [{best:.4f}, {worst:.4f}] vs {ratio}", **common)

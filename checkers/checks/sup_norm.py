@@ -35,9 +35,10 @@ from checkers.checks._construct import (
     formula_float,
     resolve,
 )
-from checkers.checks._outcome import Evidence, Outcome, Verdict
+from checkers.checks._outcome import Evidence, Outcome, Verdict, verdict_of
 from checkers.checks._registry import CheckContext, register_check
 from constructions import Built
+from proofs import Status
 from proofs import Claim, InvalidInput
 from proofs.formula import (
     certified_lipschitz,
@@ -73,10 +74,14 @@ def certified_sup_error(claim: Claim, instance: Mapping[str, Any], ctx: CheckCon
                         time_budget=_budget(a, ctx, 60.0 if quick else 600.0), device=ctx.device, seed=ctx.seed,
                         method=a.get("method", "crown"))
     box = cert.worst_box
-    if cert.status == "refuted" and cert.witness_error[0] > Fraction(bound_up):
+    # the check's own re-check: a refutation beats the bound rounded up, a proof meets it rounded down
+    confirmed = (cert.witness_error[0] > Fraction(bound_up) if cert.status is Status.REFUTED
+                 else cert.upper <= bound_down)
+    verdict = verdict_of(cert.status, confirmed=confirmed)
+    if verdict is Verdict.FAIL:
         lo, hi = cert.witness_error
         return Outcome(
-            Verdict.FAIL, measured=float(lo), bound=bound_down, method=cert.method,
+            verdict, measured=float(lo), bound=bound_down, method=cert.method,
             why=f"error {float(lo):.6g} > bound {bound_up:.6g} at a replayed witness",
             evidence=Evidence(point=tuple(str(p) for p in cert.witness), replay=cert.replay,
                               replayed_value=(str(lo), str(hi)), lower_bound=cert.lower, upper_bound=cert.upper,
@@ -85,12 +90,12 @@ def certified_sup_error(claim: Claim, instance: Mapping[str, Any], ctx: CheckCon
                   point=tuple(repr(p) for p in cert.lower_point), replay="sampled in float64 (not rigorous)",
                   extra={"boxes": cert.n_boxes, "single_route": cert.boxes_single_route,
                          "several_routes": cert.boxes_several_routes, "seconds": round(cert.seconds, 3)})
-    if cert.status == "certified" and cert.upper <= bound_down:
-        return Outcome(Verdict.CERTIFIED, measured=cert.upper, bound=bound_down, method=cert.method,
+    if verdict is Verdict.CERTIFIED:
+        return Outcome(verdict, measured=cert.upper, bound=bound_down, method=cert.method,
                        why=f"sup error in [{cert.lower:.6g}, {cert.upper:.6g}] <= {bound_down:.6g}", evidence=ev)
     why = (f"inconsistent replay: sampled error {cert.lower:.6g} > bound, not confirmed exactly"
-           if cert.status == "refuted" or cert.lower > bound_up else cert.message)
-    return Outcome(Verdict.UNKNOWN, measured=cert.upper, bound=bound_down, method=cert.method, why=why, evidence=ev)
+           if cert.status is Status.REFUTED or cert.lower > bound_up else cert.message)
+    return Outcome(verdict, measured=cert.upper, bound=bound_down, method=cert.method, why=why, evidence=ev)
 
 
 def _expected_fn(spec):
@@ -111,8 +116,8 @@ def certified_routing(claim: Claim, instance: Mapping[str, Any], ctx: CheckConte
     cert = _certify_routing(built, expected=expected, max_boxes=int(a.get("max_boxes", 1 << 14 if quick else 1 << 18)),
                             time_budget=_budget(a, ctx, 30.0 if quick else 300.0), method=a.get("method", "crown"),
                             device=ctx.device, interior=bool(a.get("interior", True)))
-    if cert.status == "refuted":
-        return Outcome(Verdict.FAIL, method=cert.method, why=cert.message,
+    if cert.status is Status.REFUTED:
+        return Outcome(verdict_of(cert.status), method=cert.method, why=cert.message,
                        evidence=Evidence(point=tuple(str(p) for p in cert.witness), replay="exact rational routing",
                                          replayed_value=(str(cert.witness_path), str(cert.witness_path)),
                                          seed=ctx.seed, extra={"expected": str(cert.expected_path)}))
@@ -125,16 +130,23 @@ def certified_routing(claim: Claim, instance: Mapping[str, Any], ctx: CheckConte
         if rel not in ("ge", "eq"):
             raise InvalidInput(f"paths_relation={rel!r} must be 'ge' or 'eq'")
         n = cert.n_paths  # a certified lower bound on the number of distinct paths (exact when complete)
-        if rel == "ge" and n >= want or rel == "eq" and part.complete and n == want and cert.status == "certified":
-            return Outcome(Verdict.CERTIFIED, measured=n, bound=float(want), sense=rel, method=cert.method,
-                           why=f"{n} distinct expert paths certified ({cert.message})", evidence=ev)
-        if part.complete and cert.status == "certified" and (n < want if rel == "ge" else n != want):
-            return Outcome(Verdict.FAIL, measured=n, bound=float(want), sense=rel, method=cert.method,
-                           why=f"the certified partition has {n} distinct paths, not {rel} {want}", evidence=ev)
-        return Outcome(Verdict.UNKNOWN, measured=n, bound=float(want), sense=rel, method=cert.method,
-                       why=f"{n} distinct paths on the certified boxes so far; {cert.message}", evidence=ev)
-    verdict = Verdict.CERTIFIED if cert.status == "certified" else Verdict.UNKNOWN
-    return Outcome(verdict, measured=cert.n_paths, method=cert.method, why=cert.message, evidence=ev)
+        verdict = verdict_of(_paths_status(cert.status, n, want, rel))
+        why = {Verdict.CERTIFIED: f"{n} distinct expert paths certified ({cert.message})",
+               Verdict.FAIL: f"the certified partition has {n} distinct paths, not {rel} {want}"}.get(
+            verdict, f"{n} distinct paths on the certified boxes so far; {cert.message}")
+        return Outcome(verdict, measured=n, bound=float(want), sense=rel, method=cert.method, why=why, evidence=ev)
+    return Outcome(verdict_of(cert.status), measured=cert.n_paths, method=cert.method, why=cert.message, evidence=ev)
+
+
+def _paths_status(routing: Status, n: int, want, rel: str) -> Status:
+    """Status of 'the number of distinct paths is ``rel`` ``want``' given the routing certificate's status:
+    the n paths found are a lower bound, exact only when the partition is complete (routing PROVED)."""
+    if rel == "ge" and n >= want:
+        return Status.PROVED
+    if routing is not Status.PROVED:
+        return Status.UNKNOWN
+    holds = n >= want if rel == "ge" else n == want
+    return Status.PROVED if holds else Status.REFUTED
 
 
 def _lipschitz_target(a: Mapping[str, Any], instance: Mapping[str, Any]):
@@ -181,17 +193,19 @@ def certified_lipschitz_constant(claim: Claim, instance: Mapping[str, Any], ctx:
                               time_budget=_budget(a, ctx, 30.0 if quick else 300.0))
     method = f"interval branch and bound on ||grad f|| over {res.boxes:,} boxes"
     ev = Evidence(lower_bound=res.lower, upper_bound=res.upper, seed=ctx.seed, extra={"norm": norm})
-    if res.status == "certified" and res.upper is not None and res.upper <= L_down:
-        return Outcome(Verdict.CERTIFIED, measured=res.upper, bound=L_down, method=method,
+    # the check's own re-check: the proved bound against L rounded down, the pair against L rounded up
+    ok, gap = _pair_violates(target, res.witness, Fraction(L_up), norm) if res.status is Status.REFUTED else \
+        (res.upper is not None and res.upper <= L_down, None)
+    verdict = verdict_of(res.status, confirmed=ok)
+    if verdict is Verdict.CERTIFIED:
+        return Outcome(verdict, measured=res.upper, bound=L_down, method=method,
                        why=f"sup ||grad f|| <= {res.upper:.6g} <= L = {L_down:.6g}", evidence=ev)
-    if res.status == "refuted":
-        ok, gap = _pair_violates(target, res.witness, Fraction(L_up), norm)
-        if ok:
-            x, y = res.witness
-            return Outcome(Verdict.FAIL, measured=res.lower, bound=L_down, method=method,
-                           why=f"|f(x) - f(y)| > L ||x - y||_{norm} at a replayed pair (L = {L_up:.6g})",
-                           evidence=Evidence(point=tuple(str(t) for t in (*x, *y)), replay="60-digit mpmath intervals",
-                                             replayed_value=(str(gap), "inf"), lower_bound=res.lower,
-                                             upper_bound=res.upper, seed=ctx.seed,
-                                             extra={"norm": norm, "pair": "point = x then y"}))
-    return Outcome(Verdict.UNKNOWN, measured=res.upper, bound=L_down, method=method, why=res.message, evidence=ev)
+    if verdict is Verdict.FAIL:
+        x, y = res.witness
+        return Outcome(verdict, measured=res.lower, bound=L_down, method=method,
+                       why=f"|f(x) - f(y)| > L ||x - y||_{norm} at a replayed pair (L = {L_up:.6g})",
+                       evidence=Evidence(point=tuple(str(t) for t in (*x, *y)), replay="60-digit mpmath intervals",
+                                         replayed_value=(str(gap), "inf"), lower_bound=res.lower,
+                                         upper_bound=res.upper, seed=ctx.seed,
+                                         extra={"norm": norm, "pair": "point = x then y"}))
+    return Outcome(verdict, measured=res.upper, bound=L_down, method=method, why=res.message, evidence=ev)

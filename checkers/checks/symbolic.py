@@ -23,8 +23,9 @@ from typing import Any, Mapping
 
 import sympy
 
-from checkers.checks._outcome import Evidence, Outcome, Verdict
+from checkers.checks._outcome import Evidence, Outcome, Verdict, verdict_of
 from checkers.checks._registry import CheckContext, register_check
+from proofs import Status
 from proofs.prover import (  # noqa: F401
     Domain,
     Proof,
@@ -66,7 +67,7 @@ def _fmt(x) -> str:
 
 def _fail(proof: Proof, what: str, measured=None, bound=None, sense="le") -> Outcome:
     pt = ", ".join(f"{k}={v}" for k, v in proof.point.items())
-    return Outcome(Verdict.FAIL, measured, bound, sense, method=proof.method,
+    return Outcome(verdict_of(proof.status), measured, bound, sense, method=proof.method,
                    why=f"{what} fails at {pt}",
                    evidence=Evidence(point=tuple(f"{k}={v}" for k, v in proof.point.items()),
                                      replay="interval arithmetic, 170 bits, at the exact point",
@@ -93,13 +94,13 @@ def symbolic_relation(claim, instance: Mapping[str, Any], ctx: CheckContext) -> 
     dom = _domain(a, instance)
     proof = prove_nonneg(rhs - lhs, dom, substitutions=a.get("substitutions", ()), budget=_budget(a, instance),
                          seed=ctx.seed, deadline=ctx.check_deadline)
-    if proof.status == "proved":
-        return Outcome(Verdict.CERTIFIED, method=proof.method,
-                       why=f"{_fmt(lhs)} <= {_fmt(rhs)} proved for {dom.describe()}")
-    if proof.status == "refuted":
+    verdict = verdict_of(proof.status)
+    if verdict is Verdict.CERTIFIED:
+        return Outcome(verdict, method=proof.method, why=f"{_fmt(lhs)} <= {_fmt(rhs)} proved for {dom.describe()}")
+    if verdict is Verdict.FAIL:
         m, b = _side_values(lhs, rhs, proof.point)
         return _fail(proof, f"{_fmt(lhs)} <= {_fmt(rhs)}", m, b)
-    return Outcome(Verdict.UNKNOWN, method=proof.method, why="neither proved nor refuted (not a pass)")
+    return Outcome(verdict, method=proof.method, why="neither proved nor refuted (not a pass)")
 
 
 @register_check("symbolic_identity")
@@ -111,11 +112,12 @@ def symbolic_identity(claim, instance: Mapping[str, Any], ctx: CheckContext) -> 
     a = claim.args
     lhs, rhs = _fix(a["lhs"], instance), _fix(a["rhs"], instance)
     proof = prove_identity(lhs, rhs, _domain(a, instance), seed=ctx.seed, deadline=ctx.check_deadline)
-    if proof.status == "proved":
-        return Outcome(Verdict.CERTIFIED, sense="eq", method=proof.method, why="the two sides are identical")
-    if proof.status == "refuted":
+    verdict = verdict_of(proof.status)
+    if verdict is Verdict.CERTIFIED:
+        return Outcome(verdict, sense="eq", method=proof.method, why="the two sides are identical")
+    if verdict is Verdict.FAIL:
         return _fail(proof, f"{_fmt(lhs)} == {_fmt(rhs)}", sense="eq")
-    return Outcome(Verdict.UNKNOWN, sense="eq", method=proof.method, why="sympy could not decide the identity")
+    return Outcome(verdict, sense="eq", method=proof.method, why="sympy could not decide the identity")
 
 
 # ----------------------------------------------------------------------------------- monotone
@@ -135,10 +137,10 @@ def _prove_monotone(f, var, direction, a, instance, ctx) -> tuple[Proof, str]:
     integer = var in dom.integers
     p = prove_nonneg(sgn * sympy.diff(f, x), dom, substitutions=subs, budget=_budget(a, instance),
                      seed=ctx.seed, deadline=ctx.check_deadline, search=not integer)
-    if p.status == "proved":
+    if p.status is Status.PROVED:
         how = "derivative sign" + (" on the continuous relaxation (implies the integer claim)" if integer else "")
         return p, how
-    if not integer and p.status == "refuted":
+    if not integer and p.status is Status.REFUTED:
         return _pair_from_derivative(f, x, p, sgn, dom), "derivative"
     if integer:  # forward difference f(k+1) - f(k) over k in [lo, hi - 1]
         lo, hi = dom.ranges[var]
@@ -147,10 +149,10 @@ def _prove_monotone(f, var, direction, a, instance, ctx) -> tuple[Proof, str]:
         ddom = Domain(ranges, dom.integers)
         q = prove_nonneg(sgn * (f.subs(x, x + 1) - f), ddom, budget=_budget(a, instance), seed=ctx.seed,
                          deadline=ctx.check_deadline)
-        if q.status == "refuted":
+        if q.status is Status.REFUTED:
             pt = dict(q.point)
             k0 = pt[var]
-            pair = Proof("refuted", q.method + f"; pair {var}={k0} < {var}={k0 + 1}",
+            pair = Proof(Status.REFUTED, q.method + f"; pair {var}={k0} < {var}={k0 + 1}",
                          {**pt, f"{var}'": k0 + 1}, q.value)
             return pair, "forward difference"
         return q, "forward difference f(k+1) - f(k)"
@@ -175,9 +177,9 @@ def _pair_from_derivative(f, x, p: Proof, sgn, dom) -> Proof:
         except Unsupported:
             continue
         if up < 0:
-            return Proof("refuted", p.method + f"; pair {x.name}={x0} < {x.name}'={x0 + h}",
+            return Proof(Status.REFUTED, p.method + f"; pair {x.name}={x0} < {x.name}'={x0 + h}",
                          {**pt, f"{x.name}'": x0 + h}, (str(lo), str(up)))
-    return Proof("unknown", p.method + "; no exact violating pair near the point")
+    return Proof(Status.UNKNOWN, p.method + "; no exact violating pair near the point")
 
 
 @register_check("symbolic_monotone")
@@ -192,12 +194,13 @@ def symbolic_monotone(claim, instance: Mapping[str, Any], ctx: CheckContext) -> 
     f = _fix(a["expr"], instance)
     p, how = _prove_monotone(f, a["var"], a["direction"], a, instance, ctx)
     dom = _domain(a, instance)
-    if p.status == "proved":
-        return Outcome(Verdict.CERTIFIED, method=f"{how}: {p.method}",
+    verdict = verdict_of(p.status)
+    if verdict is Verdict.CERTIFIED:
+        return Outcome(verdict, method=f"{how}: {p.method}",
                        why=f"{_fmt(f)} is {a['direction']} in {a['var']} for {dom.describe()}")
-    if p.status == "refuted":
+    if verdict is Verdict.FAIL:
         return _fail(p, f"{a['direction']} in {a['var']}")
-    return Outcome(Verdict.UNKNOWN, method=p.method, why="monotonicity neither proved nor refuted (not a pass)")
+    return Outcome(verdict, method=p.method, why="monotonicity neither proved nor refuted (not a pass)")
 
 
 @register_check("symbolic_counterexample")
@@ -230,21 +233,22 @@ def symbolic_counterexample(claim, instance: Mapping[str, Any], ctx: CheckContex
         return Outcome(Verdict.FAIL, v1, v2, method="stated pair replayed in interval arithmetic", evidence=ev,
                        why=f"the stated pair does not violate {a['property']}: f({x1}) = {v1:.6g}, f({x2}) = {v2:.6g}")
     p, how = _prove_monotone(f, var, a["property"], a, instance, ctx)
-    if p.status == "refuted":
+    verdict = verdict_of(p.status.negated())  # the finding is the negation of the property
+    if verdict is Verdict.CERTIFIED:
         pt = dict(p.point)
         x1, x2 = pt[var], pt[f"{var}'"]
         v1, v2 = (float(replay(f, {**pt, var: v})[0]) for v in (x1, x2))
-        return Outcome(Verdict.CERTIFIED, v1, v2, "ge" if sgn > 0 else "le", method=f"{how}: {p.method}",
+        return Outcome(verdict, v1, v2, "ge" if sgn > 0 else "le", method=f"{how}: {p.method}",
                        why=(f"not {a['property']} in {var}: at " + ", ".join(f"{k}={v}" for k, v in pt.items()
                             if k not in (var, f"{var}'")) + f", f({x1}) = {v1:.6g} > f({x2}) = {v2:.6g}"
                             if sgn > 0 else f"not {a['property']}: f({x1}) = {v1:.6g} < f({x2}) = {v2:.6g}"),
                        evidence=Evidence(point=tuple(f"{k}={v}" for k, v in pt.items()),
                                          replay="interval arithmetic, 170 bits", replayed_value=p.value))
-    if p.status == "proved":
-        return Outcome(Verdict.FAIL, method=f"{how}: {p.method}",
+    if verdict is Verdict.FAIL:
+        return Outcome(verdict, method=f"{how}: {p.method}",
                        why=f"the finding is false: {a['property']} in {var} is proved",
                        evidence=Evidence(replay=f"proof: {p.method}"))
-    return Outcome(Verdict.UNKNOWN, method=p.method, why="no violating pair found (not a certificate either way)")
+    return Outcome(verdict, method=p.method, why="no violating pair found (not a certificate either way)")
 
 
 # ------------------------------------------------------------------------------------- argmax
@@ -266,9 +270,9 @@ def symbolic_argmax(claim, instance: Mapping[str, Any], ctx: CheckContext) -> Ou
         odom = Domain.from_args(others, (), {k: v for k, v in instance.items() if k in others})
         for sgn in (1, -1):  # a point where f'(argmax) is strictly negative, then strictly positive
             p = prove_nonneg(sgn * at, odom, budget=0, seed=ctx.seed, deadline=ctx.check_deadline)
-            if p.status == "refuted":
+            if p.status is Status.REFUTED:
                 pt = ", ".join(f"{k}={v}" for k, v in p.point.items())
-                return Outcome(Verdict.FAIL, method="sympy derivative at the stated argmax; " + p.method,
+                return Outcome(verdict_of(p.status), method="sympy derivative at the stated argmax; " + p.method,
                                why=f"f'({_fmt(xstar)}) = {_fmt(at)} != 0 (at {pt or 'every point'})",
                                evidence=Evidence(point=tuple(f"{k}={v}" for k, v in p.point.items()) or None,
                                                  replay="interval arithmetic, 170 bits", replayed_value=p.value))
@@ -279,13 +283,12 @@ def symbolic_argmax(claim, instance: Mapping[str, Any], ctx: CheckContext) -> Ou
         g = sgn * df.subs(x, rep)
         dom = Domain.from_args({**others, "w": (0, "oo")}, (), {k: v for k, v in instance.items() if k in others})
         p = prove_nonneg(g, dom, budget=_budget(a, instance), seed=ctx.seed, deadline=ctx.check_deadline)
-        if p.status != "proved":
-            verdict = Verdict.FAIL if p.status == "refuted" else Verdict.UNKNOWN
-            return Outcome(verdict, method=p.method, why=f"sign of f' on the {side} of {_fmt(xstar)} not proved",
+        if p.status is not Status.PROVED:
+            return Outcome(verdict_of(p.status), method=p.method, why=f"sign of f' on the {side} of {_fmt(xstar)} not proved",
                            evidence=Evidence(point=tuple(f"{k}={v}" for k, v in (p.point or {}).items()) or None,
                                              replayed_value=p.value))
         methods.append(f"{side}: {p.method}")
-    return Outcome(Verdict.CERTIFIED, method="sympy: f'(argmax) = 0; " + "; ".join(methods),
+    return Outcome(verdict_of(Status.PROVED), method="sympy: f'(argmax) = 0; " + "; ".join(methods),
                    why=f"{_fmt(f)} peaks at {a['var']} = {_fmt(xstar)} (increasing before, decreasing after)")
 
 

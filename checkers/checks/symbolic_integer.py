@@ -8,8 +8,9 @@ from typing import Any, Mapping
 
 import sympy
 
-from checkers.checks._outcome import Evidence, Outcome, Verdict
+from checkers.checks._outcome import Evidence, Outcome, Verdict, verdict_of
 from checkers.checks._registry import CheckContext, register_check
+from proofs import Status
 from proofs.prover import (
     Domain,
     Proof,
@@ -38,13 +39,13 @@ def _link(lo_e, hi_e, dom, *, logs: bool, ctx, budget) -> Proof:
     """lo_e <= hi_e on dom: the difference, then (both sides positive) the log difference."""
     p = prove_nonneg(sympy.simplify(hi_e - lo_e), dom, budget=budget, seed=ctx.seed,
                      deadline=ctx.check_deadline, search=False)
-    if p.status == "proved" or not logs:
+    if p.status is Status.PROVED or not logs:
         return p
     if _positive(lo_e, dom) and _positive(hi_e, dom):
         d = sympy.expand(sympy.expand_log(sympy.log(hi_e) - sympy.log(lo_e), force=True))
         q = prove_nonneg(d, dom, budget=budget, seed=ctx.seed, deadline=ctx.check_deadline, search=False)
-        if q.status == "proved":
-            return Proof("proved", f"log of both sides (positive): {sympy.sstr(d)} >= 0 by {q.method}")
+        if q.status is Status.PROVED:
+            return Proof(Status.PROVED, f"log of both sides (positive): {sympy.sstr(d)} >= 0 by {q.method}")
         return q
     return p
 
@@ -96,7 +97,7 @@ def prove_integer_relation(lhs, rhs, var: str, dom: Domain, *, exponentiate: boo
     if caps:
         n, bad, val = _exhaustive(lhs, rhs, dom, caps, ctx)
         if bad is not None:
-            return Proof("refuted", f"exact check of small cases ({n} points; interval replay at 170 bits)", bad, val)
+            return Proof(Status.REFUTED, f"exact check of small cases ({n} points; interval replay at 170 bits)", bad, val)
         steps.append(f"exact check of {n} small cases")
     x = next((s for s in (lhs + rhs).free_symbols if s.name == var), sympy.Symbol(var))
     lo, hi = dom.ranges[var]
@@ -104,25 +105,25 @@ def prove_integer_relation(lhs, rhs, var: str, dom: Domain, *, exponentiate: boo
     bdom = Domain(base, frozenset(dom.integers) - {var})
     b = prove_nonneg(sympy.simplify(sympy.expand_log((rhs - lhs).subs(x, lo), force=True)), bdom,
                      budget=budget, seed=ctx.seed, deadline=ctx.check_deadline)
-    if b.status != "proved":
+    if b.status is not Status.PROVED:
         return Proof(b.status, f"base case {var}={lo}: {b.method}", b.point, b.value)
     steps.append(f"base case {var}={lo}: {b.method}")
     L = sympy.exp(lhs) if exponentiate else lhs
     R = sympy.exp(rhs) if exponentiate else rhs
     sdom = Domain({**dom.ranges, var: (lo, hi - 1)}, dom.integers)
     if not (_positive(L, sdom) and _positive(R, sdom)):
-        return Proof("unknown", "ratio induction needs both sides positive; sympy could not show it", steps=tuple(steps))
+        return Proof(Status.UNKNOWN, "ratio induction needs both sides positive; sympy could not show it", steps=tuple(steps))
     r_l = sympy.combsimp(sympy.simplify(L.subs(x, x + 1) / L))
     r_r = sympy.simplify(sympy.exp(sympy.expand(rhs.subs(x, x + 1) - rhs))) if exponentiate else \
         sympy.simplify(R.subs(x, x + 1) / R)
     chain = [r_l, *(sympify_arg(c) for c in ratio_chain), r_r]
     for i in range(len(chain) - 1):
         p = _link(chain[i], chain[i + 1], sdom, logs=True, ctx=ctx, budget=budget)
-        if p.status != "proved":
-            return Proof("unknown", f"ratio step {sympy.sstr(chain[i])} <= {sympy.sstr(chain[i + 1])} not proved: "
+        if p.status is not Status.PROVED:
+            return Proof(Status.UNKNOWN, f"ratio step {sympy.sstr(chain[i])} <= {sympy.sstr(chain[i + 1])} not proved: "
                          f"{p.method}", steps=tuple(steps))
         steps.append(f"{sympy.sstr(chain[i])} <= {sympy.sstr(chain[i + 1])}: {p.method}")
-    return Proof("proved", "induction on " + var + " by ratios; " + "; ".join(steps), steps=tuple(steps))
+    return Proof(Status.PROVED, "induction on " + var + " by ratios; " + "; ".join(steps), steps=tuple(steps))
 
 
 def _caps(args, instance):
@@ -147,18 +148,19 @@ def integer_relation_by_ratio(claim, instance: Mapping[str, Any], ctx: CheckCont
     p = prove_integer_relation(lhs, rhs, a["var"], dom, exponentiate=bool(a.get("exponentiate")),
                                ratio_chain=a.get("ratio_chain", ()), caps=_caps(a, instance), ctx=ctx,
                                budget=int(instance.get("budget", a.get("budget", 2000))))
-    if p.status == "proved":
-        return Outcome(Verdict.CERTIFIED, method=p.method, why=f"{sympy.sstr(lhs)} <= {sympy.sstr(rhs)} for all "
+    verdict = verdict_of(p.status)
+    if verdict is Verdict.CERTIFIED:
+        return Outcome(verdict, method=p.method, why=f"{sympy.sstr(lhs)} <= {sympy.sstr(rhs)} for all "
                        f"integers in {dom.describe()}")
-    if p.status == "refuted":
+    if verdict is Verdict.FAIL:
         pt = dict(p.point)
         m_, b_ = (float(replay(e, pt)[0]) for e in (lhs, rhs))
-        return Outcome(Verdict.FAIL, m_, b_, method=p.method,
+        return Outcome(verdict, m_, b_, method=p.method,
                        why=f"{sympy.sstr(lhs)} <= {sympy.sstr(rhs)} fails at " + ", ".join(f"{k}={v}" for k, v in pt.items())
                        + f": {m_:.6g} > {b_:.6g}",
                        evidence=Evidence(point=tuple(f"{k}={v}" for k, v in pt.items()),
                                          replay="interval arithmetic, 170 bits, exact integers", replayed_value=p.value))
-    return Outcome(Verdict.UNKNOWN, method=p.method, why="induction step not proved and no small counterexample")
+    return Outcome(verdict, method=p.method, why="induction step not proved and no small counterexample")
 
 
 @register_check("symbolic_chain")
@@ -185,15 +187,15 @@ def symbolic_chain(claim, instance: Mapping[str, Any], ctx: CheckContext) -> Out
         cur = _fix(st["expr"], instance)
         by = st.get("by", "identity" if st["rel"] == "==" else "nonneg")
         p = _chain_link(prev, cur, st, by, dom, instance, ctx)
-        if p.status != "proved":
-            verdict = Verdict.FAIL if p.status == "refuted" else Verdict.UNKNOWN
-            return Outcome(verdict, method="; ".join(done + [f"link {i} ({by}): {p.method}"]),
-                           why=f"link {i} ({st.get('why', by)}) " + ("fails" if p.status == "refuted" else "not proved"),
+        if p.status is not Status.PROVED:
+            return Outcome(verdict_of(p.status), method="; ".join(done + [f"link {i} ({by}): {p.method}"]),
+                           why=f"link {i} ({st.get('why', by)}) " + ("fails" if p.status is Status.REFUTED else "not proved"),
                            evidence=Evidence(point=tuple(f"{k}={v}" for k, v in (p.point or {}).items()) or None,
                                              replayed_value=p.value))
         done.append(f"link {i} {st['rel']} ({st.get('why', by)}): {p.method}")
         prev = cur
-    return Outcome(Verdict.CERTIFIED, method="; ".join(done), why=f"all {len(steps) - 1} links of the chain proved")
+    return Outcome(verdict_of(Status.PROVED), method="; ".join(done),
+                   why=f"all {len(steps) - 1} links of the chain proved")
 
 
 def _chain_link(prev, cur, st, by, dom, instance, ctx) -> Proof:
@@ -203,19 +205,19 @@ def _chain_link(prev, cur, st, by, dom, instance, ctx) -> Proof:
     if by == "nonneg":
         return prove_nonneg(cur - prev, dom, seed=ctx.seed, deadline=ctx.check_deadline)
     if by != "monotone":
-        return Proof("unknown", f"unknown link kind {by!r}")
+        return Proof(Status.UNKNOWN, f"unknown link kind {by!r}")
     u = sympy.Symbol(st["u"], positive=True)  # dF/du >= 0 on u > 0, F continuous at u = 0
     F = _fix(st["template"], instance).subs(sympy.Symbol(st["u"]), u)
     F = F.subs({s: u for s in F.free_symbols if s.name == st["u"]})
     A, B = _fix(st["a"], instance), _fix(st["b"], instance)
     for side, e, arg in (("previous", prev, A), ("this", cur, B)):
         q = prove_identity(e, F.subs(u, arg), dom, seed=ctx.seed, deadline=ctx.check_deadline)
-        if q.status != "proved":
+        if q.status is not Status.PROVED:
             return Proof(q.status, f"{side} expression is not F({sympy.sstr(arg)}): {q.method}", q.point, q.value)
     udom = Domain({**dom.ranges, st["u"]: (sympy.Integer(0), sympy.oo)}, dom.integers)
     q = prove_nonneg(sympy.diff(F, u), udom, seed=ctx.seed, deadline=ctx.check_deadline, search=False)
-    if q.status != "proved":
-        return Proof("unknown", f"dF/du >= 0 not proved: {q.method}")
+    if q.status is not Status.PROVED:
+        return Proof(Status.UNKNOWN, f"dF/du >= 0 not proved: {q.method}")
     q = Proof(q.status, q.method + " (u > 0; F is continuous at u = 0)")
     spec = st.get("a_le_b", "nonneg")
     if spec == "nonneg":
@@ -223,6 +225,6 @@ def _chain_link(prev, cur, st, by, dom, instance, ctx) -> Proof:
     else:
         r = prove_integer_relation(A, B, spec["var"], dom, exponentiate=bool(spec.get("exponentiate")),
                                    ratio_chain=spec.get("ratio_chain", ()), caps=spec.get("exhaustive"), ctx=ctx)
-    if r.status != "proved":
+    if r.status is not Status.PROVED:
         return Proof(r.status, f"a <= b: {r.method}", r.point, r.value)
-    return Proof("proved", f"F nondecreasing in {st['u']} ({q.method}) and a <= b ({r.method})")
+    return Proof(Status.PROVED, f"F nondecreasing in {st['u']} ({q.method}) and a <= b ({r.method})")

@@ -34,14 +34,14 @@ from checkers.certify import (
     exact_path,
 )
 from checkers.checks._construct import build_construction, eval_formula
-from checkers.checks._outcome import Evidence, Outcome, Verdict
+from checkers.checks._outcome import Evidence, Outcome, Verdict, verdict_of
 from checkers.checks._registry import CheckContext, register_check
 from checkers.checks.rates import plot_png
 from constructions import Built
 from constructions.trained import training_env
 from constructions.trained.wang_train import TrainSetup, train_experiment_i, train_experiment_ii
 from constructions.wang_moe import active_experts, moe_graph, prefix_net
-from proofs import Claim, InvalidInput
+from proofs import Claim, InvalidInput, Status
 from proofs.formula import compile_target, exact_value
 
 
@@ -123,7 +123,7 @@ def routing_in_chart_of_tau_close(claim: Claim, instance: Mapping[str, Any], ctx
         c = cands[block["gate_node"]].cpu().numpy()
         ok = np.where(c, d_lo > 0, True).all(axis=1)
         margin = float(np.min(np.where(c, d_lo, np.inf)))
-        extra[f"block{k + 1}"] = (f"sup|tau-rho| {'<=' if cert.status == 'certified' else '?'} {cert.upper:.4g} "
+        extra[f"block{k + 1}"] = (f"sup|tau-rho| {'<=' if cert.status is Status.PROVED else '?'} {cert.upper:.4g} "
                                   f"(1/(2E) = {bound:.4g}, {cert.status}); min <e_i*, x> over boxes {margin:.4f}")
         bad = np.nonzero(~ok)[0]
         bad_total += bad.size
@@ -142,18 +142,20 @@ def routing_in_chart_of_tau_close(claim: Claim, instance: Mapping[str, Any], ctx
                     ev = Evidence(point=tuple(str(t) for t in p), replay="exact rational route on the chart's "
                                   "enclosure; <e_i, x> by 60-digit intervals", replayed_value=(str(e), str(e)),
                                   extra={**extra, "expert": e, "<e_e, x> upper": float(s_hi)})
-                    hyp = "held" if cert.status == "certified" else "failed"
+                    hyp = "held" if cert.status is Status.PROVED else "failed"
                     return Outcome(Verdict.FAIL, measured=float(s_hi), bound=0.0, sense="ge",
                                    method="exact replay of a routed point",
                                    why=f"point routed to expert {e} lies outside U_{e} (<e_{e}, x> <= {float(s_hi):.4g}); "
                                        f"hypothesis sup|tau - rho| < 1/(2E) {hyp}", evidence=ev)
     ev = Evidence(extra={**extra, "boxes": int(lo.shape[0]), "ambiguous_boxes": int(part.ambiguous_lo.shape[0])})
     method = f"tau: certified sup error vs rho; routing: {int(lo.shape[0])} boxes, candidate chart domains by intervals"
-    if all(d.status == "certified" for d in deltas) and bad_total == 0:
-        return Outcome(Verdict.CERTIFIED, measured=max(d.upper for d in deltas), bound=bound, method=method,
+    proved = all(d.status is Status.PROVED for d in deltas) and bad_total == 0
+    verdict = verdict_of(Status.PROVED if proved else Status.UNKNOWN)
+    if verdict is Verdict.CERTIFIED:
+        return Outcome(verdict, measured=max(d.upper for d in deltas), bound=bound, method=method,
                        why="sup|tau - rho| < 1/(2E) and every candidate expert's chart contains its box", evidence=ev)
-    return Outcome(Verdict.UNKNOWN, measured=max(d.upper for d in deltas), bound=bound, method=method,
-                   why=f"{bad_total} boxes undecided; tau statuses {[d.status for d in deltas]}", evidence=ev)
+    return Outcome(verdict, measured=max(d.upper for d in deltas), bound=bound, method=method,
+                   why=f"{bad_total} boxes undecided; tau statuses {[str(d.status) for d in deltas]}", evidence=ev)
 
 
 def _exact_interval(expr, variables, point) -> tuple[float, float]:

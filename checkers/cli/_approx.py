@@ -21,7 +21,7 @@ from pathlib import Path
 
 from checkers import report
 from checkers.certify import certified_sup_error
-from checkers.checks import Evidence, Outcome, Verdict
+from checkers.checks import Evidence, Outcome, Verdict, verdict_of
 from checkers.report import check_writable, run_meta, write_json
 from checkers.run import CheckResult, resolve_device
 from constructions import compile_net, count_sizes
@@ -87,7 +87,7 @@ def _check_lipschitz(expr, variables, n: int, L: float, budget: float):
 
     t = compile_target([expr], list(variables))
     res = certified_lipschitz(t, [0.0] * n, [1.0] * n, float(L), norm="2", time_budget=min(30.0, budget))
-    verdict = {"certified": Verdict.CERTIFIED, "refuted": Verdict.FAIL}.get(res.status, Verdict.UNKNOWN)
+    verdict = verdict_of(res.status)
     witness = None
     if res.witness is not None:
         witness = tuple(f"{p}" for pt in res.witness for p in pt)
@@ -178,7 +178,7 @@ def run(args) -> int:
     cert = certified_sup_error(built, bound=eps, tol=0.02, time_budget=args.time_budget, device=device,
                                max_boxes=args.max_boxes)
     seconds = time.perf_counter() - t0
-    verdict = {"certified": Verdict.CERTIFIED, "refuted": Verdict.FAIL}.get(cert.status, Verdict.UNKNOWN)
+    verdict = verdict_of(cert.status)
     witness = tuple(str(v) for v in cert.witness) if cert.witness is not None else None
     measured = float(cert.witness_error[0]) if verdict is Verdict.FAIL and cert.witness_error else cert.upper
     out = Outcome(verdict, measured=measured, bound=eps, sense="le", method=cert.method, why=cert.message,

@@ -51,7 +51,7 @@ from sympy.parsing.sympy_parser import (
     standard_transformations,
 )
 
-from proofs import InvalidInput
+from proofs import InvalidInput, Status
 
 from . import _interval as ia
 from ._interval import (
@@ -487,12 +487,12 @@ def exact_value(
 class LipschitzResult:
     """The outcome of :func:`certified_lipschitz` (frozen data).
 
-    status: "certified" (sup ||grad f|| <= upper <= L proved), "refuted" (``witness`` = (x, y) with
-    |f(x) - f(y)| > L ||x - y|| replayed exactly) or "unknown". ``lower`` is the largest sampled
+    status: PROVED (sup ||grad f|| <= upper <= L proved), REFUTED (``witness`` = (x, y) with
+    |f(x) - f(y)| > L ||x - y|| replayed exactly) or UNKNOWN. ``lower`` is the largest sampled
     gradient norm (float evaluation, not rigorous); ``boxes`` counts enclosed boxes.
     """
 
-    status: str
+    status: Status
     L: float
     norm: str
     upper: float | None
@@ -500,6 +500,9 @@ class LipschitzResult:
     witness: tuple[tuple[Fraction, ...], tuple[Fraction, ...]] | None
     boxes: int
     message: str
+
+    def __post_init__(self) -> None:
+        Status.checked(self.status)
 
 
 # the norm of grad f dual to the norm on x - y, as (q, its name)
@@ -516,7 +519,7 @@ def certified_lipschitz(
     <= L are done, the others are bisected along their widest side. Meanwhile the box centres with
     the largest float gradient norm above L seed a pair x, y a small step apart along the steepest
     direction, kept only if exact_value proves |f(x) - f(y)| > L ||x - y||. A declared L is never
-    trusted: "refuted" always carries such a pair. Needs f continuous on the box (true for parsed
+    trusted: REFUTED always carries such a pair. Needs f continuous on the box (true for parsed
     formulas where they are real): an unbounded gradient enclosure never certifies.
 
     Arguments:
@@ -528,7 +531,7 @@ def certified_lipschitz(
     >>> x0, x1 = input_symbols(2)
     >>> t = compile_target([sp.sin(3 * x0) * x1], [x0, x1])
     >>> certified_lipschitz(t, [0, 0], [1, 1], 3.01).status
-    'certified'
+    <Status.PROVED: 'proved'>
     """
     if norm not in _DUAL:
         raise InvalidInput(f"norm={norm!r} must be one of {sorted(_DUAL)}")
@@ -562,16 +565,16 @@ def certified_lipschitz(
                 pair = _pair_witness(target, centres[k], sampled[k], float(L), norm, dom_lo[0], dom_hi[0])
                 if pair is not None:
                     shown = [tuple(float(v) for v in p) for p in pair]
-                    return result("refuted", pair, f"|f(x) - f(y)| > L ||x - y||_{norm} at x, y = {shown} "
+                    return result(Status.REFUTED, pair, f"|f(x) - f(y)| > L ||x - y||_{norm} at x, y = {shown} "
                                   f"(replayed exactly); sampled ||grad f|| up to {best:.6g}", bound)  # fmt: skip
         finished = bound <= L
         done_upper = max(done_upper, float(np.max(bound[finished], initial=0.0)))
         boxes_lo, boxes_hi, bound = boxes_lo[~finished], boxes_hi[~finished], bound[~finished]
         if boxes_lo.shape[0] == 0:
-            return result("certified", None, f"sup ||grad f||_{q_name} <= {done_upper:.6g} <= L "
+            return result(Status.PROVED, None, f"sup ||grad f||_{q_name} <= {done_upper:.6g} <= L "
                           f"(interval bound over {used} boxes)", bound)  # fmt: skip
         if used + 2 * boxes_lo.shape[0] > max_boxes or time.monotonic() - start > time_budget:
-            return result("unknown", None, f"budget spent after {used} boxes: {boxes_lo.shape[0]} boxes keep a "
+            return result(Status.UNKNOWN, None, f"budget spent after {used} boxes: {boxes_lo.shape[0]} boxes keep a "
                           f"gradient bound up to {bound.max():.6g} > L; sampled up to {best:.6g}", bound)  # fmt: skip
         boxes_lo, boxes_hi = ia.bisect_widest(boxes_lo, boxes_hi)
 

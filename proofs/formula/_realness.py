@@ -16,7 +16,7 @@ from typing import Sequence
 import numpy as np
 import sympy
 
-from proofs import InvalidInput
+from proofs import InvalidInput, Status
 from proofs.formula._enclosure import compile_target, exact_value
 
 __all__ = ["RealnessResult", "real_arguments", "prove_real_on_domain"]
@@ -24,9 +24,12 @@ __all__ = ["RealnessResult", "real_arguments", "prove_real_on_domain"]
 
 @dataclass(frozen=True)
 class RealnessResult:
-    status: str  # "proved" | "refuted" | "unknown"
+    status: Status
     message: str = ""
     point: tuple[Fraction, ...] | None = None
+
+    def __post_init__(self) -> None:
+        Status.checked(self.status)
 
 
 def real_arguments(exprs: Sequence[sympy.Expr]) -> list[tuple[sympy.Expr, bool]]:
@@ -46,7 +49,7 @@ def prove_real_on_domain(exprs, variables, lo, hi, *, max_boxes: int = 1 << 14) 
 
     args = real_arguments(exprs)
     if not args:
-        return RealnessResult("proved", "no sqrt, log or fractional power")
+        return RealnessResult(Status.PROVED, "no sqrt, log or fractional power")
     target = compile_target([a for a, _ in args], list(variables))
     strict = np.array([s for _, s in args])
     box_lo, box_hi = np.asarray(lo, float)[None, :], np.asarray(hi, float)[None, :]
@@ -66,12 +69,12 @@ def prove_real_on_domain(exprs, variables, lo, hi, *, max_boxes: int = 1 << 14) 
                         continue
                     if top < 0 or (s and top <= 0):
                         where = ", ".join(f"{v}={float(p):.6g}" for v, p in zip(variables, point))
-                        return RealnessResult("refuted", f"{a} {'<=' if s else '<'} 0 at {where}: the target is not "
+                        return RealnessResult(Status.REFUTED, f"{a} {'<=' if s else '<'} 0 at {where}: the target is not "
                                                          f"real there", point)
         if box_lo.shape[0] == 0:
             break
         if n_boxes + 2 * box_lo.shape[0] > max_boxes:
-            return RealnessResult("unknown", f"realness of the target not proved near {box_lo[0].tolist()}")
+            return RealnessResult(Status.UNKNOWN, f"realness of the target not proved near {box_lo[0].tolist()}")
         w = np.argmax(box_hi - box_lo, axis=1)
         mid = 0.5 * (box_lo + box_hi)[np.arange(box_lo.shape[0]), w]
         left_hi, right_lo = box_hi.copy(), box_lo.copy()
@@ -79,4 +82,4 @@ def prove_real_on_domain(exprs, variables, lo, hi, *, max_boxes: int = 1 << 14) 
         right_lo[np.arange(box_lo.shape[0]), w] = mid
         box_lo, box_hi = np.concatenate([box_lo, right_lo]), np.concatenate([left_hi, box_hi])
         n_boxes += box_lo.shape[0]
-    return RealnessResult("proved", f"sqrt/log arguments proved >= 0 over {n_boxes} boxes")
+    return RealnessResult(Status.PROVED, f"sqrt/log arguments proved >= 0 over {n_boxes} boxes")

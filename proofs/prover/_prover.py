@@ -28,6 +28,7 @@ import mpmath
 import sympy
 from mpmath import iv
 
+from proofs import Status
 from proofs.prover._interval import (
     Unsupported,
     _hi,
@@ -113,14 +114,17 @@ def _resolve(bound, known, side):
 
 @dataclass(frozen=True)
 class Proof:
-    """``status``: 'proved' | 'refuted' | 'unknown'; ``method`` says how; ``point``/``value`` hold an
+    """``status``: PROVED, REFUTED or UNKNOWN; ``method`` says how; ``point``/``value`` hold an
     exact refuting point and its replayed enclosure; ``steps`` records sub-proofs in words."""
 
-    status: str
+    status: Status
     method: str
     point: Mapping[str, Any] | None = None
     value: tuple[str, str] | None = None
     steps: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        Status.checked(self.status)
 
 
 # ------------------------------------------------------------------------------------- tier 1: sympy
@@ -197,7 +201,7 @@ def _tier_sympy(expr, dom, extra, attr: str = "is_nonnegative") -> Proof | None:
         for label, e in variants:
             for form in _rewrites(e, expensive):
                 if getattr(form, attr) is True:
-                    return Proof("proved", f"{label}: {sympy.sstr(form)} is {attr[3:]}")
+                    return Proof(Status.PROVED, f"{label}: {sympy.sstr(form)} is {attr[3:]}")
     return None
 
 
@@ -432,7 +436,7 @@ def prove_nonneg(expr: sympy.Expr, dom: Domain, *, substitutions=(), budget: int
         cex = find_counterexample(expr, dom, bounds, rng)
         if cex is not None:
             p, val = cex
-            return Proof("refuted", "random search, shrunk, replayed in interval arithmetic (170 bits)", p, val)
+            return Proof(Status.REFUTED, "random search, shrunk, replayed in interval arithmetic (170 bits)", p, val)
     got = _tier_sympy(expr, dom, tuple(substitutions))
     if got is not None:
         return got
@@ -443,7 +447,7 @@ def prove_nonneg(expr: sympy.Expr, dom: Domain, *, substitutions=(), budget: int
             x = next(s for s in expr.free_symbols if s.name == free[0])
             steps = _tier_derivative(expr, x, lo, hi, 3)
             if steps is not None:
-                return Proof("proved", f"derivative signs on {free[0]} in [{lo}, {hi}]: " + "; ".join(steps),
+                return Proof(Status.PROVED, f"derivative signs on {free[0]} in [{lo}, {hi}]: " + "; ".join(steps),
                              steps=tuple(steps))
     if search and bounds is None and free:
         # unbounded domain: search a large compact part for a counterexample only
@@ -452,21 +456,21 @@ def prove_nonneg(expr: sympy.Expr, dom: Domain, *, substitutions=(), budget: int
         cex = find_counterexample(expr, dom, capped, rng)
         if cex is not None:
             p, val = cex
-            return Proof("refuted", "random search, shrunk, replayed in interval arithmetic (170 bits)", p, val)
+            return Proof(Status.REFUTED, "random search, shrunk, replayed in interval arithmetic (170 bits)", p, val)
     if bounds is not None:
         res, nboxes, box = _bnb(expr, dom, bounds, budget, deadline)
         where = dom.describe()
         if res == "proved":
-            return Proof("proved", f"interval arithmetic (mpmath.iv, outward rounding) over {where}: {nboxes} boxes")
+            return Proof(Status.PROVED, f"interval arithmetic (mpmath.iv, outward rounding) over {where}: {nboxes} boxes")
         if res == "negative":
             mid = {n: (int(a) if n in dom.integers else Fraction(str((a + b) / 2))) for n, (a, b) in box.items()}
             if in_domain(mid, dom):
                 lo, hi = replay(expr, mid)
                 if hi < 0:
-                    return Proof("refuted", f"interval branch-and-bound ({nboxes} boxes), replayed at 170 bits",
+                    return Proof(Status.REFUTED, f"interval branch-and-bound ({nboxes} boxes), replayed at 170 bits",
                                  mid, (mpmath.nstr(lo, 20), mpmath.nstr(hi, 20)))
-        return Proof("unknown", f"sympy undecided; interval branch-and-bound over {where} inconclusive after {nboxes} boxes")
-    return Proof("unknown", f"sympy undecided and the domain ({dom.describe()}) is not compact: no interval certificate")
+        return Proof(Status.UNKNOWN, f"sympy undecided; interval branch-and-bound over {where} inconclusive after {nboxes} boxes")
+    return Proof(Status.UNKNOWN, f"sympy undecided and the domain ({dom.describe()}) is not compact: no interval certificate")
 
 
 def _outer_range(dom: Domain, name: str):
@@ -507,10 +511,10 @@ def prove_identity(lhs, rhs, dom: Domain, *, seed: int = 0, deadline: Callable[[
     for form in (sympy.simplify(d), sympy.simplify(sympy.expand_log(d, force=True)),
                  sympy.simplify(sympy.powdenest(sympy.expand_log(d, force=True), force=True))):
         if form.is_zero is True or form == 0:
-            return Proof("proved", "sympy: simplify(lhs - rhs) == 0 (logs expanded: all symbols positive)")
+            return Proof(Status.PROVED, "sympy: simplify(lhs - rhs) == 0 (logs expanded: all symbols positive)")
     if dom.ranges:
         for sign, e in ((1, d), (-1, -d)):
             p = prove_nonneg(e, dom, seed=seed, budget=0, deadline=deadline)
-            if p.status == "refuted":
+            if p.status is Status.REFUTED:
                 return p
-    return Proof("unknown", "sympy: simplify(lhs - rhs) did not reduce to 0 and no refuting point was found")
+    return Proof(Status.UNKNOWN, "sympy: simplify(lhs - rhs) did not reduce to 0 and no refuting point was found")

@@ -15,6 +15,7 @@ import sympy as sp
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from proofs import Status
 from proofs.formula import LIBM_ULPS
 from proofs.formula import affine_residual_bounds, certified_lipschitz, compile_target, input_symbols
 
@@ -146,14 +147,14 @@ def test_lipschitz_verdicts_are_consistent_with_samples_and_replays(index, L):
     lo, hi = np.full(2, float(centres[0])), np.full(2, float(centres[0]) + 1.0)
     target = compile_target([expr], list(VARIABLES))
     result = certified_lipschitz(target, lo, hi, L, max_boxes=4000, time_budget=2.0)
-    if result.status == "refuted":
+    if result.status is Status.REFUTED:
         (x, y) = result.witness
         fx, fy = (reference(expr, [float(t) for t in p]) for p in (x, y))
         dist = mpmath.sqrt(sum((mpmath.mpf(p.numerator) / p.denominator - mpmath.mpf(q.numerator) / q.denominator) ** 2
                                for p, q in zip(x, y)))  # fmt: skip
         assert abs(fx - fy) > L * dist
         assert all(lo[i] <= p[i] <= hi[i] for p in (x, y) for i in range(2))
-    if result.status == "certified":
+    if result.status is Status.PROVED:
         grid = np.stack(np.meshgrid(*(np.linspace(lo[i], hi[i], 41) for i in range(2))), -1).reshape(-1, 2)
         steps = 1e-7 * np.eye(2)
         numeric = np.stack([(target.eval(grid + s) - target.eval(grid - s))[:, 0] / 2e-7 for s in steps], 1)

@@ -9,7 +9,7 @@ from checkers.certify import certified_net_max
 from checkers.checks import CheckContext, get_check
 from constructions import Built, NetBuilder, compile_net, random_relu_net
 from constructions.yarotsky import sawtooth_square
-from proofs import Claim
+from proofs import Claim, Status
 
 X0 = sympy.Symbol("x0", real=True)
 
@@ -31,7 +31,7 @@ def _inline_yarotsky(m: int) -> Built:
 def test_yarotsky_error_certified_within_one_percent(m):
     exact = 2.0 ** (-2 * m - 2)
     cert = certified_sup_error(sawtooth_square(m), tol=0.01, max_boxes=1 << 14, time_budget=30)
-    assert cert.status == "certified"
+    assert cert.status is Status.PROVED
     assert cert.lower <= exact * (1 + 1e-9) and exact <= cert.upper <= exact * 1.01
 
 
@@ -39,7 +39,7 @@ def test_yarotsky_error_certified_within_one_percent(m):
 def test_inline_yarotsky_agrees(m):
     exact = 2.0 ** (-2 * m - 2)
     cert = certified_sup_error(_inline_yarotsky(m), tol=0.01, max_boxes=1 << 14, time_budget=30)
-    assert cert.status == "certified" and exact <= cert.upper <= exact * 1.01
+    assert cert.status is Status.PROVED and exact <= cert.upper <= exact * 1.01
 
 
 def test_yarotsky_claim_certified_through_the_check():
@@ -60,6 +60,6 @@ def test_random_net_maximum_within_1e3_of_a_million_point_grid():
     with torch.no_grad():
         grid_max = max(float(model(grid[i:i + (1 << 16)]).max()) for i in range(0, grid.shape[0], 1 << 16))
     r = certified_net_max(net, [0.0, 0.0], [1.0, 1.0], tol_abs=1e-4, time_budget=30)
-    assert r.status == "certified"
+    assert r.status is Status.PROVED
     assert r.upper >= grid_max - 1e-12  # a certified upper bound is above every sample
     assert abs(r.upper - grid_max) <= 1e-3

@@ -12,7 +12,7 @@ from checkers.certify import certified_routing
 from checkers.checks import CheckContext, get_check
 from constructions import Affine, Built, LinearGate, Net, NetBuilder, StackedExperts
 from constructions.yarotsky import sawtooth_square
-from proofs import Claim
+from proofs import Claim, Status
 
 X0 = sympy.Symbol("x0", real=True)
 M = sympy.Symbol("m", positive=True, integer=True)
@@ -35,7 +35,7 @@ def test_one_weight_perturbed_is_refuted_with_replayed_witness():
     bad = Built(net=_perturbed(built.net, out, (0, 2), 2.0**-6), target=built.target, variables=built.variables,
                 domain_lo=built.domain_lo, domain_hi=built.domain_hi)
     cert = certified_sup_error(bad, bound=2.0**-10 * 1.01, max_boxes=4096, time_budget=20)
-    assert cert.status == "refuted"
+    assert cert.status is Status.REFUTED
     assert cert.witness_error[0] > 2.0**-10 * 1.01
     # the witness is a short dyadic point and its error was replayed in exact rationals
     assert cert.witness[0].denominator <= 2**10 and "exact rationals" in cert.replay
@@ -52,7 +52,7 @@ def test_perturbed_expert_bias_in_an_moe_is_refuted():
                         StackedExperts(((2 * a + 1 / E).reshape(E, 1, 1),), (bias,))))
     built = Built(net=net, target=(X0**2,), variables=(X0,), domain_lo=(0.0,), domain_hi=(1.0,))
     cert = certified_sup_error(built, bound=(1 / E) ** 2 / 4 * 1.01, max_boxes=4096, time_budget=20)
-    assert cert.status == "refuted" and 5 / 8 <= float(cert.witness[0]) <= 6 / 8
+    assert cert.status is Status.REFUTED and 5 / 8 <= float(cert.witness[0]) <= 6 / 8
 
 
 def test_claim_with_bound_halved_fails():
@@ -81,5 +81,5 @@ def test_gate_whose_winner_changes_inside_a_box():
     nb = bound_net(net, [[0.5]], [[1.5]])
     assert not bool(nb.routing_unique[0]) and nb.candidates["moe1"].numpy().tolist() == [[True, True]]
     cert = certified_routing(net, [0.5], [1.5], lambda p: (0,))
-    assert cert.status == "refuted" and cert.witness[0] > 1 and cert.expected_path == (0,)
+    assert cert.status is Status.REFUTED and cert.witness[0] > 1 and cert.expected_path == (0,)
     assert not math.isnan(float(cert.witness[0]))

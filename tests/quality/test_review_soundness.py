@@ -20,7 +20,7 @@ from checkers.certify import certified_sup_error
 from proofs.formula import compile_target, exact_value
 from checkers.certify import rational_polynomial_targets
 from checkers.certify import exact_path, replay_error
-from proofs import InvalidInput
+from proofs import InvalidInput, Status
 from checkers.certify import route_region
 from constructions import Built, LinearGate, NetBuilder, StackedExperts, TreeRouter, dyadic_tree_router, evaluate_exact
 
@@ -84,7 +84,7 @@ def test_overflow_nan_interval_keeps_every_tree_route():
         assert float(nb.lower[0, 0]) <= 5.0 <= float(nb.upper[0, 0])
     built = Built(net, (sp.Integer(0),), (X0, X1), (2.0, 2.0), (3.0, 3.0))
     cert = certified_sup_error(built, bound=1.0, max_boxes=64, time_budget=5)
-    assert cert.status != "certified"
+    assert cert.status is not Status.PROVED
 
 
 def torch_isnan(t):
@@ -173,9 +173,9 @@ def test_gate_tie_spike_is_never_certified():
     net = _three_way_tie_net()
     built = Built(net, (sp.Integer(0),), (X0,), (0.0,), (1.0,))
     cert = certified_sup_error(built, bound=1.0, max_boxes=256, time_budget=10, n_samples=256)
-    assert cert.status != "certified"
+    assert cert.status is not Status.PROVED
     assert cert.upper >= 100.0
-    if cert.status == "refuted":
+    if cert.status is Status.REFUTED:
         assert replay_error(built, cert.witness)[0] > 1
 
 
@@ -235,9 +235,9 @@ def test_narrow_spike_missed_by_sampling_is_never_certified():
     net = b.build(_hat(b, b.input, 0.7071067811865476, 1e-6, 0.5))
     built = Built(net, (sp.Integer(0),), (X0,), (0.0,), (1.0,))
     small = certified_sup_error(built, bound=0.4, max_boxes=32, time_budget=5, n_samples=64)
-    assert small.status == "unknown" and small.upper > 0.4
+    assert small.status is Status.UNKNOWN and small.upper > 0.4
     full = certified_sup_error(built, bound=0.4, max_boxes=1 << 12, time_budget=20, n_samples=64)
-    assert full.status != "certified"
+    assert full.status is not Status.PROVED
 
 
 def test_chart_circle_with_a_planted_spike_is_never_certified():
@@ -249,7 +249,7 @@ def test_chart_circle_with_a_planted_spike_is_never_certified():
     net = b.build(b.affine(b.relu(b.affine(l1, [[-1.0]], [0.0])), [[3.0]], [0.0]))
     built = Built(net, (sp.Integer(0),), (T,), (0.0,), (float(np.pi / 2),), chart=(sp.cos(T), sp.sin(T)))
     cert = certified_sup_error(built, bound=1.0, max_boxes=1 << 11, time_budget=15, n_samples=64)
-    assert cert.status != "certified"
+    assert cert.status is not Status.PROVED
     assert cert.upper >= 2.9  # the spike reaches 3 - 3e4 * 2^-53-ish at theta = 1
 
 
@@ -298,7 +298,7 @@ def test_singular_targets_against_the_zero_net_are_never_certified(expr, lo, hi,
     net = b.build(b.affine(b.input, [[0.0]], [0.0]))
     built = Built(net, (expr,), (X0,), (lo,), (hi,))
     cert = certified_sup_error(built, bound=bound, max_boxes=256, time_budget=5, n_samples=64)
-    assert cert.status != "certified"
+    assert cert.status is not Status.PROVED
 
 
 # --------------------------------------------------------------------- 4. exact tier and replay
@@ -328,7 +328,7 @@ def test_negative_target_values_replay_with_their_sign():
     exact = abs(Fraction(-1, 3) - evaluate_exact(net, [Fraction(1)])[0])
     assert lo <= exact <= hi and hi - lo < Fraction(1, 10**50)
     cert = certified_sup_error(built, bound=1 / 3, max_boxes=256, time_budget=5)
-    assert cert.status != "refuted" and cert.lower <= float(Fraction(1 / 3))
+    assert cert.status is not Status.REFUTED and cert.lower <= float(Fraction(1 / 3))
 
 
 def test_irrational_maximiser_polynomial_exact_tier():
@@ -342,9 +342,9 @@ def test_irrational_maximiser_polynomial_exact_tier():
     up = float(np.nextafter(down, np.inf))
     assert sp.Rational(up) > exact
     below = certified_sup_error(built, bound=down, max_boxes=512, time_budget=10, n_samples=256)
-    assert below.status != "certified"
+    assert below.status is not Status.PROVED
     above = certified_sup_error(built, bound=up, max_boxes=1 << 12, time_budget=20, n_samples=256)
-    assert above.status in ("certified", "unknown") and above.upper >= float(exact) * (1 - 1e-15)
+    assert above.status in (Status.PROVED, Status.UNKNOWN) and above.upper >= float(exact) * (1 - 1e-15)
 
 
 class _Ctx(SimpleNamespace):
@@ -372,13 +372,13 @@ def _cert(status, upper, lower=0.0, witness_error=None):
 def test_verdict_plumbing(monkeypatch):
     third = sp.Rational(1, 3)  # not a float: bound_down < 1/3 < bound_up
     # unknown status never certifies, even with a small upper bound
-    assert _run_check(monkeypatch, _cert("unknown", 0.1), third) == "UNKNOWN"
-    # a 'certified' status whose upper exceeds the rounded-down bound does not certify
-    assert _run_check(monkeypatch, _cert("certified", 1 / 3 + 1e-16), third) == "UNKNOWN"
-    assert _run_check(monkeypatch, _cert("certified", 0.3), third) == "CERTIFIED"
+    assert _run_check(monkeypatch, _cert(Status.UNKNOWN, 0.1), third) == "UNKNOWN"
+    # a PROVED status whose upper exceeds the rounded-down bound does not certify
+    assert _run_check(monkeypatch, _cert(Status.PROVED, 1 / 3 + 1e-16), third) == "UNKNOWN"
+    assert _run_check(monkeypatch, _cert(Status.PROVED, 0.3), third) == "CERTIFIED"
     # a witness at exactly 1/3 exceeds bound_down but not bound_up: UNKNOWN, never FAIL
-    assert _run_check(monkeypatch, _cert("refuted", 1.0, witness_error=(third, third)), third) == "UNKNOWN"
-    assert _run_check(monkeypatch, _cert("refuted", 1.0, witness_error=(Fraction(1, 2), Fraction(1, 2))),
+    assert _run_check(monkeypatch, _cert(Status.REFUTED, 1.0, witness_error=(third, third)), third) == "UNKNOWN"
+    assert _run_check(monkeypatch, _cert(Status.REFUTED, 1.0, witness_error=(Fraction(1, 2), Fraction(1, 2))),
                       third) == "FAIL"
 
 
@@ -389,7 +389,7 @@ def test_attained_non_float_bound_is_unknown_through_the_check(monkeypatch):
     built = Built(net, (X0 / 3,), (X0,), (0.0,), (1.0,))
     assert sp.Rational(1 / 3) < sp.Rational(1, 3)  # float(1/3) is the bound rounded down
     cert = certified_sup_error(built, bound=1 / 3, max_boxes=256, time_budget=5)
-    assert cert.status != "certified"
+    assert cert.status is not Status.PROVED
     from checkers.checks import sup_norm
     from proofs import Claim
 
@@ -409,7 +409,7 @@ def test_inconsistent_lower_above_upper_never_certifies(monkeypatch):
     built = Built(net, (sp.Integer(0),), (X0,), (0.0,), (1.0,))
     monkeypatch.setattr(SupErrorProblem, "_error_upper", lambda self, nb, lo, hi: np.zeros(lo.shape[0]))
     cert = certified_sup_error(built, bound=10.0, max_boxes=16, time_budget=5, n_samples=16)
-    assert cert.lower == 5.0 and cert.status != "certified"
+    assert cert.lower == 5.0 and cert.status is not Status.PROVED
 
 
 def test_route_split_item_without_listed_candidates_keeps_its_bound():
@@ -456,4 +456,4 @@ def test_target_not_real_on_a_sliver_is_an_input_error_not_a_certificate():
     bad = dataclasses.replace(built, target=(sp.sqrt(x - sp.Rational(1, 10**9)),))
     with pytest.raises(InvalidInput, match="not real"):
         certified_sup_error(bad, bound=1.0)
-    assert certified_sup_error(built, bound=1.0).status == "certified"
+    assert certified_sup_error(built, bound=1.0).status is Status.PROVED

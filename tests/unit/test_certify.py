@@ -14,7 +14,7 @@ from checkers.checks import CheckContext, get_check
 from checkers.certify import exact_path, replay_error, shrink_point
 from constructions import Built, LinearGate, NetBuilder, StackedExperts, dyadic_tree_router, random_relu_net
 from constructions.interpolation import pl_interpolant
-from proofs import Claim, InvalidInput
+from proofs import Claim, InvalidInput, Status
 
 X0 = sympy.Symbol("x0", real=True)
 TH = sympy.Symbol("theta", real=True)
@@ -37,7 +37,7 @@ def _pl_moe(depth: int, *, gate: bool = False) -> Built:
 def test_interpolant_certified_tight():
     cert = certified_sup_error(pl_interpolant(X0**2, 8), tol=0.01, max_boxes=4096, time_budget=20)
     exact = 1 / 256  # h^2 / 4 with h = 1/8, at the cell midpoints
-    assert cert.status == "certified" and cert.tight
+    assert cert.status is Status.PROVED and cert.tight
     assert cert.lower <= exact <= cert.upper <= exact * 1.01
     assert cert.method.startswith("CROWN over")
 
@@ -46,7 +46,7 @@ def test_interpolant_certified_tight():
 def test_moe_route_splitting_certifies_tight(gate):
     cert = certified_sup_error(_pl_moe(4, gate=gate), tol=0.01, max_boxes=4096, time_budget=20)
     exact = 2.0 ** -8 / 4
-    assert cert.status == "certified" and exact <= cert.upper <= exact * 1.01
+    assert cert.status is Status.PROVED and exact <= cert.upper <= exact * 1.01
     assert "routing unique on" in cert.method
     assert cert.boxes_single_route + cert.boxes_several_routes == cert.n_final_boxes
 
@@ -55,9 +55,9 @@ def test_bound_certified_and_refuted_with_replayed_shrunk_witness():
     built = _pl_moe(3)
     exact = 2.0 ** -6 / 4
     ok = certified_sup_error(built, bound=exact * 1.05, max_boxes=4096, time_budget=20)
-    assert ok.status == "certified" and ok.upper <= exact * 1.05
+    assert ok.status is Status.PROVED and ok.upper <= exact * 1.05
     bad = certified_sup_error(built, bound=exact / 2, max_boxes=4096, time_budget=20)
-    assert bad.status == "refuted"
+    assert bad.status is Status.REFUTED
     assert bad.witness_error[0] > Fraction(exact / 2)
     assert all(p.denominator <= 64 for p in bad.witness)  # shrunk to a short dyadic point
     assert "exact rationals" in bad.replay
@@ -66,7 +66,7 @@ def test_bound_certified_and_refuted_with_replayed_shrunk_witness():
 def test_budget_spent_is_unknown_with_gap():
     cert = certified_sup_error(random_moe_built(), tol=1e-9, max_boxes=32, time_budget=5, initial_boxes=8,
                                n_samples=256)
-    assert cert.status == "unknown" and cert.upper >= cert.lower and cert.gap >= 0
+    assert cert.status is Status.UNKNOWN and cert.upper >= cert.lower and cert.gap >= 0
 
 
 def random_moe_built(k: int = 1) -> Built:
@@ -85,7 +85,7 @@ def test_top2_refutation_replays_softmax_by_intervals():
     free = certified_sup_error(built, tol=0.05, max_boxes=512, time_budget=20)
     assert free.lower > 0
     bad = certified_sup_error(built, bound=free.lower / 2, max_boxes=4096, time_budget=20)
-    assert bad.status == "refuted" and "interval" in bad.replay
+    assert bad.status is Status.REFUTED and "interval" in bad.replay
     assert bad.witness_error[0] > Fraction(free.lower / 2)
 
 
@@ -96,9 +96,9 @@ def test_chart_circle():
     built = Built(net=net, target=(sympy.cos(TH) + sympy.sin(3 * TH) / 100,), variables=(TH,), domain_lo=(0.0,),
                   domain_hi=(2 * math.pi,), chart=(sympy.cos(TH), sympy.sin(TH)))
     cert = certified_sup_error(built, tol=0.01, max_boxes=4096, time_budget=20)
-    assert cert.status == "certified" and 0.0099 < cert.lower <= 0.01 <= cert.upper <= 0.0101
+    assert cert.status is Status.PROVED and 0.0099 < cert.lower <= 0.01 <= cert.upper <= 0.0101
     bad = certified_sup_error(built, bound=0.005, max_boxes=4096, time_budget=20)
-    assert bad.status == "refuted" and "chart" in bad.replay
+    assert bad.status is Status.REFUTED and "chart" in bad.replay
 
 
 def test_replay_error_exact_and_shrink():
@@ -112,7 +112,7 @@ def test_replay_error_exact_and_shrink():
 def test_certified_net_max_matches_grid():
     net = random_relu_net((2, 16, 1), seed=1)
     r = certified_net_max(net, [0, 0], [1, 1], tol_abs=1e-4)
-    assert r.status == "certified" and r.upper - r.lower <= 1e-4
+    assert r.status is Status.PROVED and r.upper - r.lower <= 1e-4
 
 
 def _warmup(E=3, shift=0.0):
@@ -130,14 +130,14 @@ def _expected_warmup(p):
 
 def test_warmup_routing_certified_on_open_cells():
     cert = certified_routing(_warmup(5), [0.0], [5.0], _expected_warmup)
-    assert cert.status == "certified" and cert.n_paths == 5
+    assert cert.status is Status.PROVED and cert.n_paths == 5
     closed = certified_routing(_warmup(3), [0.0], [3.0], _expected_warmup, interior=False, max_boxes=512)
-    assert closed.status == "unknown"  # closed boxes at a boundary hold both routes: never guessed
+    assert closed.status is Status.UNKNOWN  # closed boxes at a boundary hold both routes: never guessed
 
 
 def test_misrouting_tau_is_refuted_with_exact_replay():
     cert = certified_routing(_warmup(3, shift=0.1), [0.0], [3.0], _expected_warmup)
-    assert cert.status == "refuted"
+    assert cert.status is Status.REFUTED
     w = cert.witness
     assert Fraction(2) < w[0] < Fraction(21, 10) and w[0].denominator <= 64
     assert exact_path(_warmup(3, shift=0.1), list(w)) == (1,) != cert.expected_path
@@ -185,9 +185,9 @@ def test_attained_bound_certified_by_the_exact_tier():
 
     built = pl_interpolant(X0**2, 4)  # sup |x^2 - I x^2| = h^2/4 = 1/64, attained at the cell midpoints
     cert = certified_sup_error(built, bound=1 / 64, max_boxes=4096, time_budget=20)
-    assert cert.status == "certified" and cert.upper == 1 / 64 and "exact rational re-check" in cert.method
+    assert cert.status is Status.PROVED and cert.upper == 1 / 64 and "exact rational re-check" in cert.method
     below = certified_sup_error(built, bound=1 / 64 - 2.0**-40, max_boxes=4096, time_budget=20)
-    assert below.status == "refuted"
+    assert below.status is Status.REFUTED
     polys = rational_polynomial_targets(built)
     assert exact_sup_le(built, polys, 0.0, 0.25, Fraction(1, 64))
     assert not exact_sup_le(built, polys, 0.0, 0.25, Fraction(1, 64) - Fraction(1, 2**60))

@@ -7,7 +7,7 @@ import torch
 from checkers.certify import NetTensors, SupErrorProblem, bound_net, box_bytes, boxes_per_chunk, certified_sup_error
 from constructions import LinearGate, NetBuilder, StackedExperts, TreeRouter, dyadic_tree_router, random_relu_net
 from constructions.momlp import momlp
-from proofs import InvalidInput
+from proofs import InvalidInput, Status
 from proofs.formula import parse_expression
 
 
@@ -85,6 +85,6 @@ def test_derived_box_limit_gives_the_same_certificate_as_an_explicit_one():
     built = momlp(parse_expression("sin(3*x0)*x1", 2), 2, 0.03)
     a = certified_sup_error(built, bound=0.03, tol=0.02)
     b = certified_sup_error(built, bound=0.03, tol=0.02, max_boxes=1 << 16)
-    assert a.status == b.status == "certified" and a.upper == b.upper and a.n_boxes == b.n_boxes
+    assert a.status is b.status is Status.PROVED and a.upper == b.upper and a.n_boxes == b.n_boxes
     with pytest.raises(InvalidInput, match="memory_budget"):
         certified_sup_error(built, bound=0.03, memory_budget=-1)

@@ -11,7 +11,7 @@ import pytest
 import sympy as sp
 
 from proofs.formula import Target, affine_residual_bounds, certified_lipschitz, compile_target, exact_value, input_symbols, parse_expression
-from proofs import InvalidInput
+from proofs import InvalidInput, Status
 
 X0, X1 = input_symbols(2)
 
@@ -235,9 +235,9 @@ def replays(target, pair, L):
 def test_lipschitz_of_sin_3x0_times_x1():
     target = compile_target([sp.sin(3 * X0) * X1], [X0, X1])
     certified = certified_lipschitz(target, [0, 0], [1, 1], 3.01)
-    assert certified.status == "certified" and 3.0 <= certified.upper <= 3.01 and certified.witness is None
+    assert certified.status is Status.PROVED and 3.0 <= certified.upper <= 3.01 and certified.witness is None
     refuted = certified_lipschitz(target, [0, 0], [1, 1], 1.5)
-    assert refuted.status == "refuted" and refuted.lower > 1.5
+    assert refuted.status is Status.REFUTED and refuted.lower > 1.5
     x, y = refuted.witness
     assert all(isinstance(t, Fraction) and 0 <= t <= 1 for t in x + y)
     assert replays(target, refuted.witness, 1.5)
@@ -246,17 +246,17 @@ def test_lipschitz_of_sin_3x0_times_x1():
 def test_lipschitz_of_abs_kink_is_refuted_and_a_tight_claim_stays_unknown():
     target = compile_target([sp.Abs(X0 - sp.Rational(3, 10)) + X1**2], [X0, X1])
     refuted = certified_lipschitz(target, [0, 0], [1, 1], 0.5)
-    assert refuted.status == "refuted" and replays(target, refuted.witness, 0.5)
+    assert refuted.status is Status.REFUTED and replays(target, refuted.witness, 0.5)
     exact = compile_target([sp.sin(3 * X0) * X1], [X0, X1])
     unknown = certified_lipschitz(exact, [0, 0], [1, 1], 3.0, max_boxes=2000)
-    assert unknown.status == "unknown" and unknown.witness is None and unknown.upper >= 3.0
+    assert unknown.status is Status.UNKNOWN and unknown.witness is None and unknown.upper >= 3.0
 
 
-@pytest.mark.parametrize("norm, L, status", [("inf", 3.01, "refuted"), ("inf", 3.9, "certified"), ("1", 3.01, "certified")])
+@pytest.mark.parametrize("norm, L, status", [("inf", 3.01, Status.REFUTED), ("inf", 3.9, Status.PROVED), ("1", 3.01, Status.PROVED)])
 def test_lipschitz_other_norms_use_the_dual_gradient_norm(norm, L, status):
     # grad = (3 x1 cos 3x0, sin 3x0): ||.||_1 reaches 3 cos t + sin t's max sqrt(10) ~ 3.16; ||.||_inf max 3
     target = compile_target([sp.sin(3 * X0) * X1], [X0, X1])
-    assert certified_lipschitz(target, [0, 0], [1, 1], L, norm=norm).status == status
+    assert certified_lipschitz(target, [0, 0], [1, 1], L, norm=norm).status is status
 
 
 def test_lipschitz_validates_arguments():

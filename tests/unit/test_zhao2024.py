@@ -19,7 +19,7 @@ from checkers.checks import Verdict
 from checkers.checks.rademacher import exact_rademacher
 from proofs.prover import Domain, prove_nonneg, replay
 from checkers.checks.growth import count_linear_patterns, cover_count, general_position_points, gordan_alternative
-from proofs import Claim, InvalidInput, Theorem, lookup
+from proofs import Claim, InvalidInput, Status, Theorem, lookup
 
 k, T, x = sympy.Symbol("k", positive=True, integer=True), sympy.Symbol("T", positive=True, integer=True), sympy.Symbol("x")
 
@@ -120,12 +120,12 @@ def test_prove_nonneg_is_sound_on_random_quadratics(a, b, c):
     e = c * x ** 2 + a * x + b
     p = prove_nonneg(e, Domain.from_args({"x": (-3, 3)}), budget=300)
     grid_min = min(c * v * v + a * v + b for v in (Fraction(i, 64) for i in range(-192, 193)))
-    if p.status == "proved":
+    if p.status is Status.PROVED:
         assert grid_min >= 0
-    if p.status == "refuted":
+    if p.status is Status.REFUTED:
         assert replay(e, p.point)[1] < 0
     if grid_min < 0:
-        assert p.status == "refuted"
+        assert p.status is Status.REFUTED
 
 
 @settings(max_examples=15)
