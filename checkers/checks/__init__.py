@@ -10,6 +10,8 @@ import importlib
 import pkgutil
 
 from ._outcome import SENSES as SENSES
+from ._outcome import SLACK_KINDS as SLACK_KINDS
+from ._outcome import default_slack as default_slack
 from ._outcome import Evidence as Evidence
 from ._outcome import Outcome as Outcome
 from ._outcome import Verdict as Verdict
@@ -22,7 +24,7 @@ from ._registry import get_check as get_check
 from ._registry import register_check as register_check
 from ._registry import registered_checks as registered_checks
 
-__all__ = ["SENSES", "Evidence", "Outcome", "Verdict", "verdict_of", "plain_value", "CheckContext", "CheckFn", "CheckTimeout",
+__all__ = ["SENSES", "SLACK_KINDS", "default_slack", "Evidence", "Outcome", "Verdict", "verdict_of", "plain_value", "CheckContext", "CheckFn", "CheckTimeout",
            "get_check", "register_check", "registered_checks", "IMPORT_ERRORS"]
 
 IMPORT_ERRORS: dict[str, str] = {}

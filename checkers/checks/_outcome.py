@@ -7,7 +7,15 @@ counterexample / unknown), extended with PASS-EMPIRICAL for evidence from sample
 * PASS-EMPIRICAL: it held on samples or trained models only (never a certificate);
 * FAIL: refuted, with a counterexample re-evaluated in exact or interval arithmetic;
 * UNKNOWN: neither proved nor refuted within the budget (sympy's ``None`` lands here);
-* ERROR: the check itself broke (its message is kept).
+* ERROR: the check itself broke (its message is kept);
+* VACUOUS: the relation held, but at this instance it could not have failed (a generalization bound
+  above the loss range, a count bound above the number of possible patterns, a rule compared with
+  itself). Counted apart: neither passed nor failed, and named in the closing summary.
+
+Every outcome carries a *slack*: how far the claim's constant (or exponent) could be tightened and
+still hold at this instance: ``bound / measured`` for ``<=``, ``measured / bound`` for ``>=`` (both
+``kind='ratio'``; below 1 means refuted), an exponent margin for rates (``kind='exponent'``, set by the
+rate checks), or ``kind='none'`` with the reason none applies (equalities, symbolic relations).
 
 A :class:`Verdict` refuses ``bool()``, as sympy's relations do, so ``if verdict:`` can never turn an
 unknown into a pass. An engine's :class:`proofs.Status` becomes a verdict in one place only:
@@ -24,7 +32,7 @@ from typing import Any, Mapping
 
 from proofs import Status
 
-__all__ = ["Verdict", "verdict_of", "Evidence", "Outcome", "SENSES", "plain_value"]
+__all__ = ["Verdict", "verdict_of", "Evidence", "Outcome", "SENSES", "SLACK_KINDS", "plain_value", "default_slack"]
 
 
 class Verdict(str, enum.Enum):
@@ -35,6 +43,7 @@ class Verdict(str, enum.Enum):
     FAIL = "FAIL"
     UNKNOWN = "UNKNOWN"
     ERROR = "ERROR"
+    VACUOUS = "VACUOUS"
 
     def __bool__(self) -> bool:
         raise TypeError("a Verdict has no truth value: use .is_certified, .is_pass or .is_failure")
@@ -55,6 +64,11 @@ class Verdict(str, enum.Enum):
     def is_failure(self) -> bool:
         """FAIL or ERROR (counted as failed; exit code 1)."""
         return self in (Verdict.FAIL, Verdict.ERROR)
+
+    @property
+    def is_apart(self) -> bool:
+        """VACUOUS: held, but could not have failed at its instance (counted apart, never as passed)."""
+        return self is Verdict.VACUOUS
 
 
 def verdict_of(status: Status, *, confirmed: bool = True, empirical: bool = False) -> Verdict:
@@ -145,6 +159,35 @@ class Evidence:
 #: relation senses: measured <= bound, measured >= bound, measured == bound
 SENSES = ("le", "ge", "eq")
 
+#: slack kinds: a ratio of the two sides, a margin in exponent units, or none (with its reason)
+SLACK_KINDS = ("ratio", "exponent", "none")
+
+
+def default_slack(measured: float | None, bound: float | None, sense: str) -> tuple[float | None, str, str]:
+    """``(slack, kind, note)`` from the two sides of a claim.
+
+    ``bound / measured`` for ``le`` and ``measured / bound`` for ``ge`` when both sides are positive
+    (a slack of 4 means the constant could be 4x tighter and still hold; below 1 the claim is
+    refuted); otherwise no ratio applies and the note says why.
+
+    >>> default_slack(0.25, 1.0, 'le')
+    (4.0, 'ratio', 'bound / measured')
+    >>> default_slack(3.0, 3.0, 'eq')[1:]
+    ('none', 'an equality: exact, no constant to tighten')
+    """
+    if sense == "eq":
+        return None, "none", "an equality: exact, no constant to tighten"
+    if measured is None or bound is None:
+        return None, "none", "no numeric sides (a symbolic relation, decided for all parameters)"
+    if not (math.isfinite(measured) and math.isfinite(bound)):
+        return None, "none", "a side is not finite"
+    if measured > 0 and bound > 0:
+        return (bound / measured, "ratio", "bound / measured") if sense == "le" else \
+            (measured / bound, "ratio", "measured / bound")
+    if sense == "le" and measured == 0 and bound > 0:
+        return math.inf, "ratio", "bound / measured with measured = 0"
+    return None, "none", "sides not both positive: no ratio (the margin difference is shown)"
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -153,7 +196,9 @@ class Outcome:
     ``measured`` and ``bound`` are the two sides of the claim (``measured <= bound`` when
     ``sense == 'le'``); ``method`` says how the verdict was obtained (``'CROWN over 4096 boxes'``,
     ``'no counterexample in 10^5 points (not a certificate)'``); ``why`` is one sentence for the
-    report; ``figures`` are named plot/table artifacts written by the check.
+    report; ``figures`` are named plot/table artifacts written by the check. ``slack``,
+    ``slack_kind`` and ``slack_note`` default to :func:`default_slack` of the two sides; rate checks
+    set ``slack_kind='exponent'`` (the exponent margin), and a row with none says why.
     """
 
     verdict: Verdict
@@ -164,12 +209,26 @@ class Outcome:
     why: str = ""
     evidence: Evidence = field(default_factory=Evidence)
     figures: tuple[str, ...] = ()
+    slack: float | None = None
+    slack_kind: str = ""
+    slack_note: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "verdict", Verdict(self.verdict))
         if self.sense not in SENSES:
             raise ValueError(f"sense={self.sense!r} must be one of {SENSES}")
-        for name in ("measured", "bound"):
+        for name in ("measured", "bound", "slack"):
             v = getattr(self, name)
             if v is not None and not isinstance(v, float):
                 object.__setattr__(self, name, float(v))
+        if not self.slack_kind:  # the check gave none: derive it from the two sides
+            s, kind, note = default_slack(self.measured, self.bound, self.sense)
+            if self.slack is not None:
+                s, kind = self.slack, "ratio"
+            object.__setattr__(self, "slack", s)
+            object.__setattr__(self, "slack_kind", kind)
+            object.__setattr__(self, "slack_note", self.slack_note or note)
+        if self.slack_kind not in SLACK_KINDS:
+            raise ValueError(f"slack_kind={self.slack_kind!r} must be one of {SLACK_KINDS}")
+        if self.slack_kind == "none" and not self.slack_note:
+            raise ValueError("slack_kind='none' needs slack_note: why no slack applies")

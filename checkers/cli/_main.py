@@ -75,6 +75,9 @@ def _cmd_verify(args) -> int:
     figures = sorted({f for r in results for f in r.outcome.figures})
     if figures:
         console.print(f"figures in {out_dir}: {', '.join(figures)}")
+    apart = report.apart_line(results)
+    if apart:  # before the closing line, which stays last and unchanged for CI parsers
+        console.print(apart, markup=False, highlight=False, style=None)
     line = report.closing_line(results)
     console.print(line, markup=False, highlight=False, style=None)
     return 1 if any(r.verdict.is_failure for r in results) else 0

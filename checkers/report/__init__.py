@@ -10,6 +10,7 @@ from ._console import write_json as write_json
 from ._console import write_junit as write_junit
 from ._console import write_markdown as write_markdown
 from ._writers import SCHEMA_PATH as SCHEMA_PATH
+from ._writers import apart_line as apart_line
 from ._writers import SCHEMA_VERSION as SCHEMA_VERSION
 from ._writers import check_writable as check_writable
 from ._writers import failure_block as failure_block
@@ -17,4 +18,4 @@ from ._writers import fmt as fmt
 from ._writers import run_meta as run_meta
 from ._writers import write_atomic as write_atomic
 
-__all__ = ['THEME', 'make_console', 'render_report', 'render_legend', 'closing_line', 'ProgressReporter', 'write_json', 'write_markdown', 'write_junit', 'SCHEMA_VERSION', 'SCHEMA_PATH', 'write_atomic', 'run_meta', 'fmt', 'check_writable', 'failure_block']
+__all__ = ['THEME', 'make_console', 'render_report', 'render_legend', 'closing_line', 'ProgressReporter', 'write_json', 'write_markdown', 'write_junit', 'SCHEMA_VERSION', 'SCHEMA_PATH', 'write_atomic', 'run_meta', 'fmt', 'check_writable', 'failure_block', 'apart_line']

@@ -25,16 +25,17 @@ from rich.text import Text
 from rich.theme import Theme
 
 from checkers.report._writers import (  # noqa: F401  (re-exported)
+    apart_line,
     failure_block,
     fmt,
     write_json,
     write_junit,
     write_markdown,
 )
-from checkers.run import CheckResult, margins, summary_counts
+from checkers.run import CheckResult, margins, slack_text, summary_counts
 from proofs import PAPERS
 
-__all__ = ["THEME", "make_console", "render_report", "render_legend", "closing_line", "ProgressReporter",
+__all__ = ["THEME", "make_console", "render_report", "render_legend", "closing_line", "apart_line", "ProgressReporter",
            "write_json", "write_markdown", "write_junit"]
 
 THEME = Theme({
@@ -43,6 +44,7 @@ THEME = Theme({
     "verdict.fail": "bold red",
     "verdict.unknown": "yellow",
     "verdict.error": "bold magenta",
+    "verdict.vacuous": "yellow",
     "source.ours": "cyan",
     "muted": "dim",
 })
@@ -53,7 +55,11 @@ LEGEND = (
     ("FAIL", "refuted, with a counterexample re-evaluated in exact or interval arithmetic"),
     ("UNKNOWN", "neither proved nor refuted within the budget (counted as skipped)"),
     ("ERROR", "the check itself broke (counted as failed)"),
+    ("VACUOUS", "held, but could not have failed at this instance (counted apart, never as passed)"),
 )
+SLACK_LEGEND = ("Slack: how far the claim's constant could be tightened and still hold (x4 = bound / measured "
+                "for <=, measured / bound for >=; below x1 refuted); '+0.3 exp' = exponent margin of a rate; "
+                "'-' = none applies (equalities, symbolic relations; the JSON says why).")
 
 
 def make_console(*, file=None, width: int | None = None, ascii_box: bool = False, record: bool = False) -> Console:
@@ -94,6 +100,7 @@ def render_report(results: Sequence[CheckResult], *, ascii_box: bool = False) ->
         table.add_column("measured", justify="right", no_wrap=True)
         table.add_column("bound", justify="right", no_wrap=True)
         table.add_column("margin", justify="right", no_wrap=True)
+        table.add_column("slack", justify="right", no_wrap=True)
         table.add_column("verdict", no_wrap=True)
         table.add_column("how / why", ratio=4, overflow="fold")
         table.add_column("time", justify="right", no_wrap=True)
@@ -108,7 +115,7 @@ def render_report(results: Sequence[CheckResult], *, ascii_box: bool = False) ->
             theorem = _theorem_cell(r) if r.theorem_id != last_theorem else Text("")
             last_theorem = r.theorem_id
             table.add_row(theorem, Text(r.claim), Text(r.instance_label), fmt(o.measured), fmt(o.bound), margin,
-                          _verdict_text(r), how, f"{r.seconds:.2f}s")
+                          slack_text(o), _verdict_text(r), how, f"{r.seconds:.2f}s")
         parts.append(table)
     bad = [r for r in results if r.verdict.is_failure]
     for r in bad:
@@ -124,6 +131,7 @@ def render_legend() -> Text:
     for i, (name, meaning) in enumerate(LEGEND):
         t.append(name, style=f"verdict.{name.lower()}")
         t.append(f" = {meaning}" + ("; " if i < len(LEGEND) - 1 else "."))
+    t.append("\n" + SLACK_LEGEND)
     return t
 
 

@@ -16,11 +16,11 @@ from typing import Any, Mapping, Sequence
 from xml.sax.saxutils import escape, quoteattr
 
 from checkers.checks import Verdict
-from checkers.run import CheckResult, margins, summary_counts
+from checkers.run import CheckResult, apart_rows, margins, slack_text, summary_counts
 from proofs import InvalidInput
 
 __all__ = ["SCHEMA_VERSION", "SCHEMA_PATH", "write_atomic", "write_json", "write_markdown", "write_junit",
-           "run_meta", "fmt", "check_writable"]
+           "run_meta", "fmt", "check_writable", "apart_line"]
 
 SCHEMA_VERSION = 1
 SCHEMA_PATH = Path(__file__).with_name("results.schema.json")
@@ -103,15 +103,15 @@ def write_markdown(results: Sequence[CheckResult], path: str | Path, meta: Mappi
              f"{meta.get('date', '')} · profile {meta.get('profile', '?')} · device {meta.get('device', '?')} · "
              f"torch {meta.get('torch', '?')} · {meta.get('platform', '')}", ""]
     for paper in dict.fromkeys(r.paper for r in results):
-        lines += [f"## {paper}", "", "| theorem | claim | instance | measured | bound | margin | verdict | how | time |",
-                  "|---|---|---|---|---|---|---|---|---|"]
+        lines += [f"## {paper}", "", "| theorem | claim | instance | measured | bound | margin | slack | verdict | how | time |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
         for r in (r for r in results if r.paper == paper):
             o = r.outcome
             diff, _ = margins(o.measured, o.bound, o.sense)
             verdict = o.verdict.value + (" (finding)" if r.finding else "")
             how = "; ".join(x for x in (o.method, o.why) if x)
             lines.append(f"| {_md(r.theorem_label)} `{r.theorem_id}` ({_md(r.provenance)}) | {_md(r.claim)} | "
-                         f"{_md(r.instance_label)} | {fmt(o.measured)} | {fmt(o.bound)} | {fmt(diff)} | "
+                         f"{_md(r.instance_label)} | {fmt(o.measured)} | {fmt(o.bound)} | {fmt(diff)} | {slack_text(o)} | "
                          f"**{verdict}** | {_md(how)} | {r.seconds:.2f}s |")
         lines.append("")
     bad = [r for r in results if r.verdict.is_failure]
@@ -120,8 +120,19 @@ def write_markdown(results: Sequence[CheckResult], path: str | Path, meta: Mappi
         for r in bad:
             lines += ["```", *failure_block(r), "```", ""]
     c = summary_counts(results)
+    apart = apart_line(results)
+    if apart:
+        lines.append(apart + "  ")
     lines.append(f"verify: {c['passed']} passed, {c['failed']} failed, {c['skipped']} skipped")
     write_atomic(path, "\n".join(lines) + "\n")
+
+
+def apart_line(results: Sequence[CheckResult]) -> str:
+    """``apart: N vacuous (not counted as passed): id[inst], ...`` or '' when no row is counted apart."""
+    rows = apart_rows(results)
+    if not rows:
+        return ""
+    return f"apart: {len(rows)} vacuous (held, but could not have failed; not counted as passed): " + "; ".join(rows)
 
 
 def failure_block(r: CheckResult) -> list[str]:
@@ -148,12 +159,12 @@ def write_junit(results: Sequence[CheckResult], path: str | Path, meta: Mapping[
     out = ['<?xml version="1.0" encoding="UTF-8"?>']
     c = summary_counts(results)
     out.append(f'<testsuites name="moecheck" tests="{len(results)}" failures="{sum(r.verdict is Verdict.FAIL for r in results)}" '
-               f'errors="{sum(r.verdict is Verdict.ERROR for r in results)}" skipped="{c["skipped"]}">')
+               f'errors="{sum(r.verdict is Verdict.ERROR for r in results)}" skipped="{c["skipped"] + c["apart"]}">')
     for paper in dict.fromkeys(r.paper for r in results):
         rows = [r for r in results if r.paper == paper]
         out.append(f'  <testsuite name={quoteattr(paper)} tests="{len(rows)}" '
                    f'failures="{sum(r.verdict is Verdict.FAIL for r in rows)}" errors="{sum(r.verdict is Verdict.ERROR for r in rows)}" '
-                   f'skipped="{sum(r.verdict is Verdict.UNKNOWN for r in rows)}" time="{sum(r.seconds for r in rows):.3f}">')
+                   f'skipped="{sum(r.verdict in (Verdict.UNKNOWN, Verdict.VACUOUS) for r in rows)}" time="{sum(r.seconds for r in rows):.3f}">')
         for r in rows:
             name = f"{r.claim}[{r.instance_label}]"
             out.append(f'    <testcase classname={quoteattr(r.theorem_id)} name={quoteattr(name)} time="{r.seconds:.3f}">')
@@ -164,7 +175,7 @@ def write_junit(results: Sequence[CheckResult], path: str | Path, meta: Mapping[
                 out.append(f"      <failure message={msg}>{body}</failure>")
             elif o.verdict is Verdict.ERROR:
                 out.append(f"      <error message={msg}>{body}</error>")
-            elif o.verdict is Verdict.UNKNOWN:
+            elif o.verdict in (Verdict.UNKNOWN, Verdict.VACUOUS):  # JUnit has no 'apart': a vacuous row is skipped
                 out.append(f"      <skipped message={msg}/>")
             out.append(f"      <system-out>{escape(o.verdict.value + ': ' + o.method + ' ' + o.why)}</system-out>")
             out.append("    </testcase>")

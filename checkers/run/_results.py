@@ -11,7 +11,7 @@ from typing import Any, Mapping
 
 from checkers.checks import Outcome, Verdict, plain_value
 
-__all__ = ["CheckResult", "margins", "summary_counts"]
+__all__ = ["CheckResult", "margins", "summary_counts", "apart_rows", "slack_text"]
 
 
 def margins(measured: float | None, bound: float | None, sense: str) -> tuple[float | None, float | None]:
@@ -76,6 +76,7 @@ class CheckResult:
             "bound": plain_value(o.bound),
             "sense": o.sense,
             "margin": {"difference": plain_value(diff), "ratio": plain_value(ratio)},
+            "slack": {"value": plain_value(o.slack), "kind": o.slack_kind, "note": o.slack_note},
             "method": o.method,
             "why": o.why,
             "evidence": o.evidence.to_dict(),
@@ -89,8 +90,29 @@ class CheckResult:
 
 
 def summary_counts(results) -> dict[str, int]:
-    """passed = CERTIFIED + PASS-EMPIRICAL, failed = FAIL + ERROR, skipped = UNKNOWN."""
+    """passed = CERTIFIED + PASS-EMPIRICAL, failed = FAIL + ERROR, skipped = UNKNOWN, apart = VACUOUS."""
     passed = sum(1 for r in results if r.verdict.is_pass)
     failed = sum(1 for r in results if r.verdict.is_failure)
     skipped = sum(1 for r in results if r.verdict is Verdict.UNKNOWN)
-    return {"passed": passed, "failed": failed, "skipped": skipped}
+    apart = sum(1 for r in results if r.verdict.is_apart)
+    return {"passed": passed, "failed": failed, "skipped": skipped, "apart": apart}
+
+
+def apart_rows(results) -> list[str]:
+    """``theorem::claim[instance]`` of every row counted apart (VACUOUS), in report order."""
+    return [f"{r.theorem_id}::{r.claim}[{r.instance_label}]" for r in results if r.verdict.is_apart]
+
+
+def slack_text(o: Outcome) -> str:
+    """The slack as a table cell: ``x4.0`` (ratio), ``+0.26 exp`` (exponent margin), ``-`` (none).
+
+    >>> slack_text(Outcome('CERTIFIED', measured=1.0, bound=4.0))
+    'x4'
+    """
+    if o.slack is None or o.slack_kind == "none":
+        return "-"
+    if o.slack_kind == "exponent":
+        return f"{o.slack:+.2f} exp"
+    if not math.isfinite(o.slack):
+        return "inf"
+    return f"x{o.slack:.3g}" if o.slack < 1e4 else f"x{o.slack:.1e}"

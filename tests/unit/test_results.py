@@ -67,5 +67,26 @@ def test_every_record_validates_and_is_strict_json(verdict, measured, bound, sen
 def test_summary_counts_partition(verdicts):
     rs = [_result(v, 1.0, 2.0, "le", None) for v in verdicts]
     c = summary_counts(rs)
-    assert c["passed"] + c["failed"] + c["skipped"] == len(rs)
+    assert c["passed"] + c["failed"] + c["skipped"] + c["apart"] == len(rs)
     assert c["skipped"] == verdicts.count(Verdict.UNKNOWN)
+    assert c["apart"] == verdicts.count(Verdict.VACUOUS)
+
+
+def test_vacuous_is_neither_passed_nor_failed():
+    v = Verdict.VACUOUS
+    assert v.is_apart and not v.is_pass and not v.is_failure and not v.is_certified
+
+
+def test_every_outcome_has_a_slack_or_a_reason():
+    from checkers.checks import default_slack
+
+    assert Outcome("CERTIFIED", measured=0.25, bound=1.0).slack == 4.0
+    assert Outcome("CERTIFIED", measured=8.0, bound=2.0, sense="ge").slack == 4.0
+    assert Outcome("FAIL", measured=2.0, bound=1.0).slack == 0.5  # below 1: refuted
+    for o in (Outcome("CERTIFIED"), Outcome("CERTIFIED", measured=3.0, bound=3.0, sense="eq"),
+              Outcome("PASS-EMPIRICAL", measured=-1.0, bound=0.0, sense="ge")):
+        assert o.slack is None and o.slack_kind == "none" and o.slack_note
+    assert Outcome("CERTIFIED", measured=-2.3, bound=-2.0, slack=0.3, slack_kind="exponent").slack_kind == "exponent"
+    with pytest.raises(ValueError, match="slack_note"):
+        Outcome("CERTIFIED", slack_kind="none")
+    assert default_slack(0.0, 1.0, "le")[0] == math.inf
