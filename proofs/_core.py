@@ -75,6 +75,9 @@ class Claim:
         finding: True for a true claim *about the statement* (e.g. "reading (b) is not monotone"):
             reported as a finding, not as support for the paper.
         note: one line shown in the report under the claim.
+        vacuous: non-empty when the claim cannot fail at any instance (a relation between two formulas
+            of the statement, a rule compared with itself): the reason. A pass is then reported
+            VACUOUS and counted apart, never as passed.
     """
 
     name: str
@@ -88,6 +91,7 @@ class Claim:
     exponent: Any = None
     finding: bool = False
     note: str = ""
+    vacuous: str = ""
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):

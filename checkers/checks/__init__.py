@@ -12,6 +12,8 @@ import pkgutil
 from ._outcome import SENSES as SENSES
 from ._outcome import SLACK_KINDS as SLACK_KINDS
 from ._outcome import default_slack as default_slack
+from ._outcome import vacuous_if as vacuous_if
+from ._outcome import as_vacuous as as_vacuous
 from ._outcome import Evidence as Evidence
 from ._outcome import Outcome as Outcome
 from ._outcome import Verdict as Verdict
@@ -24,7 +26,8 @@ from ._registry import get_check as get_check
 from ._registry import register_check as register_check
 from ._registry import registered_checks as registered_checks
 
-__all__ = ["SENSES", "SLACK_KINDS", "default_slack", "Evidence", "Outcome", "Verdict", "verdict_of", "plain_value", "CheckContext", "CheckFn", "CheckTimeout",
+__all__ = ["SENSES", "SLACK_KINDS", "default_slack", "vacuous_if", "as_vacuous", "Evidence", "Outcome", "Verdict",
+           "verdict_of", "plain_value", "CheckContext", "CheckFn", "CheckTimeout",
            "get_check", "register_check", "registered_checks", "IMPORT_ERRORS"]
 
 IMPORT_ERRORS: dict[str, str] = {}

@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import enum
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Mapping
 
 from proofs import Status
 
-__all__ = ["Verdict", "verdict_of", "Evidence", "Outcome", "SENSES", "SLACK_KINDS", "plain_value", "default_slack"]
+__all__ = ["Verdict", "verdict_of", "Evidence", "Outcome", "SENSES", "SLACK_KINDS", "plain_value", "default_slack",
+           "vacuous_if", "as_vacuous"]
 
 
 class Verdict(str, enum.Enum):
@@ -232,3 +233,25 @@ class Outcome:
             raise ValueError(f"slack_kind={self.slack_kind!r} must be one of {SLACK_KINDS}")
         if self.slack_kind == "none" and not self.slack_note:
             raise ValueError("slack_kind='none' needs slack_note: why no slack applies")
+
+
+def as_vacuous(outcome: Outcome, reason: str) -> Outcome:
+    """``outcome`` reported VACUOUS with ``reason`` when it passed (a failure or unknown is kept as is)."""
+    if not outcome.verdict.is_pass:
+        return outcome
+    return replace(outcome, verdict=Verdict.VACUOUS, why=f"vacuous: {reason}; " + outcome.why)
+
+
+def vacuous_if(outcome: Outcome, ceiling: float, what: str) -> Outcome:
+    """VACUOUS when a passing ``<=`` claim's bound is at least ``ceiling``, the largest value the
+    measured quantity can take (``what`` names it): such a bound could not have failed.
+
+    >>> vacuous_if(Outcome('PASS-EMPIRICAL', measured=0.4, bound=804.0), 1.0, 'the loss range').verdict
+    <Verdict.VACUOUS: 'VACUOUS'>
+    >>> vacuous_if(Outcome('PASS-EMPIRICAL', measured=0.4, bound=0.6), 1.0, 'the loss range').verdict
+    <Verdict.PASS_EMPIRICAL: 'PASS-EMPIRICAL'>
+    """
+    b = outcome.bound
+    if outcome.sense != "le" or b is None or not b >= ceiling:
+        return outcome
+    return as_vacuous(outcome, f"bound {b:.4g} >= {what} {ceiling:.4g}, so the relation could not fail here")

@@ -35,7 +35,7 @@ import mpmath
 import numpy as np
 import sympy
 
-from checkers.checks._outcome import Evidence, Outcome, Verdict
+from checkers.checks._outcome import Evidence, Outcome, Verdict, vacuous_if
 from checkers.checks._registry import CheckContext, register_check
 from proofs.prover import replay, sympify_arg
 
@@ -312,8 +312,10 @@ def routing_growth(claim, instance: Mapping[str, Any], ctx: CheckContext) -> Out
     why = f"{row}; the count certifies d_N >= {d_lo}"
     if count > b_lo:  # inside the enclosure: undecided
         return Outcome(Verdict.UNKNOWN, count, float(b_lo), method=how, evidence=ev, figures=fig, why=why)
-    return Outcome(Verdict.PASS_EMPIRICAL, count, float(b_lo), method=how + " (one random point set)",
-                   evidence=ev, figures=fig, why=why)
+    out = Outcome(Verdict.PASS_EMPIRICAL, count, float(b_lo), method=how + " (one random point set)",
+                  evidence=ev, figures=fig, why=why)
+    # no router realises more than all C(T,k)^m routings of the m points
+    return vacuous_if(out, float(C ** m) if C ** m < 10 ** 300 else math.inf, "C(T,k)^m, the number of all routings of the points,")
 
 
 def _table(ctx, claim, router, T, k, n, m, count, exact, cm, arr, d, bound, d_lo) -> tuple[str, ...]:

@@ -25,6 +25,7 @@ from checkers.checks import (
     Evidence,
     Outcome,
     Verdict,
+    as_vacuous,
     get_check,
 )
 from checkers.run._results import CheckResult
@@ -186,6 +187,8 @@ def run_one(item: RunItem, config: RunConfig, device: str) -> CheckResult:
             outcome = fn(item.claim, item.instance, ctx)
         if not isinstance(outcome, Outcome):
             raise TypeError(f"check {item.claim.check!r} returned {type(outcome).__name__}, expected Outcome")
+        if item.claim.vacuous:  # a claim that cannot fail at any instance is never counted as passed
+            outcome = as_vacuous(outcome, item.claim.vacuous)
     except CheckTimeout as exc:
         outcome = Outcome(Verdict.UNKNOWN, method="time budget", why=f"not decided: {exc}",
                           evidence=Evidence(seed=seed))

@@ -78,3 +78,12 @@ def test_too_small_vc_bound_and_too_tight_tradeoff_exponents_fail(tmp_path):
     planted = Claim(name="planted_k2", check=k2.check, statement="planted", args={**k2.args, "tol": -0.75})
     out = _run(planted, {"n_in": 2, "eps_max": 0.2, "eps_min": 0.02, "n_eps": 4}, tmp_path)
     assert out.verdict.value == "FAIL", out.why
+
+
+def test_routing_depth_is_counted_from_the_tree_and_a_wrong_depth_formula_fails():
+    claim = lookup("kratsios2024/k1-uniform-approx").claim("routing_path_eq_n_depth")
+    assert _run(claim, SIN3).verdict.value == "CERTIFIED"
+    wrong = Claim(name="planted_path", check=claim.check, statement="planted",
+                  args={**claim.args, "formula": claim.args["formula"] + n_in})
+    out = _run(wrong, SIN3)
+    assert out.verdict.value == "FAIL" and "mismatch" in out.why

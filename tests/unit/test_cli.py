@@ -72,3 +72,11 @@ def test_list_json_and_show():
     assert {"id", "title", "paper", "statement_provenance", "construction_provenance", "claims"} <= set(rows[0])
     p = _run("show", "classical/yarotsky-square")
     assert p.returncode == 0 and "construction: ours" in p.stdout and "sup_error_within_one_percent" in p.stdout
+
+
+def test_vacuous_rows_are_named_apart_before_the_closing_line():
+    p = _run("verify", "--paper", "zhao2024", "-k", "natarajan_lower_le_upper")
+    lines = p.stdout.strip().splitlines()
+    assert p.returncode == 0
+    assert lines[-1] == "verify: 0 passed, 0 failed, 0 skipped"
+    assert lines[-2].startswith("apart: 1 vacuous") and "natarajan_lower_le_upper" in lines[-2]
