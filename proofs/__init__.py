@@ -18,8 +18,9 @@ from ._registry import load_user_module as load_user_module
 from ._registry import lookup as lookup
 from ._registry import register as register
 from ._registry import registered as registered
+from ._registry import source_of as source_of
 from ._registry import unregister as unregister
 from ._status import Status as Status
 
 __all__ = ["PAPERS", "PROFILES", "Claim", "Provenance", "Theorem", "InvalidInput", "require", "BUILTIN_MODULES",
-           "load_builtin", "load_user_module", "lookup", "register", "registered", "unregister", "Status"]
+           "load_builtin", "load_user_module", "lookup", "register", "registered", "unregister", "source_of", "Status"]

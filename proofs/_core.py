@@ -63,7 +63,9 @@ class Claim:
     Arguments:
         name: what is stated, in snake case (``sup_error_le_eps``, ``n_experts_eq_formula``).
         check: key of the check in ``checkers``' registry that decides the claim (``certified_sup_error``).
-        statement: the claim for display: a sympy relation built with ``evaluate=False``, or prose.
+        statement: the claim for display: a sympy relation built with ``evaluate=False``, or prose; omitted
+            (``None``), it is derived from the check's relation and bound (``checkers.checks.statement_text``),
+            and a relation given here must agree with them (checked when the module is loaded).
         args: static data for the check (sympy expressions in the theorem's symbols, explicit
             constants, dotted paths ``package.module:function`` of constructions). Evaluated on an
             instance by the check, never by this module.
@@ -82,7 +84,7 @@ class Claim:
 
     name: str
     check: str
-    statement: Any
+    statement: Any = None
     args: Mapping[str, Any] = field(default_factory=dict)
     quick: tuple[Mapping[str, Any], ...] = ({},)
     full: tuple[Mapping[str, Any], ...] | None = None
@@ -114,7 +116,9 @@ class Claim:
         return self.quick if profile == "quick" else self.full
 
     def statement_text(self) -> str:
-        """The statement as one line of text (sympy's ``sstr`` for expressions)."""
+        """The statement as one line of text (sympy's ``sstr`` for expressions; empty when omitted)."""
+        if self.statement is None:
+            return ""
         if isinstance(self.statement, str):
             return self.statement
         return sympy.sstr(self.statement)

@@ -10,9 +10,10 @@ from pathlib import Path
 from proofs._core import Theorem
 from proofs._errors import InvalidInput
 
-__all__ = ["register", "registered", "lookup", "load_builtin", "load_user_module", "unregister"]
+__all__ = ["register", "registered", "lookup", "load_builtin", "load_user_module", "unregister", "source_of"]
 
 _THEOREMS: dict[str, Theorem] = {}
+_SOURCES: dict[str, str] = {}  # theorem id -> the file that declares it (as the user named it)
 #: the modules whose theorems ship with moecheck, in report order
 BUILTIN_MODULES = ("proofs.classical", "proofs.kratsios2024", "proofs.zhao2024", "proofs.wang_e2025")
 
@@ -25,12 +26,30 @@ def register(theorem: Theorem) -> Theorem:
     if old is not None and old is not theorem and old != theorem:  # a re-import re-registers an equal value
         raise InvalidInput(f"theorem id {theorem.id!r} is registered twice with different content")
     _THEOREMS[theorem.id] = theorem
+    if theorem.id not in _SOURCES:
+        caller = sys._getframe(1).f_globals.get("__file__")
+        if caller:
+            _SOURCES[theorem.id] = _shown(caller)
     return theorem
+
+
+def _shown(path: str) -> str:
+    """``path`` relative to the working directory when it lies below it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def source_of(theorem_id: str) -> str:
+    """The file that declares the theorem (for error lines); ``'<unknown>'`` when it was registered from code."""
+    return _SOURCES.get(theorem_id, "<unknown>")
 
 
 def unregister(theorem_id: str) -> None:
     """Remove a theorem (tests use this to clean up planted claims)."""
     _THEOREMS.pop(theorem_id, None)
+    _SOURCES.pop(theorem_id, None)
 
 
 def load_builtin() -> None:
@@ -89,4 +108,5 @@ def load_user_module(path: str | Path) -> tuple[Theorem, ...]:
     for t in found:
         if _THEOREMS.get(t.id) is not t:
             register(t)
+        _SOURCES[t.id] = str(path)
     return tuple(found)

@@ -208,7 +208,7 @@ shallow_moe_linear_chart_approx = register(Theorem(
               full=({"m": 32, "values": (16, 32, 64, 128), "pass_through": "x"},),
               provenance=Provenance.OURS, note="quick: span pass-through (same function); full: x pass-through"),
         Claim(name="experts_2e_in_two_layers", check="expert_counts_from_graph",
-              statement=Eq(n_total, 2 * E, evaluate=False),
+              statement=Eq(n_total, 2 * E, evaluate=False).subs(E, 4),  # 2E at the construction's E = 4
               args={"construction": _CIRCLE, "total": sympy.Integer(8), "active": sympy.Integer(2),
                     "tau_width": sympy.Integer(16)},
               quick=({"D": 16, "m": 8},), provenance=Provenance.OURS,

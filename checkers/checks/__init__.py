@@ -9,6 +9,13 @@ whose check it would have registered.
 import importlib
 import pkgutil
 
+from ._args import ArgError as ArgError
+from ._args import ClaimArgs as ClaimArgs
+from ._args import Construction as Construction
+from ._args import Expr as Expr
+from ._args import NoArgs as NoArgs
+from ._args import Path as Path
+from ._args import Relation as Relation
 from ._outcome import SENSES as SENSES
 from ._outcome import SLACK_KINDS as SLACK_KINDS
 from ._outcome import default_slack as default_slack
@@ -22,11 +29,16 @@ from ._outcome import verdict_of as verdict_of
 from ._registry import CheckContext as CheckContext
 from ._registry import CheckFn as CheckFn
 from ._registry import CheckTimeout as CheckTimeout
+from ._registry import args_class as args_class
+from ._registry import claim_args as claim_args
 from ._registry import get_check as get_check
 from ._registry import register_check as register_check
 from ._registry import registered_checks as registered_checks
+from ._registry import statement_text as statement_text
+from ._registry import validate_theorem as validate_theorem
 
-__all__ = ["SENSES", "SLACK_KINDS", "default_slack", "vacuous_if", "as_vacuous", "Evidence", "Outcome", "Verdict",
+__all__ = ["ArgError", "ClaimArgs", "Construction", "Expr", "NoArgs", "Path", "Relation", "args_class", "claim_args",
+           "statement_text", "validate_theorem", "SENSES", "SLACK_KINDS", "default_slack", "vacuous_if", "as_vacuous", "Evidence", "Outcome", "Verdict",
            "verdict_of", "plain_value", "CheckContext", "CheckFn", "CheckTimeout",
            "get_check", "register_check", "registered_checks", "IMPORT_ERRORS"]
 

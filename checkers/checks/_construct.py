@@ -1,6 +1,6 @@
 """Shared plumbing of checks: build the construction a claim names, evaluate a claim's formulas.
 
-``claim.args['construction']`` is a dotted path ``package.module:function``; the function is called
+The claim's ``construction`` argument is a dotted path ``package.module:function``; the function is called
 with the instance parameters it accepts (by name) and returns a :class:`constructions.Built` (or a
 :class:`constructions.Net`). Formulas are sympy expressions in the instance parameters, substituted
 exactly; a formula that does not reduce to a finite real number is an input error, never a pass.

@@ -7,15 +7,21 @@ instance (a parameter point) and a :class:`CheckContext`, and returns an :class:
 
 from __future__ import annotations
 
+import difflib
+import functools
+import inspect
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from checkers.checks._args import ArgError, ClaimArgs, NoArgs, statement_disagreement
 from checkers.checks._outcome import Outcome
-from proofs import Claim, InvalidInput
+from proofs import Claim, InvalidInput, Theorem
+from proofs.formula import quote
 
-__all__ = ["CheckContext", "CheckFn", "register_check", "get_check", "registered_checks", "CheckTimeout"]
+__all__ = ["CheckContext", "CheckFn", "register_check", "get_check", "registered_checks", "CheckTimeout",
+           "args_class", "claim_args", "validate_theorem", "statement_text"]
 
 
 class CheckTimeout(Exception):
@@ -55,18 +61,38 @@ class CheckContext:
 CheckFn = Callable[[Claim, Mapping[str, Any], CheckContext], Outcome]
 
 _CHECKS: dict[str, CheckFn] = {}
+_ARGS: dict[str, type[ClaimArgs]] = {}
 
 
-def register_check(name: str) -> Callable[[CheckFn], CheckFn]:
-    """Decorator: register ``fn`` as the check called ``name``."""
+def register_check(name: str, args: type[ClaimArgs] = NoArgs) -> Callable[[Callable[..., Outcome]], CheckFn]:
+    """Decorator: register ``fn`` as the check called ``name``, taking the arguments dataclass ``args``.
 
-    def deco(fn: CheckFn) -> CheckFn:
+    A check with arguments is written ``fn(claim, a, instance, ctx)`` where ``a`` is the claim's ``args``
+    parsed into ``args`` (defaults filled in); the registered :data:`CheckFn` keeps the public signature
+    ``(claim, instance, ctx)``. A check without arguments (``args=NoArgs``) is ``fn(claim, instance, ctx)``.
+    """
+    if not (isinstance(args, type) and issubclass(args, ClaimArgs)):
+        raise TypeError(f"register_check({name!r}, args=...) takes a ClaimArgs dataclass, got {args!r}")
+
+    def deco(fn: Callable[..., Outcome]) -> CheckFn:
+        typed = len(inspect.signature(fn).parameters) == 4
+        if args is not NoArgs and not typed:
+            raise TypeError(f"check {name!r} has arguments {args.__name__}: write it as fn(claim, a, instance, ctx)")
+        if typed:
+            @functools.wraps(fn)
+            def check(claim: Claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+                return fn(claim, args.parse(claim.args), instance, ctx)
+        else:
+            @functools.wraps(fn)
+            def check(claim: Claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+                args.parse(claim.args)
+                return fn(claim, instance, ctx)
         old = _CHECKS.get(name)
-        same = old is not None and (old.__module__, old.__qualname__) == (fn.__module__, fn.__qualname__)
-        if old is not None and old is not fn and not same:
+        same = old is not None and (old.__module__, old.__qualname__) == (check.__module__, check.__qualname__)
+        if old is not None and not same:
             raise ValueError(f"check {name!r} registered twice ({old.__module__} and {fn.__module__})")
-        _CHECKS[name] = fn
-        return fn
+        _CHECKS[name], _ARGS[name] = check, args
+        return check
 
     return deco
 
@@ -91,3 +117,80 @@ def get_check(name: str) -> CheckFn:
 def registered_checks() -> tuple[str, ...]:
     _load_checks()
     return tuple(sorted(_CHECKS))
+
+
+def args_class(name: str) -> type[ClaimArgs]:
+    """The arguments dataclass of the check ``name``."""
+    get_check(name)
+    return _ARGS[name]
+
+
+def claim_args(claim: Claim) -> ClaimArgs:
+    """``claim.args`` parsed into its check's dataclass (an :class:`ArgError` names a bad key)."""
+    return args_class(claim.check).parse(claim.args)
+
+
+def statement_text(claim: Claim) -> str:
+    """The claim's statement as one line: as given, or derived from its arguments' relation and bound."""
+    given = claim.statement_text()
+    if given:
+        return given
+    try:
+        return claim_args(claim).statement()
+    except InvalidInput:
+        return ""
+
+
+def _resolves(path: str, construction: bool) -> str | None:
+    """Why the dotted path does not name a callable, or a construction (None when it does)."""
+    import importlib
+
+    mod_name, attr = path.split(":", 1)
+    try:
+        mod = importlib.import_module(mod_name)
+    except ImportError as exc:
+        return f"module {mod_name!r} cannot be imported ({type(exc).__name__}: {str(exc)[:120]})"
+    obj = getattr(mod, attr, None)
+    if obj is None:
+        return f"module {mod_name!r} has no attribute {attr!r}"
+    if not callable(obj):
+        return f"{path!r} is a {type(obj).__name__}, not a function"
+    if construction and not _is_construction(mod_name, obj):
+        return (f"{path!r} is not a construction: expected a function of the constructions package "
+                f"or one annotated '-> Built'")
+    return None
+
+
+def _is_construction(mod_name: str, fn: Any) -> bool:
+    if mod_name == "constructions" or mod_name.startswith("constructions."):
+        return True
+    ret = getattr(fn, "__annotations__", {}).get("return")
+    return ret is not None and any(t in str(getattr(ret, "__name__", ret)) for t in ("Built", "Net"))
+
+
+def validate_theorem(theorem: Theorem, source: str) -> None:
+    """Reject, before anything runs, a claim whose check key is unknown, whose arguments do not fit the
+    check's dataclass, whose dotted paths do not resolve, or whose stated relation disagrees with its
+    arguments: one :class:`InvalidInput` line naming the file, the theorem, the claim and the key."""
+    for c in theorem.claims:
+        where = f"{source}: theorem {theorem.id!r}, claim {c.name!r}"
+        if c.check not in registered_checks():
+            known = [n for n in registered_checks() if not n.startswith("_")]
+            near = difflib.get_close_matches(str(c.check), known, n=1)
+            hint = f"did you mean {near[0]!r}? " if near else ""
+            raise InvalidInput(f"{where}: unknown check key {quote(c.check)}; {hint}registered checks: {', '.join(known)}")
+        try:
+            a = claim_args(c)
+        except ArgError as exc:
+            raise InvalidInput(f"{where}: {exc}") from None
+        for key, (path, construction) in a.paths().items():
+            why = _resolves(path, construction)
+            if why:
+                raise InvalidInput(f"{where}: argument {key!r}: {why}")
+        bad = statement_disagreement(c.statement, a, c.quick + c.full)
+        if bad:
+            raise InvalidInput(f"{where}: argument {_bound_key(a)!r}: {bad}")
+
+
+def _bound_key(a: ClaimArgs) -> str:
+    return getattr(type(a), "bound_key", "statement")

@@ -12,12 +12,14 @@ value, which pairs with a certified upper bound to pin the sup down.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Mapping
+from typing import Any, ClassVar, Literal, Mapping
 
 import sympy
 
 from checkers.checks._construct import build_construction, eval_formula
+from checkers.checks._args import ClaimArgs, Construction, Expr
 from checkers.checks._outcome import Evidence, Outcome, Verdict
 from checkers.checks._registry import CheckContext, register_check
 from constructions import evaluate_exact
@@ -33,18 +35,31 @@ def exact_error_at(built, point: tuple[sympy.Rational, ...], output: int = 0) ->
     return sympy.nsimplify(tgt) - sympy.Rational(net_val.numerator, net_val.denominator)
 
 
-@register_check("exact_point_error")
-def exact_point_error(claim: Claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
-    a = claim.args
-    built = build_construction(a["construction"], instance)
-    point = tuple(eval_formula(p, instance) for p in a["point"])
+@dataclass(frozen=True, kw_only=True)
+class ExactPointArgs(ClaimArgs):
+    """``exact_point_error``: the error target(point) - net(point) at one rational point, exactly."""
+
+    construction: Construction
+    point: tuple[Expr, ...]
+    expected: Expr
+    relation: Literal["eq", "ge", "le"] = "eq"
+    bound_key: ClassVar[str] = "expected"
+
+    def stated(self) -> tuple[str, Any, Any]:
+        return self.relation, "f(x) - F(x)", self.expected
+
+
+@register_check("exact_point_error", args=ExactPointArgs)
+def exact_point_error(claim: Claim, a: ExactPointArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+    built = build_construction(a.construction, instance)
+    point = tuple(eval_formula(p, instance) for p in a.point)
     if not all(p.is_Rational for p in point):
         raise InvalidInput(f"point {point} must be rational for an exact replay")
     err = exact_error_at(built, point)
     if not err.is_Rational:
         return Outcome(Verdict.UNKNOWN, method="exact evaluation", why=f"the error {err} is not rational: not decided")
-    expected = eval_formula(a["expected"], instance)
-    relation = a.get("relation", "eq")
+    expected = eval_formula(a.expected, instance)
+    relation = a.relation
     holds = {"eq": err == expected, "ge": err >= expected, "le": err <= expected}[relation]
     ok = bool(holds)
     shown = ", ".join(str(p) for p in point)

@@ -22,10 +22,12 @@ from __future__ import annotations
 import importlib
 import math
 from pathlib import Path
-from typing import Any, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Mapping
 
 import sympy
 
+from checkers.checks._args import ClaimArgs, Construction, Expr
 from checkers.checks._outcome import Evidence, Outcome, Verdict, vacuous_if
 from checkers.checks._registry import CheckContext, register_check
 
@@ -39,19 +41,42 @@ def _load(path: str):
     return getattr(importlib.import_module(mod), name)
 
 
-def _grid(args: Mapping[str, Any], inst: Mapping[str, Any], ctx: CheckContext) -> tuple:
+@dataclass(frozen=True, kw_only=True)
+class SmoeArgs(ClaimArgs):
+    """The trained sparse-MoE grid and the Z3 bound (``smoe_gap_le_bound``, ``smoe_gap_trend``,
+    ``smoe_best_k_interior``): ``construction`` is the trainer's dotted path; ``bound_terms`` Z3 term
+    by term in m, T, k, delta, d_N, R; ``expert_rademacher`` Z4 in m, gamma, X_F, s1, s2, b1, b2, W_bar;
+    ``natarajan`` in T, n; ``bound`` the whole Z3 as stated."""
+
+    construction: Construction
+    bound: Expr
+    bound_terms: Mapping[str, Expr]
+    expert_rademacher: Expr
+    natarajan: Expr
+    delta: float
+    gamma: float
+    n_in: int
+    width: int
+    bound_key: ClassVar[str] = "bound"
+
+    def stated(self) -> tuple[str, Any, Any]:
+        return "le", "L_D - L_S", self.bound
+
+
+def _grid(args: SmoeArgs | Mapping[str, Any], inst: Mapping[str, Any], ctx: CheckContext) -> tuple:
     """Train (or fetch from the in-process cache: a pure function of these frozen inputs) the grid.
 
     The grid is one experiment read by several claims (Z1 gap <= bound, Z2 trend, Z6 best k), so its
     seeds come from the instance (``train_seed``, default 0), not from the per-row ``ctx.seed``: every
     row sees the same networks, and each row still replays alone."""
+    args = SmoeArgs.parse(args)
     base = int(inst.get("train_seed", 0))
-    key = (args["construction"], int(args["n_in"]), int(args["width"]), float(args["gamma"]),
+    key = (args.construction, args.n_in, args.width, args.gamma,
            tuple(inst["k"]), tuple(inst["T"]), tuple(inst["m"]), int(inst["seeds"]), int(inst["steps"]),
            int(inst["n_test"]), base, ctx.device)
     if key in _CACHE:
         return _CACHE[key]
-    train = _load(args["construction"])
+    train = _load(args.construction)
     out = []
     for T in inst["T"]:
         for k in inst["k"]:
@@ -60,9 +85,9 @@ def _grid(args: Mapping[str, Any], inst: Mapping[str, Any], ctx: CheckContext) -
             for m in inst["m"]:
                 for s in range(int(inst["seeds"])):
                     ctx.check_deadline()
-                    out.append(train(n_in=int(args["n_in"]), n_experts=int(T), k=int(k), width=int(args["width"]),
+                    out.append(train(n_in=args.n_in, n_experts=int(T), k=int(k), width=args.width,
                                      m=int(m), n_test=int(inst["n_test"]), steps=int(inst["steps"]),
-                                     seed=base * 1000 + s, gamma=float(args["gamma"]), device=ctx.device))
+                                     seed=base * 1000 + s, gamma=args.gamma, device=ctx.device))
     _CACHE[key] = tuple(out)
     return _CACHE[key]
 
@@ -74,10 +99,12 @@ def _fn(expr, names):
     return sympy.lambdify(syms, e, modules="math")
 
 
-def bound_terms_for(r, args: Mapping[str, Any]) -> dict[str, float]:
-    """The Z3 terms for one trained model ``r`` (a ``TrainedSparseMoE``); see the module docstring."""
-    z4 = _fn(args["expert_rademacher"], ["m", "gamma", "X_F", "s1", "s2", "b1", "b2", "W_bar"])
-    gamma = float(args["gamma"])
+def bound_terms_for(r, args: SmoeArgs | Mapping[str, Any]) -> dict[str, float]:
+    """The Z3 terms for one trained model ``r`` (a ``TrainedSparseMoE``); see the module docstring.
+    ``args``: the claim's arguments (a dict is validated as :class:`SmoeArgs`)."""
+    args = SmoeArgs.parse(args)
+    z4 = _fn(args.expert_rademacher, ["m", "gamma", "X_F", "s1", "s2", "b1", "b2", "W_bar"])
+    gamma = args.gamma
     B = max(a * b for a, b in zip(r.spectral1, r.spectral2)) * r.x_max
     L_phi = math.sqrt(1 + 4 * B * B)
     routed = r.n_experts > 1  # with one expert the gate is identically 1: the router plays no part
@@ -85,18 +112,18 @@ def bound_terms_for(r, args: Mapping[str, Any]) -> dict[str, float]:
                   + (w * r.x_fro / r.m if routed else 0.0)
                   for s1, s2, b1, b2, w in zip(r.spectral1, r.spectral2, r.dist21_1, r.dist21_2, r.router_rows)]
     R = math.sqrt(2) * (L_phi / gamma) * sum(per_expert)
-    dn = sympy.sympify(args["natarajan"])
+    dn = sympy.sympify(args.natarajan)
     d_N = float(dn.subs({s: {"T": r.n_experts, "n": r.n_in}[s.name] for s in dn.free_symbols}))
     terms = {}
-    for name, e in args["bound_terms"].items():
+    for name, e in args.bound_terms.items():
         f = _fn(e, ["m", "T", "k", "delta", "d_N", "R"])
-        terms[name] = float(f(r.m, r.n_experts, r.k, float(args["delta"]), d_N, R))
+        terms[name] = float(f(r.m, r.n_experts, r.k, args.delta, d_N, R))
     terms["total"] = sum(terms.values())
     terms["d_N"] = d_N
     return terms
 
 
-def _cells(results, args):
+def _cells(results, args: SmoeArgs):
     """Aggregate over seeds: {(T, k, m): dict(gap mean/sd, bound mean, train, test)}."""
     cells: dict[tuple, list] = {}
     for r in results:
@@ -157,8 +184,8 @@ def _n_models(cells) -> int:
     return sum(c["n"] for c in cells.values())
 
 
-@register_check("smoe_gap_le_bound")
-def smoe_gap_le_bound(claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+@register_check("smoe_gap_le_bound", args=SmoeArgs)
+def smoe_gap_le_bound(claim, a: SmoeArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     """Measured gap <= Z3 bound on every trained model of the grid.
 
     ``args``: ``construction`` (dotted path of the trainer), ``bound_terms`` (Z3 term by term, in
@@ -166,12 +193,12 @@ def smoe_gap_le_bound(claim, instance: Mapping[str, Any], ctx: CheckContext) -> 
     ``natarajan`` (in ``T, n``), ``delta``, ``gamma``, ``n_in``, ``width``. Instance: the grid ``k``,
     ``T``, ``m`` (tuples), ``seeds``, ``steps``, ``n_test``.
     """
-    results = _grid(claim.args, instance, ctx)
-    cells = _cells(results, claim.args)
+    results = _grid(a, instance, ctx)
+    cells = _cells(results, a)
     figs = _write_outputs(ctx, cells)
     worst = None
     for r in results:
-        b = bound_terms_for(r, claim.args)["total"]
+        b = bound_terms_for(r, a)["total"]
         # the test loss is an estimate: count a violation only beyond 3 standard errors
         excess = (r.test_loss - 3 * r.test_loss_se - r.train_loss) - b
         if worst is None or excess > worst[0]:
@@ -182,9 +209,9 @@ def smoe_gap_le_bound(claim, instance: Mapping[str, Any], ctx: CheckContext) -> 
     ev = Evidence(point=pt, replay="deterministic retraining from the seed", lower_bound=r.gap, upper_bound=b,
                   seed=ctx.seed, extra={"models": len(results), "cells_vacuous": vac, "cells": len(cells)})
     if excess > 0:
-        again = _load(claim.args["construction"])(
+        again = _load(a.construction)(
             n_in=r.n_in, n_experts=r.n_experts, k=r.k, width=r.width, m=r.m, n_test=int(instance["n_test"]),
-            steps=int(instance["steps"]), seed=r.seed, gamma=float(claim.args["gamma"]), device=ctx.device)
+            steps=int(instance["steps"]), seed=r.seed, gamma=a.gamma, device=ctx.device)
         if abs(again.gap - r.gap) < 1e-9:
             return Outcome(Verdict.FAIL, r.gap, b, method=f"{len(results)} trained models; replayed by retraining",
                            why=f"gap {r.gap:.4f} > bound {b:.4f} beyond 3 standard errors of the test estimate",
@@ -215,8 +242,8 @@ def _slope(xs, ys):
     return b, math.sqrt(resid / (n - 2) / sxx) if resid > 0 else 0.0
 
 
-@register_check("smoe_gap_trend")
-def smoe_gap_trend(claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+@register_check("smoe_gap_trend", args=SmoeArgs)
+def smoe_gap_trend(claim, a: SmoeArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     """Do measured gaps rise with k at fixed (T, m) (Z2's trend)? Same ``args``/instance as
     ``smoe_gap_le_bound``. Per (T, m) cell: OLS slope of the per-seed gaps on log2 k; the cell slopes
     are pooled with EQUAL weights, z = mean slope / its standard error. This is the rule fixed before the
@@ -224,8 +251,8 @@ def smoe_gap_trend(claim, instance: Mapping[str, Any], ctx: CheckContext) -> Out
     only and never decides the verdict. z >= 2: PASS-EMPIRICAL; z <= -2: FAIL (gaps fall with k;
     deterministic, so the table replays); otherwise UNKNOWN (no trend resolved). The slope on
     log2 T at fixed (k, m) is reported (Z2: slow, O(log T))."""
-    results = _grid(claim.args, instance, ctx)
-    cells = _cells(results, claim.args)
+    results = _grid(a, instance, ctx)
+    cells = _cells(results, a)
     slopes, lines = [], ["| T | m | " + " | ".join(f"gap k={k}" for k in instance["k"]) + " | slope per log2 k (± se) |",
                          "|---|---|" + "---|" * (len(instance["k"]) + 1)]
     for T in instance["T"]:
@@ -279,13 +306,13 @@ def smoe_gap_trend(claim, instance: Mapping[str, Any], ctx: CheckContext) -> Out
     return Outcome(Verdict.UNKNOWN, mean, 0.0, "ge", method, "no trend resolved within the noise: " + why, ev, (name,))
 
 
-@register_check("smoe_best_k_interior")
-def smoe_best_k_interior(claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+@register_check("smoe_best_k_interior", args=SmoeArgs)
+def smoe_best_k_interior(claim, a: SmoeArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     """Is the best mean test loss at a k strictly between 1 and T (Z6)? Same ``args``/instance as
     ``smoe_gap_le_bound``. PASS-EMPIRICAL when it is in most (T, m) cells; UNKNOWN otherwise (one
     synthetic task cannot refute a claim about task complexity)."""
-    results = _grid(claim.args, instance, ctx)
-    cells = _cells(results, claim.args)
+    results = _grid(a, instance, ctx)
+    cells = _cells(results, a)
     best = {}
     for T in instance["T"]:
         for m in instance["m"]:

@@ -26,15 +26,17 @@ from __future__ import annotations
 import itertools
 import math
 import random
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, ClassVar, Literal, Mapping
 
 import flint
 import mpmath
 import numpy as np
 import sympy
 
+from checkers.checks._args import ClaimArgs, Expr
 from checkers.checks._outcome import Evidence, Outcome, Verdict, vacuous_if
 from checkers.checks._registry import CheckContext, register_check
 from proofs.prover import replay, sympify_arg
@@ -246,14 +248,29 @@ def sample_patterns(router: str, X, T, k, n, *, draws: int, hidden: int, rng: np
 
 
 # -------------------------------------------------------------------------------------------- check
-def _natarajan(args, T, n, W=None, L=None) -> sympy.Expr:
-    e = sympify_arg(args["natarajan"])
+@dataclass(frozen=True, kw_only=True)
+class GrowthArgs(ClaimArgs):
+    """``routing_growth``: realised routing patterns on m points <= the Natarajan growth ``bound``
+    (in m, d_N, T, k), with d_N = ``natarajan`` (in T, n; for 'relu' in W, L; log2 allowed)."""
+
+    router: Literal["linear", "relu"]
+    natarajan: Expr
+    bound: Expr
+    hidden: int = 4  # ReLU router width
+    bound_key: ClassVar[str] = "bound"
+
+    def stated(self) -> tuple[str, Any, Any]:
+        return "le", "patterns", self.bound
+
+
+def _natarajan(args: GrowthArgs, T, n, W=None, L=None) -> sympy.Expr:
+    e = sympify_arg(args.natarajan)
     vals = {"T": T, "n": n, "W": W, "L": L}
     return e.subs({s: vals[s.name] for s in e.free_symbols if vals.get(s.name) is not None})
 
 
-@register_check("routing_growth")
-def routing_growth(claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+@register_check("routing_growth", args=GrowthArgs)
+def routing_growth(claim, a: GrowthArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     """Realised routing patterns on m random points <= the Natarajan growth bound.
 
     ``args``: ``router`` ('linear' | 'relu'), ``natarajan`` (d_N as an expression in ``T``, ``n``, or
@@ -261,21 +278,20 @@ def routing_growth(claim, instance: Mapping[str, Any], ctx: CheckContext) -> Out
     ``d_N``, ``T``, ``k``), ``hidden`` (ReLU width). Instance: ``T``, ``k``, ``n``, ``m``, optional
     ``draws`` (random draws) and ``max_lp`` (exact-enumeration budget).
     """
-    a = claim.args
     T, k, n, m = (int(instance[x]) for x in ("T", "k", "n", "m"))
     if not (1 <= k <= T and m >= 1 and n >= 1):
         return Outcome(Verdict.ERROR, why=f"inconsistent instance T={T}, k={k}, n={n}, m={m}")
     rng = random.Random(ctx.seed * 1_000_003 + 7919 * m + 31 * T + n)
     X = general_position_points(m, n, rng)
-    router = a["router"]
-    hidden = int(a.get("hidden", 4))
+    router = a.router
+    hidden = a.hidden
     if router == "linear":
         W_count, L = T * n, 1
     else:
         W_count, L = hidden * n + hidden + T * hidden, 2
     d = _natarajan(a, T, n, W_count, L)
     d = d.replace(lambda e: isinstance(e, sympy.Function) and e.func.__name__ == "log2", lambda e: sympy.log(e.args[0], 2))
-    bound_e = sympify_arg(a["bound"])
+    bound_e = sympify_arg(a.bound)
     bvals = {"m": m, "d_N": d, "T": T, "k": k}
     bound_e = bound_e.subs({s: bvals[s.name] for s in bound_e.free_symbols if s.name in bvals})
     b_lo, b_hi = replay(bound_e, {})

@@ -18,12 +18,14 @@ from __future__ import annotations
 import itertools
 import math
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, ClassVar, Literal, Mapping
 
 import numpy as np
 import sympy
 
+from checkers.checks._args import ClaimArgs, Construction, Expr
 from checkers.checks._construct import build_construction, eval_formula
 from checkers.checks._kratsios_vc import (
     pattern_count,
@@ -70,11 +72,21 @@ def _plot(path: Path, draw) -> str | None:
 
 # ------------------------------------------------------------------------------------------ K1 memory
 
-@register_check("momlp_active_memory")
-def momlp_active_memory(claim: Claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+@dataclass(frozen=True, kw_only=True)
+class ActiveMemoryArgs(ClaimArgs):
+    """``momlp_active_memory``: peak resident expert bytes with ``growth`` x the experts <= ``ratio_tol`` x
+    the peak with 1x, over ``n_points`` sample points."""
 
-    a, n = claim.args, int(instance["n_in"])
-    growth, tol, n_pts = int(a.get("growth", 16)), float(a.get("ratio_tol", 1.5)), int(a.get("n_points", 4000))
+    growth: int = 16
+    ratio_tol: float = 1.5
+    n_points: int = 4000
+
+
+@register_check("momlp_active_memory", args=ActiveMemoryArgs)
+def momlp_active_memory(claim: Claim, a: ActiveMemoryArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+
+    n = int(instance["n_in"])
+    growth, tol, n_pts = a.growth, a.ratio_tol, a.n_points
     step = max(1, math.ceil(math.log2(growth) / n))  # extra router levels: 2^(n step) >= growth times the experts
     D = int(instance["depth"])
     x = np.random.default_rng(ctx.seed).random((n_pts, n))
@@ -138,12 +150,28 @@ def least_depth(lipschitz: float, n: int, eps: float) -> int:
     return D
 
 
-@register_check("routing_depth_from_tree")
-def routing_depth_from_tree(claim: Claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+@dataclass(frozen=True, kw_only=True)
+class RoutingDepthArgs(ClaimArgs):
+    """``routing_depth_from_tree``: the routing path of the built tree == ``formula``; ``quantity`` and
+    ``relation`` may be given and must name what is measured (the routing path, equality)."""
+
+    construction: Construction
+    formula: Expr
+    quantity: Literal["routing_path_params"] = "routing_path_params"
+    relation: Literal["eq"] = "eq"
+    bound_key: ClassVar[str] = "formula"
+
+    def stated(self) -> tuple[str, Any, Any]:
+        return "eq", self.quantity, self.formula
+
+
+@register_check("routing_depth_from_tree", args=RoutingDepthArgs)
+def routing_depth_from_tree(claim: Claim, a: RoutingDepthArgs, instance: Mapping[str, Any],
+                            ctx: CheckContext) -> Outcome:
     """Routing path of the *built* tree (levels walked, leaf-cell side measured) against the claim's
     formula and, independently, the least D meeting the Lipschitz error bound in exact rationals."""
-    a, n = claim.args, int(instance["n_in"])
-    built = build_construction(a["construction"], instance)
+    n = int(instance["n_in"])
+    built = build_construction(a.construction, instance)
     router = _tree_router(built.net)
     x = np.random.default_rng(ctx.seed).random((256, n))
     levels = len(router.centres)  # one centre (n numbers) read per level walked
@@ -155,10 +183,10 @@ def routing_depth_from_tree(claim: Claim, instance: Mapping[str, Any], ctx: Chec
     side = float(np.max(hi - lo))
     d_geom = round(-math.log2(side))
     d_star = least_depth(float(instance["lipschitz"]), n, float(instance["eps"]))
-    rhs = eval_formula(a["formula"], instance)
+    rhs = eval_formula(a.formula, instance)
     path = int(read.max())
     facts = (f"walked {levels} levels reading {path} numbers per input; leaf cells of side 2^-{d_geom}; "
-             f"least D with L sqrt(n) 2^-(D+1) <= eps (exact rationals): {d_star}; formula {a['formula']} = {rhs}")
+             f"least D with L sqrt(n) 2^-(D+1) <= eps (exact rationals): {d_star}; formula {a.formula} = {rhs}")
     ok = path == int(read.min()) == n * levels and side == 2.0 ** -levels and d_geom == levels \
         and path == n * d_star and sympy.Integer(path) == rhs
     return Outcome(Verdict.CERTIFIED if ok else Verdict.FAIL, measured=path, bound=float(rhs), sense="eq",
@@ -177,15 +205,25 @@ def _counts(built) -> tuple[int, int]:
     return (s.n_experts, s.params_per_expert) if s.n_experts else (1, s.n_params)
 
 
-@register_check("momlp_tradeoff_exponents")
-def momlp_tradeoff_exponents(claim: Claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+@dataclass(frozen=True, kw_only=True)
+class TradeoffArgs(ClaimArgs):
+    """``momlp_tradeoff_exponents``: fitted exponents of the expert count, for a Lipschitz-only f and a smooth f
+    (formulas in x0..), within ``tol`` of the claimed ones."""
 
-    a, n = claim.args, int(instance["n_in"])
-    tol, eps = float(a.get("tol", 0.5)), _eps_grid(instance)
-    rows = [("constant", a["lipschitz_only"], 0.0, "constant experts, kinked f (Lipschitz)"),
-            ("cpwl", a["smooth"], 0.0, "cpwl experts, C^2 f"),
-            ("deep", a["smooth"], n / 4, "deep experts r = n/4, C^2 f"),
-            ("deep", a["smooth"], n / 2, "deep experts r = n/2, C^2 f")]
+    smooth: str
+    lipschitz_only: str
+    tol: float = 0.5
+
+
+@register_check("momlp_tradeoff_exponents", args=TradeoffArgs)
+def momlp_tradeoff_exponents(claim: Claim, a: TradeoffArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+
+    n = int(instance["n_in"])
+    tol, eps = a.tol, _eps_grid(instance)
+    rows = [("constant", a.lipschitz_only, 0.0, "constant experts, kinked f (Lipschitz)"),
+            ("cpwl", a.smooth, 0.0, "cpwl experts, C^2 f"),
+            ("deep", a.smooth, n / 4, "deep experts r = n/4, C^2 f"),
+            ("deep", a.smooth, n / 2, "deep experts r = n/2, C^2 f")]
     table, failures = [], []
     for fam, f, r, label in rows:
         N, S = [], []
@@ -227,13 +265,24 @@ def momlp_tradeoff_exponents(claim: Claim, instance: Mapping[str, Any], ctx: Che
 
 # ------------------------------------------------------------------------------------------ K3 VC dimension
 
-@register_check("momlp_sign_patterns")
-def momlp_sign_patterns(claim: Claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
-    a = claim.args
+@dataclass(frozen=True, kw_only=True)
+class SignPatternsArgs(ClaimArgs):
+    """``momlp_sign_patterns``: the VC dimension of random MoMLPs <= ``vc_bound`` (falsification by ``draws``)."""
+
+    vc_bound: Expr
+    draws: int = 20000  # an instance may override it
+    bound_key: ClassVar[str] = "vc_bound"
+
+    def stated(self) -> tuple[str, Any, Any]:
+        return "le", "VCdim", self.vc_bound
+
+
+@register_check("momlp_sign_patterns", args=SignPatternsArgs)
+def momlp_sign_patterns(claim: Claim, a: SignPatternsArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     n, L, J, W = (int(instance[k]) for k in ("n_in", "L", "J", "W"))
-    d = eval_formula(a["vc_bound"], instance)
+    d = eval_formula(a.vc_bound, instance)
     d_bound = int(sympy.floor(d))
-    draws = int(instance.get("draws", a.get("draws", 20000)))
+    draws = int(instance.get("draws", a.draws))
     s_lo, counts = shattered_size(n, L, J, W, draws=draws, seed=ctx.seed, s_max=min(16, d_bound + 1))
     ctx.check_deadline()
     s_g = min(62, max(2 * d_bound, 24))
@@ -278,11 +327,20 @@ def sin_unit_shattering(claim: Claim, instance: Mapping[str, Any], ctx: CheckCon
 
 # ------------------------------------------------------------------------------------------ K5 baseline
 
-@register_check("momlp_single_network_baseline")
-def momlp_single_network_baseline(claim: Claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+@dataclass(frozen=True, kw_only=True)
+class BaselineArgs(ClaimArgs):
+    """``momlp_single_network_baseline``: the fitted parameter exponent of one ReLU network for ``function``."""
 
-    a, n = claim.args, int(instance["n_in"])
-    tol, eps, f = float(a.get("tol", 0.5)), _eps_grid(instance), a["function"]
+    function: str
+    tol: float = 0.5
+
+
+@register_check("momlp_single_network_baseline", args=BaselineArgs)
+def momlp_single_network_baseline(claim: Claim, a: BaselineArgs, instance: Mapping[str, Any],
+                                  ctx: CheckContext) -> Outcome:
+
+    n = int(instance["n_in"])
+    tol, eps, f = a.tol, _eps_grid(instance), a.function
     rows = []
     for e in eps:
         single = count_sizes(single_network(f, n, float(e)).net)

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Mapping
+from typing import Any, ClassVar, Mapping
 
 import mpmath
 import numpy as np
 import sympy
 
+from checkers.checks._args import ClaimArgs, Expr
 from checkers.checks._outcome import Evidence, Outcome, Verdict, vacuous_if
 from checkers.checks._registry import CheckContext, register_check
 from proofs.prover import replay, sympify_arg
@@ -46,8 +48,19 @@ def _sets(kind: str, N: int, size: int, m: int, rng: np.random.Generator) -> lis
     return [rng.integers(0, _DEN + 1, size=(size, m), dtype=np.int64) for _ in range(N)]
 
 
-@register_check("rademacher_union_bound")
-def rademacher_union_bound(claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+@dataclass(frozen=True, kw_only=True)
+class UnionBoundArgs(ClaimArgs):
+    """``rademacher_union_bound``: R(A_1 u ... u A_N) <= ``rhs`` (in R_max, N, m)."""
+
+    rhs: Expr
+    bound_key: ClassVar[str] = "rhs"
+
+    def stated(self) -> tuple[str, Any, Any]:
+        return "le", "R(A_1 u ... u A_N)", self.rhs
+
+
+@register_check("rademacher_union_bound", args=UnionBoundArgs)
+def rademacher_union_bound(claim, a: UnionBoundArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     """``args``: ``rhs`` (in ``R_max``, ``N``, ``m``). Instance: ``m`` (<= 16), ``N``, ``size`` (vectors
     per set), ``trials`` (alternating random sets and distinct cube vertices)."""
     m, N, size, trials = (int(instance[x]) for x in ("m", "N", "size", "trials"))
@@ -55,7 +68,7 @@ def rademacher_union_bound(claim, instance: Mapping[str, Any], ctx: CheckContext
         return Outcome(Verdict.ERROR, why=f"m={m} must be in [1, 16] (2^m sign vectors) and N={N} >= 1")
     rng = np.random.default_rng(ctx.seed + 1009 * m + N)
     signs = np.array(list(itertools.product((-1, 1), repeat=m)), dtype=np.int64)
-    rhs_e = sympify_arg(claim.args["rhs"])
+    rhs_e = sympify_arg(a.rhs)
     worst = None
     for t in range(trials):
         ctx.check_deadline()
@@ -109,13 +122,23 @@ def _ramp(margin, gamma):
     return np.clip(1 - margin / gamma, 0.0, 1.0)
 
 
-@register_check("spectral_rademacher_dominates_sample")
-def spectral_rademacher_dominates_sample(claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+@dataclass(frozen=True, kw_only=True)
+class SpectralArgs(ClaimArgs):
+    """``spectral_rademacher_dominates_sample``: the Z4 ``bound`` (in m, gamma, X_F, s1, s2, b1, b2, W_bar) >=
+    a sampled lower bound on the ramp-loss class's Rademacher complexity at margin ``gamma``."""
+
+    bound: Expr
+    gamma: float
+
+
+@register_check("spectral_rademacher_dominates_sample", args=SpectralArgs)
+def spectral_rademacher_dominates_sample(claim, a: SpectralArgs, instance: Mapping[str, Any],
+                                         ctx: CheckContext) -> Outcome:
     """``args``: ``bound`` (Z4 in ``m, gamma, X_F, s1, s2, b1, b2, W_bar``), ``gamma``. Instance: ``m``,
     ``n_in``, ``width``, ``members`` (networks sampled inside the norm ball), ``sigma_draws``."""
     m, n_in, width = int(instance["m"]), int(instance["n_in"]), int(instance["width"])
     members, draws = int(instance["members"]), int(instance["sigma_draws"])
-    gamma = float(claim.args["gamma"])
+    gamma = a.gamma
     rng = np.random.default_rng(ctx.seed + 31 * m + width)
     X = rng.standard_normal((m, n_in))
     y = rng.choice([-1.0, 1.0], size=m)
@@ -150,7 +173,7 @@ def spectral_rademacher_dominates_sample(claim, instance: Mapping[str, Any], ctx
     sig = rng.choice([-1.0, 1.0], size=(draws, m))
     sups = (sig @ losses.T).max(axis=1) / m
     est, se = float(sups.mean()), float(sups.std(ddof=1) / math.sqrt(draws))
-    e = sympify_arg(claim.args["bound"])
+    e = sympify_arg(a.bound)
     vals = {"m": m, "gamma": sympy.nsimplify(gamma), "X_F": float(np.linalg.norm(X)), "s1": s[0], "s2": s[1],
             "b1": b[0], "b2": b[1], "W_bar": max(width * n_in, width)}
     lo, hi = replay(e.subs({sym: vals[sym.name] for sym in e.free_symbols}), {})

@@ -35,6 +35,7 @@ import numpy as np
 
 from checkers.certify import certified_sup_error
 from checkers.checks._construct import build_construction, formula_float, resolve
+from checkers.checks._args import ClaimArgs, Construction, Expr
 from checkers.checks._outcome import Evidence, Outcome, Verdict, verdict_of
 from checkers.checks._registry import CheckContext, register_check
 from proofs import Claim, InvalidInput, Status
@@ -142,27 +143,53 @@ def _values(instance: Mapping[str, Any], key: str) -> tuple:
     return tuple(v)
 
 
-def _figure_name(claim: Claim, kind: str, instance) -> str:
-    path = claim.args.get("construction", "x:y").split(":")
+@dataclass(frozen=True, kw_only=True)
+class PointsArgs(ClaimArgs):
+    """A construction certified at several sizes: ``tol``, ``max_boxes`` and ``time_budget`` are per point."""
+
+    construction: Construction
+    tol: float = 0.05
+    max_boxes: int = 1 << 14
+    time_budget: float = 30.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class RateArgs(PointsArgs):
+    """``fitted_rate``: the fitted exponent of the sup error in ``param`` is <= -alpha + slope_tol."""
+
+    alpha: Expr
+    param: str = "m"
+    slope_tol: float = 0.1
+    log_power: float = 0.0
+    tail: int | None = None  # fit on the last ``tail`` sizes (default all)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FlatArgs(PointsArgs):
+    """``error_flat_in_parameter``: max_v e(v) / min_v e(v) <= ratio."""
+
+    param: str = "D"
+    ratio: float = 1.5
+
+
+def _figure_name(claim: Claim, a: PointsArgs, kind: str, instance) -> str:
+    path = a.construction.split(":")
     stem = f"{path[0].split('.')[-1]}_{path[-1]}_{claim.name}"
     fixed = "_".join(f"{k}{v}" for k, v in instance.items() if not isinstance(v, (tuple, list)))
     name = f"{stem}_{kind}{'_' + fixed if fixed else ''}"
     return re.sub(r"[^A-Za-z0-9_.-]+", "", name)[:150] + ".png"
 
 
-def _points(claim: Claim, instance, key: str, param: str, ctx: CheckContext) -> tuple[tuple, list[dict]]:
-    a = claim.args
+def _points(a: PointsArgs, instance, key: str, param: str, ctx: CheckContext) -> tuple[tuple, list[dict]]:
     values = _values(instance, key)
     base = {k: v for k, v in instance.items() if k != key}
-    resolve(a["construction"])  # fail early on a bad path
+    resolve(a.construction)  # fail early on a bad path
     pts = []
     for i, v in enumerate(values):
         ctx.check_deadline()
-        budget = float(a.get("time_budget", 30.0))
-        budget = max(1.0, min(budget, ctx.time_left() / max(1, len(values) - i) - 1.0))
-        built = build_construction(a["construction"], {**base, param: v})
-        pts.append(certified_point(built, ctx, tol=float(a.get("tol", 0.05)),
-                                   max_boxes=int(a.get("max_boxes", 1 << 14)), time_budget=budget))
+        budget = max(1.0, min(a.time_budget, ctx.time_left() / max(1, len(values) - i) - 1.0))
+        built = build_construction(a.construction, {**base, param: v})
+        pts.append(certified_point(built, ctx, tol=a.tol, max_boxes=a.max_boxes, time_budget=budget))
     return values, pts
 
 
@@ -199,24 +226,23 @@ def _claim_status(certified: bool, holds: bool, fails: bool) -> Status:
     on certified ones; with ``certified`` False the verdict is asked with ``empirical=True``."""
     return Status.PROVED if holds else Status.REFUTED if certified and fails else Status.UNKNOWN
 
-@register_check("fitted_rate")
-def fitted_rate(claim: Claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+@register_check("fitted_rate", args=RateArgs)
+def fitted_rate(claim: Claim, a: RateArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     """Error exponent in a size parameter, one-sided against ``alpha`` (see the module docstring).
 
     ``args``: construction (dotted path), param (the size's name, e.g. 'm'), alpha (sympy expression
     in the instance), slope_tol (default 0.1), log_power (default 0), tail (default all), tol,
     max_boxes, time_budget (per point). The instance lists the sizes under ``sizes``.
     """
-    a = claim.args
-    param = a.get("param", "m")
-    alpha = formula_float(a["alpha"], instance)
-    stol = float(a.get("slope_tol", 0.1))
-    lp = float(a.get("log_power", 0.0))
-    sizes, pts = _points(claim, instance, "sizes", param, ctx)
+    param = a.param
+    alpha = formula_float(a.alpha, instance)
+    stol = a.slope_tol
+    lp = a.log_power
+    sizes, pts = _points(a, instance, "sizes", param, ctx)
     if (bad := _inconsistent(sizes, pts, param)) is not None:
         return bad
     certified, lower, upper = _error_bounds(pts)
-    fit = fit_rate(sizes, lower, upper, log_power=lp, tail=a.get("tail"))
+    fit = fit_rate(sizes, lower, upper, log_power=lp, tail=a.tail)
     goal = -alpha + stol
     worst = max(fit.slope_hi, fit.loo_hi)
 
@@ -231,7 +257,7 @@ def fitted_rate(claim: Claim, instance: Mapping[str, Any], ctx: CheckContext) ->
                      fontsize=9)
         ax.legend(fontsize=7)
 
-    fig = plot_png(ctx.out_dir, _figure_name(claim, f"error_vs_{param}", instance), draw)
+    fig = plot_png(ctx.out_dir, _figure_name(claim, a, f"error_vs_{param}", instance), draw)
     table = {str(s): f"[{lo:.4g}, {hi:.4g}] ({_shown(p)}, {p['boxes']} boxes)"
              for s, lo, hi, p in zip(sizes, lower, upper, pts)}
     ev = Evidence(lower_bound=fit.slope_lo, upper_bound=worst, replay="exact replay of each point's lower bound",
@@ -259,16 +285,15 @@ def fitted_rate(claim: Claim, instance: Mapping[str, Any], ctx: CheckContext) ->
                    **common)
 
 
-@register_check("error_flat_in_parameter")
-def error_flat_in_parameter(claim: Claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+@register_check("error_flat_in_parameter", args=FlatArgs)
+def error_flat_in_parameter(claim: Claim, a: FlatArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     """max_v e(v) / min_v e(v) <= ratio for certified sup errors e(v) over the instance's ``values``.
 
     ``args``: construction, param (e.g. 'D'), ratio (default 1.5), tol, max_boxes, time_budget.
     """
-    a = claim.args
-    param = a.get("param", "D")
-    ratio = float(a.get("ratio", 1.5))
-    values, pts = _points(claim, instance, "values", param, ctx)
+    param = a.param
+    ratio = a.ratio
+    values, pts = _points(a, instance, "values", param, ctx)
     if (bad := _inconsistent(values, pts, param)) is not None:
         return bad
     certified, lo, hi = _error_bounds(pts)
@@ -284,7 +309,7 @@ def error_flat_in_parameter(claim: Claim, instance: Mapping[str, Any], ctx: Chec
         ax.set_title(f"{claim.name}: max/min <= {worst:.3f}")
         ax.legend(fontsize=7)
 
-    fig = plot_png(ctx.out_dir, _figure_name(claim, f"error_vs_{param}", instance), draw)
+    fig = plot_png(ctx.out_dir, _figure_name(claim, a, f"error_vs_{param}", instance), draw)
     ev = Evidence(lower_bound=best, upper_bound=worst,
                   extra={str(v): f"[{l:.6g}, {h:.6g}] ({_shown(p)})" for v, l, h, p in zip(values, lo, hi, pts)})
     common = dict(measured=worst, bound=ratio, sense="le", evidence=ev, figures=(fig,) if fig else ())

@@ -12,11 +12,13 @@ A count is an exact integer and the formula is evaluated exactly, so the verdict
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal, Mapping
 
 import sympy
 
 from checkers.checks._construct import build_construction, eval_formula
+from checkers.checks._args import ClaimArgs, Construction, Expr
 from checkers.checks._outcome import Evidence, Outcome, Verdict
 from checkers.checks._registry import CheckContext, register_check
 from constructions import Built, count_sizes
@@ -36,25 +38,36 @@ def counted_quantity(built, quantity: str) -> int:
     raise InvalidInput(f"quantity {quantity!r} is not a size of the network; expected one of {sorted(sizes)}")
 
 
-@register_check("size_formula")
-def size_formula(claim: Claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
-    a = claim.args
-    relation = a.get("relation", "le")
-    if relation not in _REL:
-        raise InvalidInput(f"relation={relation!r} must be one of {sorted(_REL)}")
-    built = build_construction(a["construction"], instance)
-    count = counted_quantity(built, a["quantity"])
-    rhs = eval_formula(a["formula"], instance)
+@dataclass(frozen=True, kw_only=True)
+class SizeFormulaArgs(ClaimArgs):
+    """``size_formula``: a size counted from the built network against a formula."""
+
+    construction: Construction
+    quantity: str
+    formula: Expr
+    relation: Literal["le", "ge", "eq"] = "le"
+    bound_key: ClassVar[str] = "formula"
+
+    def stated(self) -> tuple[str, Any, Any]:
+        return self.relation, self.quantity, self.formula
+
+
+@register_check("size_formula", args=SizeFormulaArgs)
+def size_formula(claim: Claim, a: SizeFormulaArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+    relation = a.relation
+    built = build_construction(a.construction, instance)
+    count = counted_quantity(built, a.quantity)
+    rhs = eval_formula(a.formula, instance)
     holds_fn, sym = _REL[relation]
     holds = holds_fn(sympy.Integer(count), rhs)
     if holds not in (sympy.true, sympy.false, True, False):
         return Outcome(Verdict.UNKNOWN, measured=count, bound=float(rhs), sense=relation,
                        method="exact comparison", why=f"sympy could not decide {count} {sym} {rhs}")
     ok = bool(holds)
-    method = f"counted from the built network: {a['quantity']} = {count}"
-    why = f"{count} {sym} {a['formula']} = {rhs}" if ok else f"{count} {sym} {rhs} is false"
+    method = f"counted from the built network: {a.quantity} = {count}"
+    why = f"{count} {sym} {a.formula} = {rhs}" if ok else f"{count} {sym} {rhs} is false"
     return Outcome(Verdict.CERTIFIED if ok else Verdict.FAIL, measured=count, bound=float(rhs), sense=relation,
                    method=method, why=why,
                    evidence=Evidence(replay="exact integer count of the rebuilt network",
                                      replayed_value=(str(count), str(count)),
-                                     extra={"formula": str(a["formula"]), "formula_value": str(rhs)}))
+                                     extra={"formula": str(a.formula), "formula_value": str(rhs)}))

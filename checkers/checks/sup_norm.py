@@ -22,8 +22,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Mapping
+from typing import Any, ClassVar, Literal, Mapping
 
 import numpy as np
 
@@ -35,6 +36,7 @@ from checkers.checks._construct import (
     formula_float,
     resolve,
 )
+from checkers.checks._args import ArgError, ClaimArgs, Construction, Expr, Path
 from checkers.checks._outcome import Evidence, Outcome, Verdict, verdict_of
 from checkers.checks._registry import CheckContext, register_check
 from constructions import Built
@@ -50,29 +52,51 @@ from proofs.formula import (
 )
 
 
-def _budget(a: Mapping[str, Any], ctx: CheckContext, default: float) -> float:
+Method = Literal["crown", "crown-ibp", "ibp"]
+
+
+def _per_profile(value: Any, quick: Any, full: Any, ctx: CheckContext) -> Any:
+    """``value`` when the claim gives it, else the profile's default."""
+    return value if value is not None else (quick if ctx.profile == "quick" else full)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SupErrorArgs(ClaimArgs):
+    """``certified_sup_error``: sup over the domain of |f - network| <= bound."""
+
+    construction: Construction
+    bound: Expr
+    tol: float = 0.01
+    max_boxes: int | None = None  # default: 2^16 boxes (quick), 2^20 (full)
+    time_budget: float | None = None  # default: 60 s (quick), 600 s (full), never past the check's deadline
+    method: Method = "crown"
+    bound_key: ClassVar[str] = "bound"
+
+    def stated(self) -> tuple[str, Any, Any]:
+        return "le", "sup|f - F|", self.bound
+
+
+def _budget(a: Any, ctx: CheckContext, quick: float, full: float) -> float:
     left = ctx.time_left() - 2.0
-    return max(0.5, min(float(a.get("time_budget", default)), left))
+    return max(0.5, min(float(_per_profile(a.time_budget, quick, full, ctx)), left))
 
 
-def _built(a: Mapping[str, Any], instance: Mapping[str, Any]) -> Built:
-    built = build_construction(a["construction"], instance)
+def _built(path: str, instance: Mapping[str, Any]) -> Built:
+    built = build_construction(path, instance)
     if not isinstance(built, Built):
-        raise InvalidInput(f"construction {a['construction']!r} returned {type(built).__name__}; expected a Built")
+        raise InvalidInput(f"construction {path!r} returned {type(built).__name__}; expected a Built")
     return built
 
 
-@register_check("certified_sup_error")
-def certified_sup_error(claim: Claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
-    a = claim.args
-    built = _built(a, instance)
-    bound_down = formula_float(a["bound"], instance, rounding="down")
-    bound_up = formula_float(a["bound"], instance, rounding="up")
-    quick = ctx.profile == "quick"
-    cert = _certify_sup(built, bound=bound_down, tol=float(a.get("tol", 0.01)),
-                        max_boxes=int(a.get("max_boxes", 1 << 16 if quick else 1 << 20)),
-                        time_budget=_budget(a, ctx, 60.0 if quick else 600.0), device=ctx.device, seed=ctx.seed,
-                        method=a.get("method", "crown"))
+@register_check("certified_sup_error", args=SupErrorArgs)
+def certified_sup_error(claim: Claim, a: SupErrorArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+    built = _built(a.construction, instance)
+    bound_down = formula_float(a.bound, instance, rounding="down")
+    bound_up = formula_float(a.bound, instance, rounding="up")
+    cert = _certify_sup(built, bound=bound_down, tol=a.tol,
+                        max_boxes=_per_profile(a.max_boxes, 1 << 16, 1 << 20, ctx),
+                        time_budget=_budget(a, ctx, 60.0, 600.0), device=ctx.device, seed=ctx.seed,
+                        method=a.method)
     box = cert.worst_box
     # the check's own re-check: a refutation beats the bound rounded up, a proof meets it rounded down
     confirmed = (cert.witness_error[0] > Fraction(bound_up) if cert.status is Status.REFUTED
@@ -107,15 +131,27 @@ def _expected_fn(spec):
     return fn
 
 
-@register_check("certified_routing")
-def certified_routing(claim: Claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
-    a = claim.args
-    built = _built(a, instance)
-    expected = _expected_fn(a.get("expected", "unique"))
-    quick = ctx.profile == "quick"
-    cert = _certify_routing(built, expected=expected, max_boxes=int(a.get("max_boxes", 1 << 14 if quick else 1 << 18)),
-                            time_budget=_budget(a, ctx, 30.0 if quick else 300.0), method=a.get("method", "crown"),
-                            device=ctx.device, interior=bool(a.get("interior", True)))
+@dataclass(frozen=True, kw_only=True)
+class RoutingArgs(ClaimArgs):
+    """``certified_routing``: the MoE routing is unique (or the expected one) on every box."""
+
+    construction: Construction
+    expected: Literal["unique"] | Path = "unique"
+    n_paths: Expr | None = None
+    paths_relation: Literal["ge", "eq"] = "ge"
+    interior: bool = True
+    max_boxes: int | None = None  # default: 2^14 boxes (quick), 2^18 (full)
+    time_budget: float | None = None  # default: 30 s (quick), 300 s (full)
+    method: Method = "crown"
+
+
+@register_check("certified_routing", args=RoutingArgs)
+def certified_routing(claim: Claim, a: RoutingArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+    built = _built(a.construction, instance)
+    expected = _expected_fn(a.expected)
+    cert = _certify_routing(built, expected=expected, max_boxes=_per_profile(a.max_boxes, 1 << 14, 1 << 18, ctx),
+                            time_budget=_budget(a, ctx, 30.0, 300.0), method=a.method,
+                            device=ctx.device, interior=a.interior)
     if cert.status is Status.REFUTED:
         return Outcome(verdict_of(cert.status), method=cert.method, why=cert.message,
                        evidence=Evidence(point=tuple(str(p) for p in cert.witness), replay="exact rational routing",
@@ -124,11 +160,9 @@ def certified_routing(claim: Claim, instance: Mapping[str, Any], ctx: CheckConte
     part = cert.partition
     ev = Evidence(extra={"boxes": part.lo.shape[0], "ambiguous": part.ambiguous_lo.shape[0],
                          "distinct_paths": cert.n_paths, "interior": part.interior})
-    if "n_paths" in a:
-        want = eval_formula(a["n_paths"], instance)
-        rel = a.get("paths_relation", "ge")
-        if rel not in ("ge", "eq"):
-            raise InvalidInput(f"paths_relation={rel!r} must be 'ge' or 'eq'")
+    if a.n_paths is not None:
+        want = eval_formula(a.n_paths, instance)
+        rel = a.paths_relation
         n = cert.n_paths  # a certified lower bound on the number of distinct paths (exact when complete)
         verdict = verdict_of(_paths_status(cert.status, n, want, rel))
         why = {Verdict.CERTIFIED: f"{n} distinct expert paths certified ({cert.message})",
@@ -149,19 +183,39 @@ def _paths_status(routing: Status, n: int, want, rel: str) -> Status:
     return Status.PROVED if holds else Status.REFUTED
 
 
-def _lipschitz_target(a: Mapping[str, Any], instance: Mapping[str, Any]):
+@dataclass(frozen=True, kw_only=True)
+class LipschitzArgs(ClaimArgs):
+    """``certified_lipschitz_constant``: |f(x) - f(y)| <= L ||x - y|| for a construction's target or a formula."""
 
-    if "construction" in a:
-        built = _built(a, instance)
-        k = int(a.get("output", 0))
+    L: Expr
+    construction: Construction | None = None
+    output: int = 0
+    function: str | None = None
+    n_in: Expr = 1
+    domain: tuple[tuple[Expr, Expr], ...] | None = None
+    norm: Literal["2", "1", "inf"] = "2"
+    max_boxes: int | None = None  # default: 200,000 boxes (quick), 2,000,000 (full)
+    time_budget: float | None = None  # default: 30 s (quick), 300 s (full)
+
+    def validate(self) -> None:
+        if self.construction is None and (self.function is None or self.domain is None):
+            raise ArgError("construction", "missing: give 'construction', or 'function', 'n_in' and 'domain'")
+        if self.construction is not None and self.function is not None:
+            raise ArgError("function", "give either 'construction' or 'function', not both")
+
+
+def _lipschitz_target(a: LipschitzArgs, instance: Mapping[str, Any]):
+
+    if a.construction is not None:
+        built = _built(a.construction, instance)
+        k = a.output
         return compile_target([built.target[k]], built.variables), np.array(built.domain_lo), np.array(built.domain_hi)
-    if "function" not in a or "domain" not in a:
-        raise InvalidInput("certified_lipschitz_constant needs 'construction', or 'function', 'n_in' and 'domain'")
-    n_in = int(eval_formula(a.get("n_in", 1), instance))
-    expr = parse_expression(str(a["function"]), n_in)
+    assert a.function is not None and a.domain is not None  # LipschitzArgs.validate
+    n_in = int(eval_formula(a.n_in, instance))
+    expr = parse_expression(a.function, n_in)
 
     dom = [(formula_float(lo, instance, rounding="down"), formula_float(hi, instance, rounding="up"))
-           for lo, hi in a["domain"]]
+           for lo, hi in a.domain]
     if len(dom) != n_in:
         raise InvalidInput(f"domain has {len(dom)} sides for n_in={n_in}")
     return compile_target([expr], input_symbols(n_in)), np.array([d[0] for d in dom]), np.array([d[1] for d in dom])
@@ -179,18 +233,17 @@ def _pair_violates(target, pair, L: Fraction, norm: str) -> tuple[bool, Fraction
     return gap > L * (max(diffs) if norm == "inf" else sum(diffs)), gap
 
 
-@register_check("certified_lipschitz_constant")
-def certified_lipschitz_constant(claim: Claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+@register_check("certified_lipschitz_constant", args=LipschitzArgs)
+def certified_lipschitz_constant(claim: Claim, a: LipschitzArgs, instance: Mapping[str, Any],
+                                 ctx: CheckContext) -> Outcome:
 
-    a = claim.args
     target, lo, hi = _lipschitz_target(a, instance)
-    L_down = formula_float(a["L"], instance, rounding="down")
-    L_up = formula_float(a["L"], instance, rounding="up")
-    norm = str(a.get("norm", "2"))
-    quick = ctx.profile == "quick"
+    L_down = formula_float(a.L, instance, rounding="down")
+    L_up = formula_float(a.L, instance, rounding="up")
+    norm = a.norm
     res = certified_lipschitz(target, lo, hi, L_down, norm=norm,
-                              max_boxes=int(a.get("max_boxes", 200_000 if quick else 2_000_000)),
-                              time_budget=_budget(a, ctx, 30.0 if quick else 300.0))
+                              max_boxes=_per_profile(a.max_boxes, 200_000, 2_000_000, ctx),
+                              time_budget=_budget(a, ctx, 30.0, 300.0))
     method = f"interval branch and bound on ||grad f|| over {res.boxes:,} boxes"
     ev = Evidence(lower_bound=res.lower, upper_bound=res.upper, seed=ctx.seed, extra={"norm": norm})
     # the check's own re-check: the proved bound against L rounded down, the pair against L rounded up

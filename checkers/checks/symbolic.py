@@ -19,10 +19,12 @@ An instance may fix a variable (``{'T': 16}``) or override its range (``{'T': (2
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal, Mapping
 
 import sympy
 
+from checkers.checks._args import ClaimArgs, Expr
 from checkers.checks._outcome import Evidence, Outcome, Verdict, verdict_of
 from checkers.checks._registry import CheckContext, register_check
 from proofs import Status
@@ -42,11 +44,86 @@ __all__ = ["symbolic_relation", "symbolic_monotone", "symbolic_counterexample", 
            "symbolic_limit", "symbolic_identity"]
 
 _SPECIAL = ("budget", "exhaustive")
+Direction = Literal["nondecreasing", "nonincreasing"]
 
 
-def _domain(args: Mapping[str, Any], instance: Mapping[str, Any]) -> Domain:
+@dataclass(frozen=True, kw_only=True)
+class DomainArgs(ClaimArgs):
+    """The domain of a symbolic claim: ``ranges`` (name -> (lo, hi), bounds may name other symbols or
+    'oo'), the ``integers`` among them, the rewriting ``substitutions`` to try, and the prover ``budget``
+    (an instance may override it)."""
+
+    ranges: Mapping[str, tuple[Expr, Expr]] = field(default_factory=dict)
+    integers: tuple[str, ...] = ()
+    substitutions: tuple[Mapping[str, Expr], ...] = ()
+    budget: int = 4000
+
+
+@dataclass(frozen=True, kw_only=True)
+class RelationArgs(DomainArgs):
+    """``symbolic_relation``: lhs <= rhs on the whole domain."""
+
+    lhs: Expr
+    rhs: Expr
+    bound_key: ClassVar[str] = "rhs"
+
+    def stated(self) -> tuple[str, Any, Any]:
+        return "le", self.lhs, self.rhs
+
+
+@dataclass(frozen=True, kw_only=True)
+class IdentityArgs(DomainArgs):
+    """``symbolic_identity``: lhs == rhs identically."""
+
+    lhs: Expr
+    rhs: Expr
+    bound_key: ClassVar[str] = "rhs"
+
+    def stated(self) -> tuple[str, Any, Any]:
+        return "eq", self.lhs, self.rhs
+
+
+@dataclass(frozen=True, kw_only=True)
+class MonotoneArgs(DomainArgs):
+    """``symbolic_monotone``: expr is monotone in var."""
+
+    expr: Expr
+    var: str
+    direction: Direction
+
+
+@dataclass(frozen=True, kw_only=True)
+class CounterexampleArgs(DomainArgs):
+    """``symbolic_counterexample``: expr is NOT ``property`` in var (a finding)."""
+
+    expr: Expr
+    var: str
+    property: Direction
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArgmaxArgs(DomainArgs):
+    """``symbolic_argmax``: expr increases in var up to argmax and decreases after it."""
+
+    expr: Expr
+    var: str
+    argmax: Expr
+
+
+@dataclass(frozen=True, kw_only=True)
+class LimitArgs(ClaimArgs):
+    """``symbolic_limit``: the limit of expr as var -> point is ``expected`` ('finite', 'infinite' or a value)."""
+
+    expr: Expr
+    var: str
+    expected: Literal["finite", "infinite"] | Expr
+    point: Expr = sympy.oo
+    substitutions: tuple[Mapping[str, Expr], ...] = ()
+
+
+def _domain(args: DomainArgs, instance: Mapping[str, Any]) -> Domain:
     fixed = {k: v for k, v in instance.items() if k not in _SPECIAL}
-    return Domain.from_args(args.get("ranges", {}), args.get("integers", ()), fixed)
+    return Domain.from_args(args.ranges, args.integers, fixed)
 
 
 def _fix(expr, instance):
@@ -57,8 +134,8 @@ def _fix(expr, instance):
     return e.subs(subs)
 
 
-def _budget(args, instance) -> int:
-    return int(instance.get("budget", args.get("budget", 4000)))
+def _budget(args: DomainArgs, instance: Mapping[str, Any]) -> int:
+    return int(instance.get("budget", args.budget))
 
 
 def _fmt(x) -> str:
@@ -82,17 +159,16 @@ def _side_values(lhs, rhs, point):
 
 
 # ------------------------------------------------------------------------------------ relation
-@register_check("symbolic_relation")
-def symbolic_relation(claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+@register_check("symbolic_relation", args=RelationArgs)
+def symbolic_relation(claim, a: RelationArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     """``lhs <= rhs`` on the whole domain.
 
     ``args``: ``lhs``, ``rhs`` (sympy expressions), ``ranges``, optional ``integers``,
     ``substitutions``, ``budget``.
     """
-    a = claim.args
-    lhs, rhs = _fix(a["lhs"], instance), _fix(a["rhs"], instance)
+    lhs, rhs = _fix(a.lhs, instance), _fix(a.rhs, instance)
     dom = _domain(a, instance)
-    proof = prove_nonneg(rhs - lhs, dom, substitutions=a.get("substitutions", ()), budget=_budget(a, instance),
+    proof = prove_nonneg(rhs - lhs, dom, substitutions=a.substitutions, budget=_budget(a, instance),
                          seed=ctx.seed, deadline=ctx.check_deadline)
     verdict = verdict_of(proof.status)
     if verdict is Verdict.CERTIFIED:
@@ -103,14 +179,13 @@ def symbolic_relation(claim, instance: Mapping[str, Any], ctx: CheckContext) -> 
     return Outcome(verdict, method=proof.method, why="neither proved nor refuted (not a pass)")
 
 
-@register_check("symbolic_identity")
-def symbolic_identity(claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+@register_check("symbolic_identity", args=IdentityArgs)
+def symbolic_identity(claim, a: IdentityArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     """``lhs == rhs`` identically (sympy: the simplified difference is zero).
 
     ``args``: ``lhs``, ``rhs``; optional ``ranges`` (used to look for a refuting point).
     """
-    a = claim.args
-    lhs, rhs = _fix(a["lhs"], instance), _fix(a["rhs"], instance)
+    lhs, rhs = _fix(a.lhs, instance), _fix(a.rhs, instance)
     proof = prove_identity(lhs, rhs, _domain(a, instance), seed=ctx.seed, deadline=ctx.check_deadline)
     verdict = verdict_of(proof.status)
     if verdict is Verdict.CERTIFIED:
@@ -133,7 +208,7 @@ def _prove_monotone(f, var, direction, a, instance, ctx) -> tuple[Proof, str]:
     sgn = _direction_sign(direction)
     dom = _domain(a, instance)
     x = next((s for s in f.free_symbols if s.name == var), sympy.Symbol(var))
-    subs = a.get("substitutions", ())
+    subs = a.substitutions
     integer = var in dom.integers
     p = prove_nonneg(sgn * sympy.diff(f, x), dom, substitutions=subs, budget=_budget(a, instance),
                      seed=ctx.seed, deadline=ctx.check_deadline, search=not integer)
@@ -182,29 +257,28 @@ def _pair_from_derivative(f, x, p: Proof, sgn, dom) -> Proof:
     return Proof(Status.UNKNOWN, p.method + "; no exact violating pair near the point")
 
 
-@register_check("symbolic_monotone")
-def symbolic_monotone(claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+@register_check("symbolic_monotone", args=MonotoneArgs)
+def symbolic_monotone(claim, a: MonotoneArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     """``expr`` is monotone in ``var`` on the domain.
 
     ``args``: ``expr``, ``var``, ``direction`` ('nondecreasing' | 'nonincreasing'), ``ranges``,
     optional ``integers`` (an integer ``var`` is proved through its continuous relaxation, or else
     through the forward difference), ``substitutions``, ``budget``.
     """
-    a = claim.args
-    f = _fix(a["expr"], instance)
-    p, how = _prove_monotone(f, a["var"], a["direction"], a, instance, ctx)
+    f = _fix(a.expr, instance)
+    p, how = _prove_monotone(f, a.var, a.direction, a, instance, ctx)
     dom = _domain(a, instance)
     verdict = verdict_of(p.status)
     if verdict is Verdict.CERTIFIED:
         return Outcome(verdict, method=f"{how}: {p.method}",
-                       why=f"{_fmt(f)} is {a['direction']} in {a['var']} for {dom.describe()}")
+                       why=f"{_fmt(f)} is {a.direction} in {a.var} for {dom.describe()}")
     if verdict is Verdict.FAIL:
-        return _fail(p, f"{a['direction']} in {a['var']}")
+        return _fail(p, f"{a.direction} in {a.var}")
     return Outcome(verdict, method=p.method, why="monotonicity neither proved nor refuted (not a pass)")
 
 
-@register_check("symbolic_counterexample")
-def symbolic_counterexample(claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+@register_check("symbolic_counterexample", args=CounterexampleArgs)
+def symbolic_counterexample(claim, a: CounterexampleArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     """A finding: ``expr`` is NOT ``property`` in ``var``; exhibits an exact violating pair.
 
     ``args``: ``expr``, ``var``, ``property`` ('nondecreasing' | 'nonincreasing'), ``ranges``,
@@ -212,9 +286,8 @@ def symbolic_counterexample(claim, instance: Mapping[str, Any], ctx: CheckContex
     CERTIFIED (as a finding) when the pair replays exactly; FAIL when the property is proved (the
     finding is false) or the stated pair does not violate it.
     """
-    a = claim.args
-    var, sgn = a["var"], _direction_sign(a["property"])
-    f = _fix(a["expr"], {k: v for k, v in instance.items() if k != "pair"})
+    var, sgn = a.var, _direction_sign(a.property)
+    f = _fix(a.expr, {k: v for k, v in instance.items() if k != "pair"})
     x = next((s for s in f.free_symbols if s.name == var), sympy.Symbol(var))
     if "pair" in instance:
         x1, x2 = (sympify_arg(v) for v in instance["pair"])
@@ -229,43 +302,42 @@ def symbolic_counterexample(claim, instance: Mapping[str, Any], ctx: CheckContex
         if hi < 0:
             return Outcome(Verdict.CERTIFIED, v1, v2, "ge" if sgn > 0 else "le",
                            method="exact pair replayed in interval arithmetic", evidence=ev,
-                           why=f"not {a['property']} in {var}: f({x1}) = {v1:.6g} vs f({x2}) = {v2:.6g}")
+                           why=f"not {a.property} in {var}: f({x1}) = {v1:.6g} vs f({x2}) = {v2:.6g}")
         return Outcome(Verdict.FAIL, v1, v2, method="stated pair replayed in interval arithmetic", evidence=ev,
-                       why=f"the stated pair does not violate {a['property']}: f({x1}) = {v1:.6g}, f({x2}) = {v2:.6g}")
-    p, how = _prove_monotone(f, var, a["property"], a, instance, ctx)
+                       why=f"the stated pair does not violate {a.property}: f({x1}) = {v1:.6g}, f({x2}) = {v2:.6g}")
+    p, how = _prove_monotone(f, var, a.property, a, instance, ctx)
     verdict = verdict_of(p.status.negated())  # the finding is the negation of the property
     if verdict is Verdict.CERTIFIED:
         pt = dict(p.point)
         x1, x2 = pt[var], pt[f"{var}'"]
         v1, v2 = (float(replay(f, {**pt, var: v})[0]) for v in (x1, x2))
         return Outcome(verdict, v1, v2, "ge" if sgn > 0 else "le", method=f"{how}: {p.method}",
-                       why=(f"not {a['property']} in {var}: at " + ", ".join(f"{k}={v}" for k, v in pt.items()
+                       why=(f"not {a.property} in {var}: at " + ", ".join(f"{k}={v}" for k, v in pt.items()
                             if k not in (var, f"{var}'")) + f", f({x1}) = {v1:.6g} > f({x2}) = {v2:.6g}"
-                            if sgn > 0 else f"not {a['property']}: f({x1}) = {v1:.6g} < f({x2}) = {v2:.6g}"),
+                            if sgn > 0 else f"not {a.property}: f({x1}) = {v1:.6g} < f({x2}) = {v2:.6g}"),
                        evidence=Evidence(point=tuple(f"{k}={v}" for k, v in pt.items()),
                                          replay="interval arithmetic, 170 bits", replayed_value=p.value))
     if verdict is Verdict.FAIL:
         return Outcome(verdict, method=f"{how}: {p.method}",
-                       why=f"the finding is false: {a['property']} in {var} is proved",
+                       why=f"the finding is false: {a.property} in {var} is proved",
                        evidence=Evidence(replay=f"proof: {p.method}"))
     return Outcome(verdict, method=p.method, why="no violating pair found (not a certificate either way)")
 
 
 # ------------------------------------------------------------------------------------- argmax
-@register_check("symbolic_argmax")
-def symbolic_argmax(claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+@register_check("symbolic_argmax", args=ArgmaxArgs)
+def symbolic_argmax(claim, a: ArgmaxArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     """``expr`` (in ``var`` > 0) increases up to ``argmax`` and decreases after it.
 
     ``args``: ``expr``, ``var``, ``argmax`` (expression in the other symbols), ``ranges`` for the
     other symbols. Proved as: f'(argmax) simplifies to 0; f' >= 0 after ``var = argmax*exp(-w)`` and
     f' <= 0 after ``var = argmax*exp(w)``, ``w >= 0`` (both maps cover ``var > 0``).
     """
-    a = claim.args
-    f, xstar = _fix(a["expr"], instance), _fix(a["argmax"], instance)
-    x = next((s for s in f.free_symbols if s.name == a["var"]), sympy.Symbol(a["var"]))
+    f, xstar = _fix(a.expr, instance), _fix(a.argmax, instance)
+    x = next((s for s in f.free_symbols if s.name == a.var), sympy.Symbol(a.var))
     df = sympy.diff(f, x)
     at = sympy.simplify(df.subs(x, xstar))
-    others = {n: r for n, r in a.get("ranges", {}).items() if n != a["var"]}
+    others = {n: r for n, r in a.ranges.items() if n != a.var}
     if at.is_zero is not True:
         odom = Domain.from_args(others, (), {k: v for k, v in instance.items() if k in others})
         for sgn in (1, -1):  # a point where f'(argmax) is strictly negative, then strictly positive
@@ -289,35 +361,34 @@ def symbolic_argmax(claim, instance: Mapping[str, Any], ctx: CheckContext) -> Ou
                                              replayed_value=p.value))
         methods.append(f"{side}: {p.method}")
     return Outcome(verdict_of(Status.PROVED), method="sympy: f'(argmax) = 0; " + "; ".join(methods),
-                   why=f"{_fmt(f)} peaks at {a['var']} = {_fmt(xstar)} (increasing before, decreasing after)")
+                   why=f"{_fmt(f)} peaks at {a.var} = {_fmt(xstar)} (increasing before, decreasing after)")
 
 
 # -------------------------------------------------------------------------------------- limits
-@register_check("symbolic_limit")
-def symbolic_limit(claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+@register_check("symbolic_limit", args=LimitArgs)
+def symbolic_limit(claim, a: LimitArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     """The limit of ``expr`` as ``var`` -> ``point`` (sympy's Gruntz algorithm, exact).
 
     ``args``: ``expr``, ``var``, ``point`` (default ``oo``), ``expected``: ``'finite'``,
     ``'infinite'`` or a value; optional ``substitutions`` (one map applied first, e.g.
     ``{'T': 'k*r'}`` to send ``T/k -> oo`` as ``r -> oo``).
     """
-    a = claim.args
-    f = _fix(a["expr"], instance)
-    for sub in a.get("substitutions", ()):
+    f = _fix(a.expr, instance)
+    for sub in a.substitutions:
         f = f.subs({next((s for s in f.free_symbols if s.name == k), sympy.Symbol(k)): sympify_arg(v)
                     for k, v in sub.items()})
     names = {s.name: s for s in f.free_symbols}
-    x = names.get(a["var"], sympy.Symbol(a["var"], positive=True))
+    x = names.get(a.var, sympy.Symbol(a.var, positive=True))
     f = f.xreplace({s: sympy.Symbol(s.name, positive=True) for s in f.free_symbols})
     x = sympy.Symbol(x.name, positive=True)
-    point = sympify_arg(a.get("point", "oo"))
+    point = sympify_arg(a.point)
     try:
         lim = sympy.limit(f, x, point)
     except (NotImplementedError, ValueError, TypeError) as exc:
         return Outcome(Verdict.UNKNOWN, method="sympy limit", why=f"sympy could not compute the limit: {exc}")
     if lim.has(sympy.Limit) or lim is sympy.nan or lim.has(sympy.AccumBounds):
         return Outcome(Verdict.UNKNOWN, method="sympy limit", why=f"sympy returned {_fmt(lim)}")
-    exp = a["expected"]
+    exp = a.expected
     method = f"sympy limit (Gruntz) of {_fmt(f)} as {x.name} -> {point}: {_fmt(lim)}"
     infinite = lim in (sympy.oo, -sympy.oo, sympy.zoo)
     if exp == "finite":

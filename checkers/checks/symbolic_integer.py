@@ -4,10 +4,12 @@ calculation chains (``e0 == e1 <= e2 ...``, each link proved). Registered from `
 from __future__ import annotations
 
 import itertools
-from typing import Any, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Mapping
 
 import sympy
 
+from checkers.checks._args import ArgError, ClaimArgs, Expr
 from checkers.checks._outcome import Evidence, Outcome, Verdict, verdict_of
 from checkers.checks._registry import CheckContext, register_check
 from proofs import Status
@@ -126,13 +128,56 @@ def prove_integer_relation(lhs, rhs, var: str, dom: Domain, *, exponentiate: boo
     return Proof(Status.PROVED, "induction on " + var + " by ratios; " + "; ".join(steps), steps=tuple(steps))
 
 
-def _caps(args, instance):
-    caps = instance.get("exhaustive", args.get("exhaustive"))
+@dataclass(frozen=True, kw_only=True)
+class IntegerRelationArgs(ClaimArgs):
+    """``integer_relation_by_ratio``: lhs <= rhs for all integers of the domain, by ratio induction on var."""
+
+    lhs: Expr
+    rhs: Expr
+    var: str
+    ranges: Mapping[str, tuple[Expr, Expr]] = field(default_factory=dict)
+    integers: tuple[str, ...] = ()
+    exponentiate: bool = False
+    ratio_chain: tuple[Expr, ...] = ()
+    exhaustive: Mapping[str, int] | None = None
+    budget: int = 2000
+    bound_key: ClassVar[str] = "rhs"
+
+    def stated(self) -> tuple[str, Any, Any]:
+        return "le", self.lhs, self.rhs
+
+
+_STEP_KEYS = {"expr", "rel", "by", "why", "u", "template", "a", "b", "a_le_b"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChainArgs(ClaimArgs):
+    """``symbolic_chain``: a calculation e0 R1 e1 R2 e2 ..., each link proved."""
+
+    steps: tuple[Mapping[str, Any], ...]
+    ranges: Mapping[str, tuple[Expr, Expr]] = field(default_factory=dict)
+    integers: tuple[str, ...] = ()
+
+    def validate(self) -> None:
+        if not self.steps or "expr" not in self.steps[0]:
+            raise ArgError("steps", "expected a first step {'expr': e0}")
+        for i, st in enumerate(self.steps):
+            extra = set(st) - _STEP_KEYS
+            if extra:
+                raise ArgError("steps", f"step {i} has unknown key {sorted(extra)[0]!r}; accepted: {sorted(_STEP_KEYS)}")
+            if i and st.get("rel") not in ("==", "<="):
+                raise ArgError("steps", f"step {i}: rel={st.get('rel')!r}; expected '==' or '<='")
+            if st.get("by", "identity") not in ("identity", "nonneg", "monotone"):
+                raise ArgError("steps", f"step {i}: by={st.get('by')!r}; expected 'identity', 'nonneg' or 'monotone'")
+
+
+def _caps(args: IntegerRelationArgs, instance):
+    caps = instance.get("exhaustive", args.exhaustive)
     return dict(caps) if caps else None
 
 
-@register_check("integer_relation_by_ratio")
-def integer_relation_by_ratio(claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+@register_check("integer_relation_by_ratio", args=IntegerRelationArgs)
+def integer_relation_by_ratio(claim, a: IntegerRelationArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     """``lhs <= rhs`` for all integers in the domain, proved (not sampled) by ratio induction.
 
     ``args``: ``lhs``, ``rhs``, ``var`` (the induction variable), ``ranges`` (``var``'s upper bound
@@ -141,13 +186,12 @@ def integer_relation_by_ratio(claim, instance: Mapping[str, Any], ctx: CheckCont
     ratios), ``exhaustive`` (``{name: cap}``: every integer point below the caps is also checked
     exactly; an instance may override it), ``budget``.
     """
-    a = claim.args
     fixed = {k: v for k, v in instance.items() if k not in ("exhaustive", "budget")}
-    lhs, rhs = _fix(a["lhs"], fixed), _fix(a["rhs"], fixed)
-    dom = Domain.from_args(a.get("ranges", {}), a.get("integers", ()), fixed)
-    p = prove_integer_relation(lhs, rhs, a["var"], dom, exponentiate=bool(a.get("exponentiate")),
-                               ratio_chain=a.get("ratio_chain", ()), caps=_caps(a, instance), ctx=ctx,
-                               budget=int(instance.get("budget", a.get("budget", 2000))))
+    lhs, rhs = _fix(a.lhs, fixed), _fix(a.rhs, fixed)
+    dom = Domain.from_args(a.ranges, a.integers, fixed)
+    p = prove_integer_relation(lhs, rhs, a.var, dom, exponentiate=a.exponentiate,
+                               ratio_chain=a.ratio_chain, caps=_caps(a, instance), ctx=ctx,
+                               budget=int(instance.get("budget", a.budget)))
     verdict = verdict_of(p.status)
     if verdict is Verdict.CERTIFIED:
         return Outcome(verdict, method=p.method, why=f"{sympy.sstr(lhs)} <= {sympy.sstr(rhs)} for all "
@@ -163,8 +207,8 @@ def integer_relation_by_ratio(claim, instance: Mapping[str, Any], ctx: CheckCont
     return Outcome(verdict, method=p.method, why="induction step not proved and no small counterexample")
 
 
-@register_check("symbolic_chain")
-def symbolic_chain(claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+@register_check("symbolic_chain", args=ChainArgs)
+def symbolic_chain(claim, a: ChainArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     """A calculation ``e0 R1 e1 R2 e2 ...`` (mathlib ``calc``), each link proved.
 
     ``args``: ``steps``: a list whose first item is ``{'expr': e0}`` and each later item is
@@ -178,9 +222,8 @@ def symbolic_chain(claim, instance: Mapping[str, Any], ctx: CheckContext) -> Out
 
     Plus ``ranges`` and ``integers`` for the whole chain.
     """
-    a = claim.args
-    dom = Domain.from_args(a.get("ranges", {}), a.get("integers", ()), instance)
-    steps = a["steps"]
+    dom = Domain.from_args(a.ranges, a.integers, instance)
+    steps = a.steps
     prev = _fix(steps[0]["expr"], instance)
     done = []
     for i, st in enumerate(steps[1:], 1):

@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import itertools
 import math
+import dataclasses
+from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Mapping
+from typing import Any, ClassVar, Mapping
 
 import mpmath
 import numpy as np
@@ -34,6 +36,7 @@ from checkers.certify import (
     exact_path,
 )
 from checkers.checks._construct import build_construction, eval_formula
+from checkers.checks._args import ClaimArgs, Construction, Expr
 from checkers.checks._outcome import Evidence, Outcome, Verdict, verdict_of
 from checkers.checks._registry import CheckContext, register_check
 from checkers.checks.rates import plot_png
@@ -45,11 +48,67 @@ from proofs import Claim, InvalidInput, Status
 from proofs.formula import compile_target, exact_value
 
 
-def _built(claim: Claim, instance) -> Built:
-    b = build_construction(claim.args["construction"], instance)
+def _built(path: str, instance) -> Built:
+    b = build_construction(path, instance)
     if not isinstance(b, Built):
-        raise InvalidInput(f"{claim.args['construction']!r} must return a Built")
+        raise InvalidInput(f"{path!r} must return a Built")
     return b
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChartRoutingArgs(ClaimArgs):
+    """``routing_in_chart_of_tau_close``: a construction whose ``meta['routing']`` lists its routing blocks."""
+
+    construction: Construction
+    max_boxes: int = 512
+    time_budget: float = 20.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class PathCountArgs(ClaimArgs):
+    """``expert_path_count``: distinct expert paths over a certified partition == ``n_paths``."""
+
+    construction: Construction
+    n_paths: Expr
+    max_boxes: int = 1024
+    time_budget: float = 20.0
+    bound_key: ClassVar[str] = "n_paths"
+
+    def stated(self) -> tuple[str, Any, Any]:
+        return "eq", "expert_paths", self.n_paths
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExpertCountsArgs(ClaimArgs):
+    """``expert_counts_from_graph``: experts in all == ``total``, active per input == ``active``, and every
+    tau layer's hidden width == ``tau_width`` when given."""
+
+    construction: Construction
+    total: Expr
+    active: Expr
+    tau_width: Expr | None = None
+    bound_key: ClassVar[str] = "total"
+
+    def stated(self) -> tuple[str, Any, Any]:
+        return "eq", "experts", self.total
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExperimentIArgs(ClaimArgs):
+    """``wang_experiment_i``: trained error flat in D (max/min <= ``ratio``); ``paper_error`` is shown."""
+
+    paper_error: float = 3.4e-4
+    ratio: float = 3.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExperimentIIArgs(ClaimArgs):
+    """``wang_experiment_ii``: ``paper`` (arch -> {m: error}, shown), ``min_gain`` (the 2-3-MoE falls at least
+    this factor), ``max_plateau_gain`` (the 1-6-MoE falls at most this factor over the m range)."""
+
+    paper: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    min_gain: float = 2.0
+    max_plateau_gain: float = 4.0
 
 
 def _fr(v: mpmath.mpf) -> Fraction:
@@ -90,23 +149,23 @@ def _tau_delta(built: Built, block: Mapping, ctx: CheckContext, budget: float):
                                max_boxes=1 << 12), bound
 
 
-@register_check("routing_in_chart_of_tau_close")
-def routing_in_chart_of_tau_close(claim: Claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+@register_check("routing_in_chart_of_tau_close", args=ChartRoutingArgs)
+def routing_in_chart_of_tau_close(claim: Claim, a: ChartRoutingArgs, instance: Mapping[str, Any],
+                                  ctx: CheckContext) -> Outcome:
     """sup|tau - rho| < 1/(2E) certified, and every routed point lies in its expert's chart domain.
 
     ``args``: construction (a Built whose ``meta['routing']`` lists tau node/slice, gate node, rho and the
     chart-domain expressions, expert e needing domain_e > 0), max_boxes, time_budget.
     """
 
-    a = claim.args
-    built = _built(claim, instance)
+    built = _built(a.construction, instance)
     blocks = built.meta.get("routing")
     if not blocks:
-        raise InvalidInput(f"{a['construction']!r} declares no routing blocks in meta['routing']")
+        raise InvalidInput(f"{a.construction!r} declares no routing blocks in meta['routing']")
     net = built.net
-    budget = float(a.get("time_budget", 20.0))
+    budget = a.time_budget
     chart = compile_target(list(built.chart), built.variables) if built.chart is not None else None
-    part = certified_partition(net, built.domain_lo, built.domain_hi, max_boxes=int(a.get("max_boxes", 512)),
+    part = certified_partition(net, built.domain_lo, built.domain_hi, max_boxes=a.max_boxes,
                                time_budget=budget, device=ctx.device, chart=chart)
     lo = np.concatenate([part.lo, part.ambiguous_lo])
     hi = np.concatenate([part.hi, part.ambiguous_hi])
@@ -183,20 +242,19 @@ def _piece_of_box(meta, lo: np.ndarray, hi: np.ndarray, domain_lo) -> tuple | No
     return tuple(out)
 
 
-@register_check("expert_path_count")
-def expert_path_count(claim: Claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+@register_check("expert_path_count", args=PathCountArgs)
+def expert_path_count(claim: Claim, a: PathCountArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     """Distinct expert paths over a certified partition == ``n_paths`` (sympy formula in the instance).
 
     ``args``: construction (meta: L, piece_kind, routing_nodes), n_paths, max_boxes, time_budget.
     """
 
-    a = claim.args
-    built = _built(claim, instance)
+    built = _built(a.construction, instance)
     net, meta = built.net, built.meta
-    want = int(eval_formula(a["n_paths"], instance))
+    want = int(eval_formula(a.n_paths, instance))
     chart = compile_target(list(built.chart), built.variables) if built.chart is not None else None
-    part = certified_partition(net, built.domain_lo, built.domain_hi, max_boxes=int(a.get("max_boxes", 1024)),
-                               time_budget=float(a.get("time_budget", 20.0)), device=ctx.device, chart=chart)
+    part = certified_partition(net, built.domain_lo, built.domain_hi, max_boxes=a.max_boxes,
+                               time_budget=a.time_budget, device=ctx.device, chart=chart)
     order = net.moe_nodes()
     dense = _dense_nodes(net)
     keep = [i for i, v in enumerate(order) if v not in dense]
@@ -247,18 +305,18 @@ def expert_path_count(claim: Claim, instance: Mapping[str, Any], ctx: CheckConte
 
 
 # ------------------------------------------------------------------------------ counts from the graph
-@register_check("expert_counts_from_graph")
-def expert_counts_from_graph(claim: Claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+@register_check("expert_counts_from_graph", args=ExpertCountsArgs)
+def expert_counts_from_graph(claim: Claim, a: ExpertCountsArgs, instance: Mapping[str, Any],
+                             ctx: CheckContext) -> Outcome:
     """Experts in all == ``total``, active per input == ``active`` and, when ``tau_width`` is given,
     every tau layer's hidden width minus its pass-through units == ``tau_width`` (formulas)."""
-    a = claim.args
-    built = _built(claim, instance)
+    built = _built(a.construction, instance)
     g = moe_graph(built.net)
     total, active = active_experts(built.net)
-    want_t, want_a = int(eval_formula(a["total"], instance)), int(eval_formula(a["active"], instance))
+    want_t, want_a = int(eval_formula(a.total, instance)), int(eval_formula(a.active, instance))
     rows = {"experts": (total, want_t), "active": (active, want_a)}
-    if "tau_width" in a:
-        want_w = int(eval_formula(a["tau_width"], instance))
+    if a.tau_width is not None:
+        want_w = int(eval_formula(a.tau_width, instance))
         for block in built.meta.get("routing", ()):
             v = block["tau_node"]
             lay = [d for _, d in g.nodes(data=True) if d["kind"] == "expert_layer" and d["moe"] == v
@@ -281,14 +339,13 @@ def _budget(ctx: CheckContext, quick: int, full: int) -> int:
     return quick if ctx.profile == "quick" else full
 
 
-@register_check("wang_experiment_i")
-def wang_experiment_i(claim: Claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+@register_check("wang_experiment_i", args=ExperimentIArgs)
+def wang_experiment_i(claim: Claim, a: ExperimentIArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     """Exp I: one trained MoE layer (4 experts, width 10) on the circle in R^D; error flat in D.
 
     ``args``: paper_error (3.4e-4), ratio (max/min allowed across D); instance: Ds, steps, seed.
     """
 
-    a = claim.args
     Ds = tuple(instance.get("Ds", (16, 32, 64, 128)))
     steps = int(instance.get("steps", _budget(ctx, 600, 2000)))
     setup = TrainSetup("ours", steps=steps, lr=1e-2, schedule="cosine", gate="st", init="he")
@@ -296,8 +353,8 @@ def wang_experiment_i(claim: Claim, instance: Mapping[str, Any], ctx: CheckConte
            for D in Ds]
     errs = [r["test_mse"] for r in res]
     ratio = max(errs) / min(errs)
-    paper = float(a.get("paper_error", 3.4e-4))
-    allowed = float(a.get("ratio", 3.0))
+    paper = a.paper_error
+    allowed = a.ratio
 
     def draw(ax):
         ax.semilogy(Ds, errs, "o-", label=f"ours ({steps} steps, CPU)")
@@ -320,8 +377,8 @@ def wang_experiment_i(claim: Claim, instance: Mapping[str, Any], ctx: CheckConte
                                         "(a trained run cannot refute an expressivity theorem)", **common)
 
 
-@register_check("wang_experiment_ii")
-def wang_experiment_ii(claim: Claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+@register_check("wang_experiment_ii", args=ExperimentIIArgs)
+def wang_experiment_ii(claim: Claim, a: ExperimentIIArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     """Exp II: 2-3-MoE vs 1-6-MoE on the 9-piece target; 2-3 error falls with m, 1-6 plateaus.
 
     ``args``: paper (dict arch -> {m: error}), min_gain (2-3 falls at least this factor, default 2),
@@ -336,15 +393,15 @@ def wang_experiment_ii(claim: Claim, instance: Mapping[str, Any], ctx: CheckCont
     setup = TrainSetup("ours", steps=steps, lr=1e-2, schedule="cosine", gate="st", init="he", target_scale=10.0)
     ours = {arch: [min(train_experiment_ii(arch, m, setup=setup, seed=seed + s, device=ctx.device)["test_mse"]
                        for s in range(n_seeds)) for m in ms] for arch in ("2-3", "1-6")}
-    paper = claim.args.get("paper", {})
+    paper = a.paper
     gain23 = ours["2-3"][0] / ours["2-3"][-1]
     gain16 = ours["1-6"][0] / ours["1-6"][-1]
-    need = float(claim.args.get("min_gain", 2.0))
+    need = a.min_gain
     falls = gain23 >= need  # "falls with m": at least min_gain over the m range (the paper: ~30x)
     better = ours["2-3"][-1] < ours["1-6"][-1]
     # "1-6 plateaus": an absolute test, its error falls at most max_plateau_gain over the m range (the paper's
     # 1-6-MoE moves ~2.5x between 2e-5 and 5e-5); gaining less than the 2-3-MoE alone is not a plateau
-    max_plateau = float(claim.args.get("max_plateau_gain", 4.0))
+    max_plateau = a.max_plateau_gain
     plateau = gain16 <= max_plateau and gain16 < gain23
 
     def draw(ax):

@@ -27,6 +27,8 @@ from checkers.checks import (
     Verdict,
     as_vacuous,
     get_check,
+    statement_text,
+    validate_theorem,
 )
 from checkers.run._results import CheckResult
 from proofs import (
@@ -38,6 +40,8 @@ from proofs import (
     load_user_module,
     lookup,
     registered,
+    source_of,
+    unregister,
 )
 
 __all__ = ["RunConfig", "RunItem", "select", "run_checks", "resolve_device", "node_id", "make_result"]
@@ -105,8 +109,7 @@ def resolve_device(device: str) -> str:
 def select(config: RunConfig) -> list[RunItem]:
     """The (theorem, claim, instance) items selected by ``config``; unknown ids or papers raise."""
     config = config.validated()
-    for m in config.modules:
-        load_user_module(m)
+    user = [t for m in config.modules for t in load_user_module(m)]
     theorems = list(registered())
     if config.theorem_ids:
         theorems = [lookup(t) for t in dict.fromkeys(config.theorem_ids)]
@@ -116,6 +119,13 @@ def select(config: RunConfig) -> list[RunItem]:
             if p not in known:
                 raise InvalidInput(f"--paper {p!r}: unknown paper; expected one of: {', '.join(known)}")
         theorems = [t for t in theorems if t.paper in config.papers]
+    try:
+        for t in {t.id: t for t in [*user, *theorems]}.values():  # typed arguments, paths, statements: up front
+            validate_theorem(t, source_of(t.id))
+    except InvalidInput:
+        for t in user:  # a rejected module leaves nothing registered
+            unregister(t.id)
+        raise
     items = [RunItem(t, c, inst) for t in theorems for c in t.claims for inst in c.instances(config.profile)]
     if config.keyword:
         items = [it for it in items if config.keyword in it.node_id]
@@ -163,7 +173,7 @@ def make_result(item: RunItem, outcome: Outcome, seconds: float, device: str, re
         theorem_label=item.theorem.label,
         paper=item.theorem.paper,
         claim=item.claim.name,
-        statement=item.claim.statement_text(),
+        statement=statement_text(item.claim),
         instance=item.instance,
         outcome=outcome,
         seconds=seconds,

@@ -7,8 +7,11 @@ from ._enclosure import affine_residual_bounds as affine_residual_bounds
 from ._enclosure import certified_lipschitz as certified_lipschitz
 from ._enclosure import compile_target as compile_target
 from ._enclosure import exact_value as exact_value
-from ._enclosure import input_symbols as input_symbols
-from ._enclosure import parse_expression as parse_expression
+from ._parse import MAX_POWER_BITS as MAX_POWER_BITS
+from ._parse import input_symbols as input_symbols
+from ._parse import parse_expression as parse_expression
+from ._parse import parse_formula as parse_formula
+from ._parse import quote as quote
 from ._interval import LIBM_ULPS as LIBM_ULPS
 from ._interval import Program as Program
 from ._interval import Step as Step
@@ -25,4 +28,4 @@ from ._realness import RealnessResult as RealnessResult
 from ._realness import prove_real_on_domain as prove_real_on_domain
 from ._realness import real_arguments as real_arguments
 
-__all__ = ['Target', 'LipschitzResult', 'parse_expression', 'input_symbols', 'compile_target', 'affine_residual_bounds', 'certified_lipschitz', 'exact_value', 'LIBM_ULPS', 'Step', 'Program', 'run_intervals', 'run_points', 'run_mp', 'mp_constant', 'float_constant', 'validated_boxes', 'dual_norm_upper', 'bisect_widest', 'mpf_to_fraction', 'RealnessResult', 'real_arguments', 'prove_real_on_domain']
+__all__ = ['Target', 'LipschitzResult', 'parse_expression', 'parse_formula', 'quote', 'MAX_POWER_BITS', 'input_symbols', 'compile_target', 'affine_residual_bounds', 'certified_lipschitz', 'exact_value', 'LIBM_ULPS', 'Step', 'Program', 'run_intervals', 'run_points', 'run_mp', 'mp_constant', 'float_constant', 'validated_boxes', 'dual_norm_upper', 'bisect_widest', 'mpf_to_fraction', 'RealnessResult', 'real_arguments', 'prove_real_on_domain']

@@ -32,10 +32,8 @@ Implementation notes [ours]
 from __future__ import annotations
 
 import functools
-import io
 import math
 import time
-import tokenize
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Sequence
@@ -44,12 +42,6 @@ import mpmath
 import numpy as np
 import sympy as sp
 from mpmath import iv
-from sympy.parsing.sympy_parser import (
-    convert_xor,
-    parse_expr,
-    rationalize,
-    standard_transformations,
-)
 
 from proofs import InvalidInput, Status
 
@@ -57,99 +49,16 @@ from . import _interval as ia
 from ._interval import (
     mpf_to_fraction,  # [review] e.man is unsigned: the signed conversion lives there
 )
+from ._parse import input_symbols, parse_expression
 
 __all__ = ["Target", "LipschitzResult", "parse_expression", "input_symbols", "compile_target",
            "affine_residual_bounds", "certified_lipschitz", "exact_value"]  # fmt: skip
 
-_FUNCTIONS = {
-    "sin": sp.sin, "cos": sp.cos, "tan": sp.tan, "exp": sp.exp, "log": sp.log, "sqrt": sp.sqrt,
-    "Abs": sp.Abs, "abs": sp.Abs, "tanh": sp.tanh, "atan": sp.atan, "Max": sp.Max, "Min": sp.Min,
-}  # fmt: skip
-_CONSTANTS = {"pi": sp.pi, "E": sp.E}
-_OPERATORS = {"+", "-", "*", "/", "**", "^", "(", ")", ","}
 _KINDS = {
     sp.exp: "exp", sp.log: "log", sp.sin: "sin", sp.cos: "cos", sp.tan: "tan", sp.tanh: "tanh",
     sp.atan: "atan", sp.Abs: "abs", sp.sign: "sign", sp.Max: "max", sp.Min: "min",
 }  # fmt: skip
 _SUPPORTED = "+ - * / ** (integer, rational, constant), sqrt exp log sin cos tan tanh atan Abs Max Min"
-
-
-def input_symbols(n_in: int) -> tuple[sp.Symbol, ...]:
-    """The real symbols ``x0 .. x{n_in-1}`` that :func:`parse_expression` uses.
-
-    >>> input_symbols(2)
-    (x0, x1)
-    """
-    return tuple(sp.Symbol(f"x{i}", real=True) for i in range(n_in))
-
-
-# ---------------------------------------------------------------- parsing user input
-
-
-def parse_expression(text: str, n_in: int) -> sp.Expr:
-    """Parse a user's real formula in ``x0 .. x{n_in-1}`` (restricted namespace, exact decimals).
-
-    Arguments:
-        text: e.g. ``"sin(3*x0)*x1"``; ``^`` means power and decimals are exact (0.3 = 3/10).
-        n_in: the number of input variables.
-    Returns:
-        a sympy expression in :func:`input_symbols` ``(n_in)``.
-    Raises:
-        InvalidInput: one line naming the text and the reason (unknown name, syntax, non-real...).
-
-    >>> parse_expression("Abs(x0 - 0.3) + x1^2", 2)
-    x1**2 + Abs(x0 - 3/10)
-    >>> parse_expression("foo(x0)", 1)
-    Traceback (most recent call last):
-    ...
-    proofs._errors.InvalidInput: --function 'foo(x0)' is not a valid expression: unknown name 'foo'; ...
-    """
-    if not isinstance(n_in, int) or isinstance(n_in, bool) or n_in < 1:
-        raise InvalidInput(f"n_in={n_in!r} must be a positive integer")
-    variables = input_symbols(n_in)
-    names = {v.name: v for v in variables} | _FUNCTIONS | _CONSTANTS
-    in_vars = "x0" if n_in == 1 else f"x0..x{n_in - 1}"
-    expected = f"expected a real expression in {in_vars} using numbers, + - * / ** ( ), {' '.join(_FUNCTIONS)}, pi, E"
-
-    def invalid(reason: str) -> InvalidInput:
-        reason = " ".join(str(reason).split())
-        return InvalidInput(f"--function {text!r} is not a valid expression: {reason}; {expected}")
-
-    if not isinstance(text, str) or not text.strip():
-        raise invalid("empty")
-    reason = _token_problem(text, names)
-    if reason:
-        raise invalid(reason)
-    glob = {"__builtins__": {}, "Integer": sp.Integer, "Float": sp.Float, "Rational": sp.Rational}
-    try:
-        expr = parse_expr(text, local_dict=dict(names), global_dict=glob,
-                          transformations=standard_transformations + (convert_xor, rationalize))  # fmt: skip
-    except Exception as error:  # sympy raises many types for malformed input; each is the user's
-        raise invalid(f"{type(error).__name__}: {error}") from None
-    if not isinstance(expr, sp.Expr) or (isinstance(expr, sp.logic.boolalg.Boolean) and not isinstance(expr, sp.Symbol)):
-        raise invalid(f"it is a {type(expr).__name__}, not a number-valued expression")
-    bad = [a for a in (sp.nan, sp.zoo, sp.oo, -sp.oo, sp.I) if expr.has(a)]
-    if bad:
-        raise invalid(f"it contains {bad[0]} (not a finite real number)")
-    return expr
-
-
-def _token_problem(text: str, names: dict) -> str | None:
-    """Why the tokens of ``text`` are not allowed (None when they are)."""
-    try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
-    except (tokenize.TokenError, SyntaxError, IndentationError) as error:
-        return f"incomplete expression or unbalanced parentheses ({error.args[0]})"
-    for token in tokens:
-        if token.type == tokenize.NAME and token.string not in names:
-            return f"unknown name {token.string!r}"
-        if token.type == tokenize.NUMBER and token.string[-1] in "jJ":
-            return f"imaginary number {token.string!r}"
-        if token.type == tokenize.OP and token.string not in _OPERATORS:
-            return f"operator {token.string!r} is not allowed"
-        if token.type in (tokenize.ERRORTOKEN, tokenize.STRING):
-            return f"unexpected {token.string!r}"
-    return None
 
 
 # ---------------------------------------------------------------- compilation to a step program
