@@ -25,15 +25,25 @@ import difflib
 import math
 import types
 import typing
+from collections.abc import Mapping
 from fractions import Fraction
-from typing import Any, Literal, Mapping, NewType, Union
+from typing import Any, Literal, NewType, Union
 
 import sympy
 
 from proofs import InvalidInput
 
-__all__ = ["ArgError", "ClaimArgs", "NoArgs", "Expr", "Path", "Construction", "statement_disagreement", "RELATIONS",
-           "Relation"]
+__all__ = [
+    "ArgError",
+    "ClaimArgs",
+    "NoArgs",
+    "Expr",
+    "Path",
+    "Construction",
+    "statement_disagreement",
+    "RELATIONS",
+    "Relation",
+]
 
 #: a formula: a sympy expression, an int/float/Fraction, or a string sympy parses
 Expr = NewType("Expr", object)
@@ -46,8 +56,11 @@ Relation = Literal["le", "lt", "eq", "ge", "gt"]
 
 #: relation keyword -> (sympy relation class, symbol shown)
 RELATIONS: Mapping[str, tuple[type, str]] = {
-    "le": (sympy.LessThan, "<="), "lt": (sympy.StrictLessThan, "<"), "eq": (sympy.Equality, "=="),
-    "ge": (sympy.GreaterThan, ">="), "gt": (sympy.StrictGreaterThan, ">"),
+    "le": (sympy.LessThan, "<="),
+    "lt": (sympy.StrictLessThan, "<"),
+    "eq": (sympy.Equality, "=="),
+    "ge": (sympy.GreaterThan, ">="),
+    "gt": (sympy.StrictGreaterThan, ">"),
 }
 
 _MAX_FORMULA_CHARS = 10_000
@@ -147,7 +160,9 @@ def _formula(key: str, v: Any) -> Any:
             return parse_formula(v)
         except InvalidInput as exc:
             raise ArgError(key, str(exc)) from None
-    raise ArgError(key, f"got {_short(v)} ({type(v).__name__}); expected a formula (sympy expression, number or string)")
+    raise ArgError(
+        key, f"got {_short(v)} ({type(v).__name__}); expected a formula (sympy expression, number or string)"
+    )
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -155,7 +170,7 @@ class ClaimArgs:
     """Base of the per-check argument dataclasses (subclasses are frozen dataclasses too)."""
 
     @classmethod
-    def parse(cls, raw: Mapping[str, Any]) -> "ClaimArgs":
+    def parse(cls, raw: Mapping[str, Any]) -> ClaimArgs:
         """The dict ``raw`` validated and converted; an :class:`ArgError` names the first bad key."""
         if isinstance(raw, cls):
             return raw
@@ -227,7 +242,11 @@ def _same(a: Any, b: Any, instances: tuple[Mapping[str, Any], ...]) -> Mapping[s
         if sympy.simplify(pa - pb) == 0:
             return True
         for inst in instances:
-            subs = {sympy.Symbol(k): sympy.sympify(v) for k, v in inst.items() if isinstance(v, (int, Fraction, sympy.Basic))}
+            subs = {
+                sympy.Symbol(k): sympy.sympify(v)
+                for k, v in inst.items()
+                if isinstance(v, (int, Fraction, sympy.Basic))
+            }
             if sympy.simplify((pa - pb).xreplace(subs)) != 0:
                 return inst
     except (TypeError, ValueError, AttributeError, sympy.SympifyError):
@@ -235,17 +254,20 @@ def _same(a: Any, b: Any, instances: tuple[Mapping[str, Any], ...]) -> Mapping[s
     return True if instances else None
 
 
-def statement_disagreement(statement: Any, args: ClaimArgs, instances: tuple[Mapping[str, Any], ...] = ()) -> str | None:
+def statement_disagreement(
+    statement: Any, args: ClaimArgs, instances: tuple[Mapping[str, Any], ...] = ()
+) -> str | None:
     """Why a statement given as a sympy relation disagrees with the relation and bound in ``args``,
     identically or on one of ``instances`` (``None`` when it agrees, or when either side states no relation)."""
     s = args.stated()
     if s is None or not isinstance(statement, sympy.core.relational.Relational):
         return None
+    rel_given: Any = statement
     rel, lhs, rhs = s
     cls, sym = RELATIONS[rel]
     if type(statement) is not cls:
-        return f"the statement says {statement.rel_op} but the arguments say {sym}"
-    sides = [("bound", statement.rhs, rhs)] + ([] if isinstance(lhs, str) else [("left side", statement.lhs, lhs)])
+        return f"the statement says {rel_given.rel_op} but the arguments say {sym}"
+    sides = [("bound", rel_given.rhs, rhs)] + ([] if isinstance(lhs, str) else [("left side", rel_given.lhs, lhs)])
     for what, given, arg in sides:
         same = _same(given, arg, instances)
         if same is not True:

@@ -187,7 +187,7 @@ def validate_theorem(theorem: Theorem, source: str) -> None:
             why = _resolves(path, construction)
             if why:
                 raise InvalidInput(f"{where}: argument {key!r}: {why}")
-        bad = statement_disagreement(c.statement, a, c.quick + c.full)
+        bad = statement_disagreement(c.statement, a, c.instances("quick") + c.instances("full"))
         if bad:
             raise InvalidInput(f"{where}: argument {_bound_key(a)!r}: {bad}")
 

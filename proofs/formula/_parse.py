@@ -20,6 +20,7 @@ import io
 import keyword
 import math
 import tokenize
+from typing import Any
 
 import sympy as sp
 from sympy.parsing.sympy_parser import (
@@ -91,14 +92,18 @@ def _rebuild(e: sp.Basic, depth: int = 0) -> sp.Basic:
         return e
     args = [_rebuild(a, depth + 1) for a in e.args]
     if isinstance(e, sp.Pow) and _power_bits(*args) > MAX_POWER_BITS:
-        raise InvalidInput(f"the power {sp.sstr(args[0])}**{sp.sstr(args[1])[:40]} has over {MAX_POWER_BITS:,} bits "
-                           f"(an exponent tower or a huge power is not evaluated)")
+        raise InvalidInput(
+            f"the power {sp.sstr(args[0])}**{sp.sstr(args[1])[:40]} has over {MAX_POWER_BITS:,} bits "
+            f"(an exponent tower or a huge power is not evaluated)"
+        )
     if e.func is sp.binomial and args[0].is_Number and abs(float(args[0])) > _MAX_BINOMIAL_N:
-        raise InvalidInput(f"binomial({sp.sstr(args[0])[:40]}, ...) of a number over {_MAX_BINOMIAL_N:,} is not evaluated")
+        raise InvalidInput(
+            f"binomial({sp.sstr(args[0])[:40]}, ...) of a number over {_MAX_BINOMIAL_N:,} is not evaluated"
+        )
     return e.func(*args)
 
 
-def _token_problem(text: str, names: dict, *, symbols_ok: bool = False) -> str | None:
+def _token_problem(text: str, names: dict[str, Any], *, symbols_ok: bool = False) -> str | None:
     """Why the tokens of ``text`` are not allowed (None when they are)."""
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
@@ -117,7 +122,7 @@ def _token_problem(text: str, names: dict, *, symbols_ok: bool = False) -> str |
     return None
 
 
-def _bounded_parse(text: str, names: dict, *, symbols_ok: bool) -> sp.Basic:
+def _bounded_parse(text: str, names: dict[str, Any], *, symbols_ok: bool) -> sp.Basic:
     """Parse ``text`` unevaluated in the namespace ``names`` and evaluate it under the power bound;
     raises InvalidInput with the bare reason."""
     if len(text) > MAX_FORMULA_CHARS:
@@ -178,7 +183,9 @@ def parse_expression(text: str, n_in: int) -> sp.Expr:
         expr = _bounded_parse(text, names, symbols_ok=False)
     except InvalidInput as exc:
         raise invalid(str(exc)) from None
-    if not isinstance(expr, sp.Expr) or (isinstance(expr, sp.logic.boolalg.Boolean) and not isinstance(expr, sp.Symbol)):
+    if not isinstance(expr, sp.Expr) or (
+        isinstance(expr, sp.logic.boolalg.Boolean) and not isinstance(expr, sp.Symbol)
+    ):
         raise invalid(f"it is a {type(expr).__name__}, not a number-valued expression")
     bad = [a for a in (sp.nan, sp.zoo, sp.oo, -sp.oo, sp.I) if expr.has(a)]
     if bad:
@@ -197,7 +204,7 @@ def parse_formula(text: str) -> sp.Basic:
     >>> parse_formula("9**9**9**9")
     Traceback (most recent call last):
     ...
-    proofs._errors.InvalidInput: formula '9**9**9**9' is not valid: the power 9**387420489 has over 100,000 bits (an exponent tower or a huge power is not evaluated)
+    proofs._errors.InvalidInput: formula '9**9**9**9' is not valid: the power 9**387420489 has over 100,000 bits ...
     """
     if not isinstance(text, str) or not text.strip():
         raise InvalidInput(f"formula {quote(text)} is empty")

@@ -7,15 +7,22 @@ from pathlib import Path
 import pytest
 import sympy
 
-from checkers.checks import ArgError, ClaimArgs, args_class, claim_args, registered_checks, statement_text
-from checkers.checks import validate_theorem
+from checkers.checks import (
+    ArgError,
+    ClaimArgs,
+    args_class,
+    claim_args,
+    registered_checks,
+    statement_text,
+    validate_theorem,
+)
 from checkers.cli import main
 from proofs import Claim, InvalidInput, registered, source_of, unregister
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
 
-GOOD = '''import sympy
+GOOD = """import sympy
 from proofs import Claim, Provenance, Theorem
 m = sympy.Symbol("m", integer=True, positive=True)
 t = Theorem(id="user/t", name="t_width", label="U", title="t", paper="user", statement="s",
@@ -23,7 +30,7 @@ t = Theorem(id="user/t", name="t_width", label="U", title="t", paper="user", sta
     claims=(Claim(name="width_le_four", check="size_formula", statement=STATEMENT,
                   args={"construction": "constructions.yarotsky:sawtooth_square", "quantity": "width",
                         "formula": FORMULA, "relation": "le"}, quick=({"m": 2},)),))
-'''
+"""
 
 
 @pytest.fixture(autouse=True)
@@ -44,20 +51,23 @@ def _module(tmp_path, **edits) -> Path:
     return p
 
 
-@pytest.mark.parametrize("edit, key", [
-    ({'"size_formula"': '"size_formul"'}, "size_formul"),                      # unknown check key
-    ({'"quantity"': '"quantitty"'}, "quantitty"),                              # misspelt argument
-    ({'"relation": "le"': '"relation": 3'}, "relation"),                      # wrong type
-    ({'"quantity": "width"': '"quantity": 3.5'}, "quantity"),                  # wrong type
-    ({"formula": '"x +* 2"'}, "formula"),                                       # a formula that does not parse
-    ({"formula": '"10**10**10"'}, "formula"),                                   # an exponent tower, refused fast
-    ({"yarotsky:sawtooth_square": "yarotsky:no_such"}, "construction"),        # path that does not resolve
-    ({"constructions.yarotsky:sawtooth_square": "no_such_pkg.mod:f"}, "construction"),
-    ({"constructions.yarotsky:sawtooth_square": "os:system"}, "construction"),  # not a construction
-    ({"constructions.yarotsky:sawtooth_square": "42"}, "construction"),
-    ({"statement": "sympy.Le(sympy.Symbol('width'), 5)"}, "formula"),         # statement and bound disagree
-    ({"statement": "sympy.Eq(sympy.Symbol('width'), 4)"}, "formula"),         # relation disagrees
-])
+@pytest.mark.parametrize(
+    "edit, key",
+    [
+        ({'"size_formula"': '"size_formul"'}, "size_formul"),  # unknown check key
+        ({'"quantity"': '"quantitty"'}, "quantitty"),  # misspelt argument
+        ({'"relation": "le"': '"relation": 3'}, "relation"),  # wrong type
+        ({'"quantity": "width"': '"quantity": 3.5'}, "quantity"),  # wrong type
+        ({"formula": '"x +* 2"'}, "formula"),  # a formula that does not parse
+        ({"formula": '"10**10**10"'}, "formula"),  # an exponent tower, refused fast
+        ({"yarotsky:sawtooth_square": "yarotsky:no_such"}, "construction"),  # path that does not resolve
+        ({"constructions.yarotsky:sawtooth_square": "no_such_pkg.mod:f"}, "construction"),
+        ({"constructions.yarotsky:sawtooth_square": "os:system"}, "construction"),  # not a construction
+        ({"constructions.yarotsky:sawtooth_square": "42"}, "construction"),
+        ({"statement": "sympy.Le(sympy.Symbol('width'), 5)"}, "formula"),  # statement and bound disagree
+        ({"statement": "sympy.Eq(sympy.Symbol('width'), 4)"}, "formula"),  # relation disagrees
+    ],
+)
 def test_bad_module_is_exit_2_one_line_naming_file_theorem_claim_key(tmp_path, capsys, edit, key):
     mod = _module(tmp_path, **edit)
     out = tmp_path / "out"
@@ -70,8 +80,10 @@ def test_bad_module_is_exit_2_one_line_naming_file_theorem_claim_key(tmp_path, c
 
 
 def test_the_good_module_runs(tmp_path, capsys):
-    assert main(["verify", "--module", str(_module(tmp_path)), "--theorem", "user/t",
-                 "--out-dir", str(tmp_path / "o")]) == 0
+    assert (
+        main(["verify", "--module", str(_module(tmp_path)), "--theorem", "user/t", "--out-dir", str(tmp_path / "o")])
+        == 0
+    )
 
 
 def test_every_builtin_claim_validates_and_states_its_relation():
@@ -98,9 +110,16 @@ def test_defaults_live_in_the_args_class():
 
 
 def test_statement_derived_when_omitted():
-    c = Claim(name="c", check="size_formula",
-              args={"construction": "constructions.yarotsky:sawtooth_square", "quantity": "width",
-                    "formula": 4 * sympy.Symbol("m"), "relation": "le"})
+    c = Claim(
+        name="c",
+        check="size_formula",
+        args={
+            "construction": "constructions.yarotsky:sawtooth_square",
+            "quantity": "width",
+            "formula": 4 * sympy.Symbol("m"),
+            "relation": "le",
+        },
+    )
     assert statement_text(c) == "width <= 4*m"
 
 
