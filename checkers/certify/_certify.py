@@ -39,6 +39,7 @@ from checkers.certify._routing import route_region
 from constructions import Built
 from constructions.ir import compile_net
 from proofs import InvalidInput, Status
+from proofs.boxes import BoxBounds, BoxSearch, bisect_widest, box_search
 from proofs.formula import affine_residual_bounds, compile_target, prove_real_on_domain
 
 __all__ = ["SupErrorCertificate", "SupErrorProblem", "certified_sup_error"]
@@ -263,22 +264,11 @@ class SupErrorProblem:
 
 
 def _initial_boxes(lo: np.ndarray, hi: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """A uniform first split of the domain into at most n boxes (halving the widest relative side)."""
     blo, bhi = lo[None, :].copy(), hi[None, :].copy()
     while blo.shape[0] * 2 <= n:
-        blo, bhi = _bisect(blo, bhi, hi - lo)
+        blo, bhi = bisect_widest(blo, bhi, hi - lo)
     return blo, bhi
-
-
-def _bisect(lo: np.ndarray, hi: np.ndarray, scale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Both halves of every box, cut at the midpoint of its widest side relative to ``scale``."""
-    rel = (hi - lo) / np.where(scale > 0, scale, np.inf)
-    rows = np.arange(lo.shape[0])
-    side = np.argmax(rel, axis=1)
-    cut = 0.5 * lo[rows, side] + 0.5 * hi[rows, side]
-    left_hi, right_lo = hi.copy(), lo.copy()
-    left_hi[rows, side] = cut
-    right_lo[rows, side] = cut
-    return np.concatenate([lo, right_lo]), np.concatenate([left_hi, hi])
 
 
 _ENGINE = {"crown": "CROWN", "ibp": "IBP", "crown-ibp": "CROWN-IBP"}
@@ -397,59 +387,59 @@ def _branch_and_bound(built, *, bound: float | None = None, tol: float = 0.01, m
     prob = SupErrorProblem(built, method, device, max_candidates, memory_budget)
     rng = np.random.default_rng(seed)
     lo_d, hi_d = prob.dom_lo, prob.dom_hi
-    scale = hi_d - lo_d
     best = _Best(lo_d.size)
     best.offer(prob, _grid(lo_d, hi_d, n_samples))
-    best.offer(prob, lo_d + scale * rng.random((n_samples, lo_d.size)))
+    best.offer(prob, lo_d + (hi_d - lo_d) * rng.random((n_samples, lo_d.size)))
+    n_exact = [0]
 
+    def error_bound(b_lo, b_hi) -> BoxBounds:
+        ub, uniq, n_new = prob.bound_boxes(b_lo, b_hi, bound)
+        n_exact[0] += n_new
+        return BoxBounds(ub, data={"uniq": uniq})
+
+    sampler = _Sampler(prob, best, bound, rng)
     pool_lo, pool_hi = _initial_boxes(lo_d, hi_d, max(1, min(initial_boxes, max_boxes)))
-    pool_ub, pool_uniq, n_exact = prob.bound_boxes(pool_lo, pool_hi, bound)
-    n_boxes = pool_lo.shape[0]
-    best.offer(prob, 0.5 * pool_lo + 0.5 * pool_hi)
-    done_lo, done_hi, done_ub, done_uniq = [], [], [], []
-    refute_tries, last_tried = 0, -np.inf
-    while True:
-        best.offer(prob, _local_points(best.point, lo_d, hi_d, rng))
-        # find -> shrink -> replay; a new attempt only when the sampled maximum has grown
-        if bound is not None and best.value > max(bound, last_tried) and refute_tries < 8:
-            refute_tries, last_tried = refute_tries + 1, best.value
-            found = _refute(prob, best.point, float(bound))
-            if found is not None:
-                witness, err, how, origin = found
-                return _certificate(Status.REFUTED, prob, best, bound, tol, pool_lo, pool_hi, pool_ub, pool_uniq,
-                                    done_lo, done_hi, done_ub, done_uniq, n_boxes, n_exact, t0,
-                                    witness=witness, witness_error=err, replay=how, shrunk_from=origin)
-        # the goal: the bound; or tightness when no bound is given, or when the samples already exceed the
-        # bound but the replay could not confirm it and no exact re-check applies (then no bound-certificate
-        # is possible: a bound that is attained can only be certified by the exact tier)
-        tight_goal = best.value * (1 + tol)
-        stuck = bound is not None and best.value > bound and prob.polys is None
-        threshold = tight_goal if bound is None or stuck else float(bound)
-        # boxes whose bound already meets the goal are settled; the rest must be split
-        settle = pool_ub <= threshold
-        done_lo.append(pool_lo[settle]), done_hi.append(pool_hi[settle])
-        done_ub.append(pool_ub[settle]), done_uniq.append(pool_uniq[settle])
-        pool_lo, pool_hi, pool_ub, pool_uniq = pool_lo[~settle], pool_hi[~settle], pool_ub[~settle], pool_uniq[~settle]
-        k = min(pool_lo.shape[0], batch_boxes // 2, (max_boxes - n_boxes) // 2)
-        if pool_lo.shape[0] == 0 or k < 1 or time.monotonic() - t0 > time_budget:
-            break
-        sel = np.argpartition(-pool_ub, k - 1)[:k]
-        keep = np.ones(pool_lo.shape[0], dtype=bool)
-        keep[sel] = False
-        c_lo, c_hi = _bisect(pool_lo[sel], pool_hi[sel], scale)
-        c_ub, c_uniq, n_new = prob.bound_boxes(c_lo, c_hi, bound)
-        n_exact += n_new
-        n_boxes += c_lo.shape[0]
-        centres = 0.5 * c_lo + 0.5 * c_hi
-        top = np.argsort(-c_ub)[:64]
-        inside = c_lo[top, None, :] + (c_hi - c_lo)[top, None, :] * rng.random((top.size, 4, lo_d.size))
-        best.offer(prob, np.concatenate([centres, inside.reshape(-1, lo_d.size)]))
-        pool_lo = np.concatenate([pool_lo[keep], c_lo])
-        pool_hi = np.concatenate([pool_hi[keep], c_hi])
-        pool_ub = np.concatenate([pool_ub[keep], c_ub])
-        pool_uniq = np.concatenate([pool_uniq[keep], c_uniq])
-    return _certificate(None, prob, best, bound, tol, pool_lo, pool_hi, pool_ub, pool_uniq,
-                        done_lo, done_hi, done_ub, done_uniq, n_boxes, n_exact, t0)
+    s = box_search(pool_lo, pool_hi, error_bound, goal=lambda: _threshold(prob, best, bound, tol),
+                   max_boxes=max_boxes, time_budget=time_budget - (time.monotonic() - t0), batch_boxes=batch_boxes,
+                   visit=sampler.visit)
+    if s.witness is not None:
+        witness, err, how, origin = s.witness
+        return _certificate(Status.REFUTED, prob, best, bound, tol, s, n_exact[0], t0,
+                            witness=witness, witness_error=err, replay=how, shrunk_from=origin)
+    return _certificate(None, prob, best, bound, tol, s, n_exact[0], t0)
+
+
+def _threshold(prob: SupErrorProblem, best: _Best, bound: float | None, tol: float) -> float:
+    """The goal boxes are settled against: the bound; or tightness when no bound is given, or when the samples
+    already exceed the bound but the replay could not confirm it and no exact re-check applies (then no
+    bound-certificate is possible: a bound that is attained can only be certified by the exact tier)."""
+    stuck = bound is not None and best.value > bound and prob.polys is None
+    return best.value * (1 + tol) if bound is None or stuck else float(bound)
+
+
+class _Sampler:
+    """The float64 search for large errors around the box search: box centres and random points of the
+    worst new boxes, a pattern search around the best point, and (with a bound) find -> shrink -> replay."""
+
+    def __init__(self, prob: SupErrorProblem, best: _Best, bound: float | None, rng):
+        self.prob, self.best, self.bound, self.rng = prob, best, bound, rng
+        self.first, self.tries, self.last_tried = True, 0, -np.inf
+
+    def visit(self, c_lo: np.ndarray, c_hi: np.ndarray, bounds: BoxBounds):
+        prob, best, n = self.prob, self.best, self.prob.dom_lo.size
+        pts = 0.5 * c_lo + 0.5 * c_hi
+        if not self.first:  # new children: also random points inside the 64 worst
+            top = np.argsort(-bounds.upper)[:64]
+            inside = c_lo[top, None, :] + (c_hi - c_lo)[top, None, :] * self.rng.random((top.size, 4, n))
+            pts = np.concatenate([pts, inside.reshape(-1, n)])
+        self.first = False
+        best.offer(prob, pts)
+        best.offer(prob, _local_points(best.point, prob.dom_lo, prob.dom_hi, self.rng))
+        # a new attempt only when the sampled maximum has grown
+        if self.bound is not None and best.value > max(self.bound, self.last_tried) and self.tries < 8:
+            self.tries, self.last_tried = self.tries + 1, best.value
+            return _refute(prob, best.point, float(self.bound))
+        return None
 
 
 def _replayed_lower(built, point: np.ndarray) -> float:
@@ -462,12 +452,11 @@ def _replayed_lower(built, point: np.ndarray) -> float:
     return max(0.0, x if Fraction(x) <= lo else math.nextafter(x, -math.inf))
 
 
-def _certificate(status, prob, best, bound, tol, pool_lo, pool_hi, pool_ub, pool_uniq, done_lo, done_hi, done_ub,
-                 done_uniq, n_boxes, n_exact, t0, *, witness=None, witness_error=None, replay="", shrunk_from=""):
-    lo = np.concatenate([*done_lo, pool_lo])
-    hi = np.concatenate([*done_hi, pool_hi])
-    ub = np.concatenate([*done_ub, pool_ub])
-    uniq = np.concatenate([*done_uniq, pool_uniq])
+def _certificate(status, prob, best, bound, tol, search: BoxSearch, n_exact, t0, *, witness=None,
+                 witness_error=None, replay="", shrunk_from=""):
+    lo, hi, ub, data = search.all_boxes()
+    uniq = data["uniq"].astype(bool)
+    n_boxes = search.n_boxes
     w = int(np.argmax(ub))
     upper = max(float(ub[w]), 0.0)  # a certified upper bound of the sup (inf where a box is unbounded)
     lower = _replayed_lower(prob.built, best.point)  # rigorous: the float sample may sit above the truth by rounding

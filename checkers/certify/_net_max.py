@@ -17,6 +17,7 @@ import torch
 from checkers.certify._bounds import METHODS, bound_net
 from constructions.ir import Net, compile_net
 from proofs import InvalidInput, Status
+from proofs.boxes import BoxBounds, box_search
 
 __all__ = ["NetMaximum", "certified_net_max"]
 
@@ -50,50 +51,26 @@ def certified_net_max(net: Net, lo, hi, *, output: int = 0, tol_abs: float = 1e-
     if not (0 <= output < net.n_out):
         raise InvalidInput(f"output={output!r} must index one of the {net.n_out} outputs")
     t0 = time.monotonic()
-    lo = np.asarray(lo, dtype=np.float64).reshape(1, -1)
-    hi = np.asarray(hi, dtype=np.float64).reshape(1, -1)
-    scale = np.where(hi[0] > lo[0], hi[0] - lo[0], np.inf)
     model = compile_net(net, device=device)
+    best = [-np.inf, np.zeros(np.asarray(lo).size)]
 
-    def sample(pts: np.ndarray) -> tuple[float, np.ndarray]:
+    def upper(b_lo, b_hi) -> BoxBounds:
+        nb = bound_net(net, b_lo, b_hi, method=method, device=device)
+        return BoxBounds(nb.upper[:, output].cpu().numpy())
+
+    def sample_centres(b_lo, b_hi, _bounds) -> None:
+        # the network at the box centres, in float64: a sampled lower bound of the maximum
+        pts = 0.5 * (b_lo + b_hi)
         with torch.no_grad():
             y = model(torch.as_tensor(pts, device=device)).cpu().numpy()[:, output]
         k = int(np.argmax(y))
-        return float(y[k]), pts[k]
+        if y[k] > best[0]:
+            best[:] = float(y[k]), pts[k]
 
-    def upper(b_lo, b_hi) -> np.ndarray:
-        nb = bound_net(net, b_lo, b_hi, method=method, device=device)
-        return nb.upper[:, output].cpu().numpy()
-
-    pool_lo, pool_hi, pool_ub = lo, hi, upper(lo, hi)
-    best, arg = sample(0.5 * (lo + hi))
-    settled, n_boxes = -np.inf, 1
-    while True:
-        keep = pool_ub > best + tol_abs  # boxes that can still hold a larger value
-        settled = max(settled, float(pool_ub[~keep].max(initial=-np.inf)))
-        pool_lo, pool_hi, pool_ub = pool_lo[keep], pool_hi[keep], pool_ub[keep]
-        k = min(pool_lo.shape[0], batch_boxes // 2, (max_boxes - n_boxes) // 2)
-        if pool_lo.shape[0] == 0 or k < 1 or time.monotonic() - t0 > time_budget:
-            break
-        sel = np.argpartition(-pool_ub, k - 1)[:k]
-        rest = np.ones(pool_lo.shape[0], dtype=bool)
-        rest[sel] = False
-        p_lo, p_hi = pool_lo[sel], pool_hi[sel]
-        rows = np.arange(k)
-        side = np.argmax((p_hi - p_lo) / scale, axis=1)
-        cut = 0.5 * p_lo[rows, side] + 0.5 * p_hi[rows, side]
-        left_hi, right_lo = p_hi.copy(), p_lo.copy()
-        left_hi[rows, side], right_lo[rows, side] = cut, cut
-        c_lo, c_hi = np.concatenate([p_lo, right_lo]), np.concatenate([left_hi, p_hi])
-        c_ub = upper(c_lo, c_hi)
-        n_boxes += 2 * k
-        v, p = sample(0.5 * (c_lo + c_hi))
-        if v > best:
-            best, arg = v, p
-        pool_lo = np.concatenate([pool_lo[rest], c_lo])
-        pool_hi = np.concatenate([pool_hi[rest], c_hi])
-        pool_ub = np.concatenate([pool_ub[rest], c_ub])
-    up = max(settled, float(pool_ub.max(initial=-np.inf)))
-    status = Status.PROVED if up - best <= tol_abs else Status.UNKNOWN
-    return NetMaximum(status, best, up, tuple(float(t) for t in arg), n_boxes,
-                      f"{method.upper()} over {n_boxes:,} boxes", time.monotonic() - t0)
+    # boxes that cannot hold a value above the best sample + tol_abs are settled
+    s = box_search(lo, hi, upper, goal=lambda: best[0] + tol_abs, max_boxes=max_boxes, time_budget=time_budget - (
+        time.monotonic() - t0), batch_boxes=batch_boxes, visit=sample_centres)
+    up = s.upper
+    status = Status.PROVED if up - best[0] <= tol_abs else Status.UNKNOWN
+    return NetMaximum(status, best[0], up, tuple(float(t) for t in best[1]), s.n_boxes,
+                      f"{method.upper()} over {s.n_boxes:,} boxes", time.monotonic() - t0)

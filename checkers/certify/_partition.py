@@ -32,6 +32,7 @@ from checkers.certify._routing import Candidates
 from constructions import Built
 from constructions.ir import LinearGate, Net, TreeRouter
 from proofs import InvalidInput, Status
+from proofs.boxes import BoxBounds, box_search
 
 __all__ = ["Partition", "RoutingCertificate", "certified_partition", "certified_routing"]
 
@@ -157,39 +158,31 @@ def certified_partition(net: Net, lo, hi, *, max_boxes: int = 1 << 14, time_budg
     lo = np.asarray(lo, dtype=np.float64).reshape(1, -1)
     hi = np.asarray(hi, dtype=np.float64).reshape(1, -1)
     scale = (hi - lo)[0]
-    done_lo, done_hi, paths = [], [], []
-    stuck_lo, stuck_hi = [lo[:0]], [hi[:0]]
-    q_lo, q_hi = lo, hi
-    n_boxes = 0
-    while q_lo.shape[0]:
-        if n_boxes >= max_boxes or time.monotonic() - t0 > time_budget:
-            break
-        take = min(q_lo.shape[0], batch_boxes, max_boxes - n_boxes)
-        b_lo, b_hi, q_lo, q_hi = q_lo[:take], q_hi[:take], q_lo[take:], q_hi[take:]
+    rel_scale = np.where(scale > 0, scale, np.inf)
+
+    def routes(b_lo, b_hi) -> BoxBounds:
+        # settled: a unique route at every MoE node; the others carry the cut to split them at
         x_lo, x_hi = (b_lo, b_hi) if chart is None else chart.interval(b_lo, b_hi)
         nb = bound_net(net, x_lo, x_hi, method=method, device=device, interior=interior and chart is None,
                        max_candidates=64)
-        n_boxes += take
         unique = nb.routing_unique.cpu().numpy()
-        done_lo.append(b_lo[unique]), done_hi.append(b_hi[unique])
-        rows = _path_rows(nb, net)
-        paths.extend(p for p, u in zip(rows, unique) if u)
+        paths = np.empty(b_lo.shape[0], dtype=object)
+        paths[:] = [p if u else None for p, u in zip(_path_rows(nb, net), unique)]
+        dim, val = np.full(b_lo.shape[0], -1), np.zeros(b_lo.shape[0])
         amb = ~unique
-        if amb.any():
+        if amb.any() and chart is None:
             sub = NetBounds(nb.lower[amb], nb.upper[amb], None, None, None, None,
                             {v: _take(c, np.nonzero(amb)[0]) for v, c in nb.routing.items()},
                             nb.feasible[amb], nb.bounded[amb], nb.method, nb.affine_on_box[amb])
-            dim, val = _router_splits(net, sub, b_lo[amb], b_hi[amb], scale) if chart is None else \
-                (np.full(int(amb.sum()), -1), np.zeros(int(amb.sum())))
-            a_lo, a_hi = b_lo[amb], b_hi[amb]
-            rel = ((a_hi - a_lo) / np.where(scale > 0, scale, np.inf)).max(axis=1)
-            small = rel < min_width
-            stuck_lo.append(a_lo[small]), stuck_hi.append(a_hi[small])
-            c_lo, c_hi = _split(a_lo[~small], a_hi[~small], dim[~small], val[~small], scale)
-            q_lo, q_hi = np.concatenate([q_lo, c_lo]), np.concatenate([q_hi, c_hi])
-    return Partition(np.concatenate(done_lo) if done_lo else lo[:0], np.concatenate(done_hi) if done_hi else hi[:0],
-                     tuple(paths), np.concatenate([*stuck_lo, q_lo]), np.concatenate([*stuck_hi, q_hi]),
-                     interior and chart is None, n_boxes, method, time.monotonic() - t0)
+            dim[amb], val[amb] = _router_splits(net, sub, b_lo[amb], b_hi[amb], scale)
+        width = ((b_hi - b_lo) / rel_scale).max(axis=1)  # wide boxes first, as a queue would take them
+        return BoxBounds(amb.astype(np.float64), settled=unique, priority=width,
+                         data={"path": paths, "dim": dim, "val": val})
+
+    s = box_search(lo, hi, routes, goal=0.0, max_boxes=max_boxes, time_budget=time_budget, batch_boxes=batch_boxes,
+                   split=lambda b_lo, b_hi, d: _split(b_lo, b_hi, d["dim"], d["val"], scale), min_width=min_width)
+    return Partition(s.settled_lo, s.settled_hi, tuple(s.settled_data["path"]), s.open_lo, s.open_hi,
+                     interior and chart is None, s.n_boxes, method, time.monotonic() - t0)
 
 
 def _take(c, rows: np.ndarray):

@@ -44,6 +44,7 @@ import sympy as sp
 from mpmath import iv
 
 from proofs import InvalidInput, Status
+from proofs.boxes import BoxBounds, box_search
 
 from . import _interval as ia
 from ._interval import (
@@ -451,41 +452,42 @@ def certified_lipschitz(
     dom_lo, dom_hi = ia.validated_boxes(target.n_in, np.atleast_2d(lo), np.atleast_2d(hi))
     if dom_lo.shape[0] != 1:
         raise InvalidInput(f"the domain must be one box of shape (n_in={target.n_in},)")
-    program, (q, q_name), start = target._programs.first_gradient, _DUAL[norm], time.monotonic()
-    boxes_lo, boxes_hi = dom_lo.copy(), dom_hi.copy()
-    used, done_upper, best, attempts = 0, 0.0, 0.0, 0
+    program, (q, q_name) = target._programs.first_gradient, _DUAL[norm]
+    sampled_max, attempts = [0.0], [0]
 
-    def result(status, witness, message, active_bound):
-        upper = max(done_upper, float(np.max(active_bound, initial=0.0)))
-        upper = upper if math.isfinite(upper) else None
-        return LipschitzResult(status, float(L), norm, upper, best, witness, used, message)
+    def gradient_bound(b_lo, b_hi) -> BoxBounds:
+        g_lo, g_hi, undefined = ia.run_intervals(program, b_lo, b_hi)
+        return BoxBounds(np.where(undefined, np.inf, ia.dual_norm_upper(g_lo, g_hi, q)))
 
-    while True:
-        g_lo, g_hi, undefined = ia.run_intervals(program, boxes_lo, boxes_hi)
-        bound = np.where(undefined, np.inf, ia.dual_norm_upper(g_lo, g_hi, q))
-        used += boxes_lo.shape[0]
-        centres = 0.5 * boxes_lo + 0.5 * boxes_hi
+    def pair_at_centres(b_lo, b_hi, _bounds):
+        # seed a refuting pair at the box centres with the largest float gradient norm above L
+        centres = 0.5 * b_lo + 0.5 * b_hi
         sampled = ia.run_points(program, centres)
         norms = np.linalg.norm(np.nan_to_num(sampled, nan=0.0), ord=q, axis=1)
-        best = max(best, float(norms.max()))
+        sampled_max[0] = max(sampled_max[0], float(norms.max()))
         for k in np.argsort(-norms)[:3]:
-            if norms[k] > L and attempts < 200:
-                attempts += 1
+            if norms[k] > L and attempts[0] < 200:
+                attempts[0] += 1
                 pair = _pair_witness(target, centres[k], sampled[k], float(L), norm, dom_lo[0], dom_hi[0])
                 if pair is not None:
-                    shown = [tuple(float(v) for v in p) for p in pair]
-                    return result(Status.REFUTED, pair, f"|f(x) - f(y)| > L ||x - y||_{norm} at x, y = {shown} "
-                                  f"(replayed exactly); sampled ||grad f|| up to {best:.6g}", bound)  # fmt: skip
-        finished = bound <= L
-        done_upper = max(done_upper, float(np.max(bound[finished], initial=0.0)))
-        boxes_lo, boxes_hi, bound = boxes_lo[~finished], boxes_hi[~finished], bound[~finished]
-        if boxes_lo.shape[0] == 0:
-            return result(Status.PROVED, None, f"sup ||grad f||_{q_name} <= {done_upper:.6g} <= L "
-                          f"(interval bound over {used} boxes)", bound)  # fmt: skip
-        if used + 2 * boxes_lo.shape[0] > max_boxes or time.monotonic() - start > time_budget:
-            return result(Status.UNKNOWN, None, f"budget spent after {used} boxes: {boxes_lo.shape[0]} boxes keep a "
-                          f"gradient bound up to {bound.max():.6g} > L; sampled up to {best:.6g}", bound)  # fmt: skip
-        boxes_lo, boxes_hi = ia.bisect_widest(boxes_lo, boxes_hi)
+                    return pair
+        return None
+
+    s = box_search(dom_lo, dom_hi, gradient_bound, goal=float(L), max_boxes=max_boxes, time_budget=time_budget,
+                   batch_boxes=1 << 16, visit=pair_at_centres)
+    best = sampled_max[0]
+    upper = max(s.upper, 0.0)
+    result = functools.partial(LipschitzResult, L=float(L), norm=norm, upper=upper if math.isfinite(upper) else None,
+                               lower=best, boxes=s.n_boxes)
+    if s.witness is not None:
+        shown = [tuple(float(v) for v in p) for p in s.witness]
+        return result(Status.REFUTED, witness=s.witness, message=f"|f(x) - f(y)| > L ||x - y||_{norm} at x, y = "
+                      f"{shown} (replayed exactly); sampled ||grad f|| up to {best:.6g}")  # fmt: skip
+    if s.complete:
+        return result(Status.PROVED, witness=None, message=f"sup ||grad f||_{q_name} <= {s.upper:.6g} <= L "
+                      f"(interval bound over {s.n_boxes} boxes)")  # fmt: skip
+    return result(Status.UNKNOWN, witness=None, message=f"budget spent after {s.n_boxes} boxes: {s.open_lo.shape[0]} "
+                  f"boxes keep a gradient bound up to {s.open_upper.max():.6g} > L; sampled up to {best:.6g}")  # fmt: skip
 
 
 def _pair_witness(target, centre, grad, L, norm, dom_lo, dom_hi):

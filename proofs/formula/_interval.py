@@ -51,7 +51,7 @@ from mpmath import iv, mp
 from proofs import InvalidInput
 
 __all__ = ["LIBM_ULPS", "Step", "Program", "run_intervals", "run_points", "run_mp", "mp_constant", "float_constant",
-           "validated_boxes", "dual_norm_upper", "bisect_widest",
+           "validated_boxes", "dual_norm_upper",
            "mpf_to_fraction"]  # fmt: skip
 
 LIBM_ULPS = 4
@@ -602,17 +602,6 @@ def validated_boxes(n_in: int, lo, hi) -> tuple[np.ndarray, np.ndarray]:
         b = int(np.argmax((lo > hi).any(axis=1)))
         raise InvalidInput(f"box {b} has lo={lo[b].tolist()} > hi={hi[b].tolist()}")
     return lo, hi
-
-
-def bisect_widest(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Both halves of every box, cut at the float midpoint of its widest side: (K, n) -> (2K, n)."""
-    rows = np.arange(lo.shape[0])
-    side = np.argmax(hi - lo, axis=1)
-    cut = np.clip(0.5 * lo[rows, side] + 0.5 * hi[rows, side], lo[rows, side], hi[rows, side])
-    left_hi, right_lo = hi.copy(), lo.copy()
-    left_hi[rows, side] = cut
-    right_lo[rows, side] = cut
-    return np.concatenate([lo, right_lo]), np.concatenate([left_hi, hi])
 
 
 def mpf_to_fraction(v) -> Fraction:

@@ -17,6 +17,7 @@ import numpy as np
 import sympy
 
 from proofs import InvalidInput, Status
+from proofs.boxes import BoxBounds, box_search
 from proofs.formula._enclosure import compile_target, exact_value
 
 __all__ = ["RealnessResult", "real_arguments", "prove_real_on_domain"]
@@ -52,34 +53,41 @@ def prove_real_on_domain(exprs, variables, lo, hi, *, max_boxes: int = 1 << 14) 
         return RealnessResult(Status.PROVED, "no sqrt, log or fractional power")
     target = compile_target([a for a, _ in args], list(variables))
     strict = np.array([s for _, s in args])
-    box_lo, box_hi = np.asarray(lo, float)[None, :], np.asarray(hi, float)[None, :]
-    n_boxes = 1
-    while box_lo.shape[0]:
+
+    def arguments_bound(box_lo, box_hi) -> BoxBounds:
         a_lo, _ = target.interval(box_lo, box_hi)
         ok = np.where(strict[None, :], a_lo > 0, a_lo >= 0).all(axis=1)
-        box_lo, box_hi = box_lo[~ok], box_hi[~ok]
-        # refute: an exact point where some argument is negative (zero under a log)
-        for b in range(min(box_lo.shape[0], 32)):
-            for x in (box_lo[b], box_hi[b], 0.5 * box_lo[b] + 0.5 * box_hi[b]):
-                point = tuple(Fraction(float(v)) for v in x)
-                for (a, s) in args:
-                    try:
-                        _, top = exact_value(a, list(variables), point)
-                    except (InvalidInput, ArithmeticError, ValueError):
-                        continue
-                    if top < 0 or (s and top <= 0):
-                        where = ", ".join(f"{v}={float(p):.6g}" for v, p in zip(variables, point))
-                        return RealnessResult(Status.REFUTED, f"{a} {'<=' if s else '<'} 0 at {where}: the target is not "
-                                                         f"real there", point)
-        if box_lo.shape[0] == 0:
-            break
-        if n_boxes + 2 * box_lo.shape[0] > max_boxes:
-            return RealnessResult(Status.UNKNOWN, f"realness of the target not proved near {box_lo[0].tolist()}")
-        w = np.argmax(box_hi - box_lo, axis=1)
-        mid = 0.5 * (box_lo + box_hi)[np.arange(box_lo.shape[0]), w]
-        left_hi, right_lo = box_hi.copy(), box_lo.copy()
-        left_hi[np.arange(box_lo.shape[0]), w] = mid
-        right_lo[np.arange(box_lo.shape[0]), w] = mid
-        box_lo, box_hi = np.concatenate([box_lo, right_lo]), np.concatenate([left_hi, box_hi])
-        n_boxes += box_lo.shape[0]
-    return RealnessResult(Status.PROVED, f"sqrt/log arguments proved >= 0 over {n_boxes} boxes")
+        # the most negative argument lower bound first: that is where a refuting point is likeliest
+        return BoxBounds(np.where(ok, 0.0, np.inf), settled=ok, priority=np.nan_to_num(-a_lo.min(axis=1), nan=np.inf))
+
+    def refute(box_lo, box_hi, bounds):
+        # an exact point where some argument is negative (zero under a log)
+        for b in np.nonzero(~bounds.settled)[0][:32]:
+            found = _negative_argument(args, variables, (box_lo[b], box_hi[b], 0.5 * box_lo[b] + 0.5 * box_hi[b]))
+            if found is not None:
+                return found
+        return None
+
+    s = box_search(np.asarray(lo, float), np.asarray(hi, float), arguments_bound, goal=0.0, max_boxes=max_boxes,
+                   batch_boxes=max_boxes, visit=refute)
+    if s.witness is not None:
+        return s.witness
+    if not s.complete:
+        return RealnessResult(Status.UNKNOWN, f"realness of the target not proved near {s.open_lo[0].tolist()}")
+    return RealnessResult(Status.PROVED, f"sqrt/log arguments proved >= 0 over {s.n_boxes} boxes")
+
+
+def _negative_argument(args, variables, points) -> RealnessResult | None:
+    """REFUTED at the first of ``points`` where the exact enclosure of an argument is < 0 (<= 0 under a log)."""
+    for x in points:
+        point = tuple(Fraction(float(v)) for v in x)
+        for a, s in args:
+            try:
+                _, top = exact_value(a, list(variables), point)
+            except (InvalidInput, ArithmeticError, ValueError):
+                continue
+            if top < 0 or (s and top <= 0):
+                where = ", ".join(f"{v}={float(p):.6g}" for v, p in zip(variables, point))
+                return RealnessResult(Status.REFUTED, f"{a} {'<=' if s else '<'} 0 at {where}: the target is not "
+                                                      f"real there", point)
+    return None

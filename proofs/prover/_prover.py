@@ -25,10 +25,12 @@ from fractions import Fraction
 from typing import Any, Callable, Mapping
 
 import mpmath
+import numpy as np
 import sympy
 from mpmath import iv
 
 from proofs import Status
+from proofs.boxes import BoxBounds, box_search
 from proofs.prover._interval import (
     Unsupported,
     _hi,
@@ -275,43 +277,52 @@ def _feasible_corner(box, dom):
     return True
 
 
-def _bnb(expr, dom, bounds, budget, deadline) -> tuple[str, int, dict | None]:
-    boxes = [{n: (mpmath.mpf(a), mpmath.mpf(b)) for n, (a, b) in bounds.items()}]
-    done = 0
-    while boxes:
-        if done >= budget:
-            return "unknown", done, None
-        if deadline is not None and done % 64 == 0:
-            deadline()
-        box = boxes.pop()
-        done += 1
-        if not _feasible_corner(box, dom):
-            continue
-        try:
-            val = ieval(expr, {n: iv.mpf([a, b]) for n, (a, b) in box.items()})
-            if _lo(val) >= 0:
+def _float_down(x: mpmath.mpf) -> float:
+    """The largest float <= x (exact comparison in mpmath; never rounds a tiny negative up to 0)."""
+    f = float(x)
+    return math.nextafter(f, -math.inf) if mpmath.mpf(f) > x else f
+
+
+def _bnb(expr, dom, bounds, budget, deadline) -> tuple[Status, int, dict | None]:
+    """Interval branch and bound of ``expr >= 0`` over the box ``bounds`` (the one box search, objective -expr):
+    (PROVED, or REFUTED with a box where expr < 0 throughout (still to be replayed at a point), or UNKNOWN;
+    boxes bounded; that box as {name: (lo, hi)} or None)."""
+    names = list(bounds)
+    integer = np.array([n in dom.integers for n in names])
+
+    def negated_bounds(lo, hi):
+        # upper of -expr = -(lower of expr), rounded up; lower of -expr on the whole box = -(upper of expr)
+        up, low = np.full(lo.shape[0], np.inf), np.full(lo.shape[0], -np.inf)
+        for r in range(lo.shape[0]):
+            box = {n: (float(a), float(b)) for n, a, b in zip(names, lo[r], hi[r])}
+            if not _feasible_corner(box, dom):
+                up[r] = -np.inf  # no domain point in this box
                 continue
-            if _hi(val) < 0:
-                return "negative", done, box
-        except Unsupported:
-            pass
-        # split the widest non-degenerate side (integers at integer points)
-        widths = {n: (b - a) for n, (a, b) in box.items() if b > a}
-        if not widths:
-            return "unknown", done, None
-        n = max(widths, key=widths.get)
-        a, b = box[n]
-        if n in dom.integers:
-            mid = mpmath.floor((a + b) / 2)
-            left, right = (a, mid), (mid + 1, b)
-        else:
-            mid = (a + b) / 2
-            left, right = (a, mid), (mid, b)
-        for part in (left, right):
-            nb = dict(box)
-            nb[n] = part
-            boxes.append(nb)
-    return "proved", done, None
+            try:
+                val = ieval(expr, {n: iv.mpf([a, b]) for n, (a, b) in box.items()})
+            except Unsupported:
+                continue
+            up[r], low[r] = -_float_down(_lo(val)), _float_down(-_hi(val))
+        return BoxBounds(up, lower=low)
+
+    def split(lo, hi, _data):
+        # the widest side (integers at integer points: [a, m] and [m + 1, b])
+        rows, side = np.arange(lo.shape[0]), np.argmax(hi - lo, axis=1)
+        a, b = lo[rows, side], hi[rows, side]
+        whole = integer[side]
+        mid = np.where(whole, np.floor(0.5 * a + 0.5 * b), np.clip(0.5 * a + 0.5 * b, a, b))
+        left_hi, right_lo = hi.copy(), lo.copy()
+        left_hi[rows, side] = mid
+        right_lo[rows, side] = np.where(whole, mid + 1, mid)
+        return np.concatenate([lo, right_lo]), np.concatenate([left_hi, hi])
+
+    lo = np.array([float(bounds[n][0]) for n in names])
+    hi = np.array([float(bounds[n][1]) for n in names])
+    s = box_search(lo, hi, negated_bounds, goal=0.0, max_boxes=budget, split=split, deadline=deadline)
+    if s.refuting is not None:
+        box = {n: (mpmath.mpf(a), mpmath.mpf(b)) for n, a, b in zip(names, s.open_lo[s.refuting], s.open_hi[s.refuting])}
+        return Status.REFUTED, s.n_boxes, box
+    return (Status.PROVED if s.complete else Status.UNKNOWN), s.n_boxes, None
 
 
 # ------------------------------------------------------------------------------ counterexamples
@@ -460,9 +471,9 @@ def prove_nonneg(expr: sympy.Expr, dom: Domain, *, substitutions=(), budget: int
     if bounds is not None:
         res, nboxes, box = _bnb(expr, dom, bounds, budget, deadline)
         where = dom.describe()
-        if res == "proved":
+        if res is Status.PROVED:
             return Proof(Status.PROVED, f"interval arithmetic (mpmath.iv, outward rounding) over {where}: {nboxes} boxes")
-        if res == "negative":
+        if res is Status.REFUTED:
             mid = {n: (int(a) if n in dom.integers else Fraction(str((a + b) / 2))) for n, (a, b) in box.items()}
             if in_domain(mid, dom):
                 lo, hi = replay(expr, mid)
