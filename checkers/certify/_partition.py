@@ -179,7 +179,9 @@ def certified_partition(net: Net, lo, hi, *, max_boxes: int = 1 << 14, time_budg
         return BoxBounds(amb.astype(np.float64), settled=unique, priority=width,
                          data={"path": paths, "dim": dim, "val": val})
 
-    s = box_search(lo, hi, routes, goal=0.0, max_boxes=max_boxes, time_budget=time_budget, batch_boxes=batch_boxes,
+    # max_boxes counts the boxes examined for splitting; the search also bounds the children of the last ones
+    s = box_search(lo, hi, routes, goal=0.0, max_boxes=2 * max_boxes + 1, time_budget=time_budget,
+                   batch_boxes=batch_boxes,
                    split=lambda b_lo, b_hi, d: _split(b_lo, b_hi, d["dim"], d["val"], scale), min_width=min_width)
     return Partition(s.settled_lo, s.settled_hi, tuple(s.settled_data["path"]), s.open_lo, s.open_hi,
                      interior and chart is None, s.n_boxes, method, time.monotonic() - t0)

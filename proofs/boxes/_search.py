@@ -33,8 +33,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -108,8 +109,11 @@ class _Pool:
         for name in ("lo", "hi", "upper", "lower", "priority"):
             setattr(out, name, np.concatenate([getattr(p, name) for p in parts]))
         decided = [p.settled is not None for p in parts]
-        out.settled = None if not any(decided) else np.concatenate(
-            [p.settled if p.settled is not None else np.zeros(len(p), dtype=bool) for p in parts])
+        out.settled = (
+            None
+            if not any(decided)
+            else np.concatenate([p.settled if p.settled is not None else np.zeros(len(p), dtype=bool) for p in parts])
+        )
         keys = set().union(*(p.data for p in parts))
         for k in keys:
             if not all(k in p.data for p in parts):
@@ -162,8 +166,12 @@ class BoxSearch:
     def all_boxes(self) -> tuple[Array, Array, Array, dict[str, Array]]:
         """(lo, hi, upper, data) of every box, settled ones first."""
         data = {k: np.concatenate([self.settled_data[k], self.open_data[k]]) for k in self.settled_data}
-        return (np.concatenate([self.settled_lo, self.open_lo]), np.concatenate([self.settled_hi, self.open_hi]),
-                np.concatenate([self.settled_upper, self.open_upper]), data)
+        return (
+            np.concatenate([self.settled_lo, self.open_lo]),
+            np.concatenate([self.settled_hi, self.open_hi]),
+            np.concatenate([self.settled_upper, self.open_upper]),
+            data,
+        )
 
 
 def bisect_widest(lo: Array, hi: Array, scale: Array | None = None) -> tuple[Array, Array]:
@@ -188,10 +196,20 @@ SplitFn = Callable[[Array, Array, Mapping[str, Array]], tuple[Array, Array]]
 VisitFn = Callable[[Array, Array, BoxBounds], Any]
 
 
-def box_search(lo, hi, bound: BoundFn, *, goal: float | Callable[[], float], max_boxes: int,
-               split: SplitFn | None = None, time_budget: float = math.inf, batch_boxes: int = 2,
-               visit: VisitFn | None = None, deadline: Callable[[], None] | None = None,
-               min_width: float = 0.0) -> BoxSearch:
+def box_search(
+    lo,
+    hi,
+    bound: BoundFn,
+    *,
+    goal: float | Callable[[], float],
+    max_boxes: int,
+    split: SplitFn | None = None,
+    time_budget: float = math.inf,
+    batch_boxes: int = 2,
+    visit: VisitFn | None = None,
+    deadline: Callable[[], None] | None = None,
+    min_width: float = 0.0,
+) -> BoxSearch:
     """Best-first branch and bound over boxes (the module docstring states the loop and its contract).
 
     Arguments:
@@ -199,23 +217,19 @@ def box_search(lo, hi, bound: BoundFn, *, goal: float | Callable[[], float], max
         bound: boxes (K, n), (K, n) -> :class:`BoxBounds` for those K boxes.
         goal: boxes with upper <= goal are settled (a callable is read after every batch).
         max_boxes: the most boxes bounded (the initial ones count); time_budget: seconds.
-        split: (lo, hi, data) of K boxes -> children (lo, hi) covering them; default bisects the widest
-            side relative to the initial hull (children of a box need not be adjacent in the output).
-        batch_boxes: children bounded per batch (K = batch_boxes // 2 boxes split, at least 1).
+        split: (lo, hi, data) of K boxes -> children (lo, hi) covering them (default: bisect the widest
+            side relative to the initial hull); batch_boxes: K = batch_boxes // 2 boxes split per batch.
         visit: called with every bounded batch; a non-None return stops the search as its witness.
         deadline: called once per batch (may raise); min_width: boxes whose widest side relative to
             the hull is below it (or zero) are not split.
-    Returns:
-        a :class:`BoxSearch`.
+    Returns a :class:`BoxSearch`.
 
-    >>> f = lambda lo, hi: BoxBounds(upper=np.maximum(lo[:, 0] ** 2, hi[:, 0] ** 2)[:, None].max(axis=1))
-    >>> s = box_search([-1.0], [1.0], f, goal=1.0, max_boxes=100)
-    >>> s.complete, s.upper
-    (True, 1.0)
+    >>> square = lambda lo, hi: BoxBounds(upper=np.maximum(lo[:, 0] ** 2, hi[:, 0] ** 2))  # x^2 on boxes
+    >>> box_search([-1.0], [1.0], square, goal=1.0, max_boxes=100).complete
+    True
     """
     t0 = time.monotonic()
-    lo = np.atleast_2d(np.asarray(lo, dtype=np.float64))
-    hi = np.atleast_2d(np.asarray(hi, dtype=np.float64))
+    lo, hi = (np.atleast_2d(np.asarray(v, dtype=np.float64)) for v in (lo, hi))
     if lo.shape != hi.shape or not np.all(lo <= hi):
         raise ValueError(f"box_search needs lo <= hi of one shape, got {lo.shape} and {hi.shape}")
     scale = hi.max(axis=0) - lo.min(axis=0)
@@ -237,31 +251,42 @@ def box_search(lo, hi, bound: BoundFn, *, goal: float | Callable[[], float], max
         g = goal_now()
         bad = np.nonzero(pool.lower > g)[0]
         if bad.size:
-            return _finish(done, narrow, pool, n_boxes, g, None, int(bad[np.argmax(pool.lower[bad])]),
-                           "refuting box", t0)
-        ok = pool.upper <= g if pool.settled is None else pool.settled
-        done.append(pool.take(np.nonzero(ok)[0]))
-        pool = pool.take(np.nonzero(~ok)[0])
-        rel = ((pool.hi - pool.lo) / np.where(scale > 0, scale, np.inf)).max(axis=1, initial=0.0)
-        thin = (rel <= 0) | (rel < min_width)
-        narrow.append(pool.take(np.nonzero(thin)[0]))
-        pool = pool.take(np.nonzero(~thin)[0])
+            return _finish(
+                done, narrow, pool, n_boxes, g, None, int(bad[np.argmax(pool.lower[bad])]), "refuting box", t0
+            )
+        pool = _sort_out(pool, g, scale, min_width, done, narrow)
         k = min(len(pool), max(1, batch_boxes // 2), (max_boxes - n_boxes) // 2)
-        if len(pool) == 0:
-            why = "settled" if all(len(p) == 0 for p in narrow) else "too narrow"
+        why = (
+            ("settled" if all(len(p) == 0 for p in narrow) else "too narrow")
+            if len(pool) == 0
+            else "box budget"
+            if k < 1
+            else "time budget"
+            if time.monotonic() - t0 > time_budget
+            else None
+        )
+        if why is not None:
             return _finish(done, narrow, pool, n_boxes, g, None, None, why, t0)
-        if k < 1 or time.monotonic() - t0 > time_budget:
-            why = "box budget" if k < 1 else "time budget"
-            return _finish(done, narrow, pool, n_boxes, g, None, None, why, t0)
+        # the k boxes of largest priority are split, their children bounded
         sel = np.argpartition(-pool.priority, k - 1)[:k]
         rest = np.ones(len(pool), dtype=bool)
         rest[sel] = False
         parents = pool.take(sel)
         c_lo, c_hi = split(parents.lo, parents.hi, parents.data)
-        children = _bounded(bound, c_lo, c_hi)
-        n_boxes += c_lo.shape[0]
+        children, n_boxes = _bounded(bound, c_lo, c_hi), n_boxes + c_lo.shape[0]
         pool = _Pool.join([pool.take(np.nonzero(rest)[0]), children], n_in)
         witness = visit(c_lo, c_hi, _as_bounds(children)) if visit else None
+
+
+def _sort_out(pool: _Pool, goal: float, scale: Array, min_width: float, done: list, narrow: list) -> _Pool:
+    """Move the settled boxes to ``done`` and the too narrow ones to ``narrow``; return the rest."""
+    ok = pool.upper <= goal if pool.settled is None else pool.settled
+    done.append(pool.take(np.nonzero(ok)[0]))
+    pool = pool.take(np.nonzero(~ok)[0])
+    rel = ((pool.hi - pool.lo) / np.where(scale > 0, scale, np.inf)).max(axis=1, initial=0.0)
+    thin = (rel <= 0) | (rel < min_width)
+    narrow.append(pool.take(np.nonzero(thin)[0]))
+    return pool.take(np.nonzero(~thin)[0])
 
 
 def _bounded(bound: BoundFn, lo: Array, hi: Array) -> _Pool:
@@ -279,13 +304,29 @@ def _finish(done, narrow, pool, n_boxes, goal, witness, refuting, why, t0) -> Bo
     n_in = pool.lo.shape[1]
     n_narrow = sum(len(p) for p in narrow)
     # the refuting box (an index into the pool) keeps its index: the pool comes first among the open boxes
-    return _result(_Pool.join(done, n_in), _Pool.join([pool, *narrow], n_in), n_boxes, n_narrow, goal, witness,
-                   refuting, why, t0)
+    return _result(
+        _Pool.join(done, n_in), _Pool.join([pool, *narrow], n_in), n_boxes, n_narrow, goal, witness, refuting, why, t0
+    )
 
 
 def _result(done: _Pool, open_: _Pool, n_boxes, n_narrow, goal, witness, refuting, why, t0) -> BoxSearch:
     keys = set(done.data) | set(open_.data)
     sd = {k: done.data.get(k, np.zeros(0)) for k in keys}
     od = {k: open_.data.get(k, np.zeros(0)) for k in keys}
-    return BoxSearch(done.lo, done.hi, done.upper, sd, open_.lo, open_.hi, open_.upper, od, int(n_boxes),
-                     int(n_narrow), float(goal), witness, refuting, why, time.monotonic() - t0)
+    return BoxSearch(
+        done.lo,
+        done.hi,
+        done.upper,
+        sd,
+        open_.lo,
+        open_.hi,
+        open_.upper,
+        od,
+        int(n_boxes),
+        int(n_narrow),
+        float(goal),
+        witness,
+        refuting,
+        why,
+        time.monotonic() - t0,
+    )

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import functools
 import math
-import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Sequence
@@ -475,9 +474,13 @@ def certified_lipschitz(
 
     s = box_search(dom_lo, dom_hi, gradient_bound, goal=float(L), max_boxes=max_boxes, time_budget=time_budget,
                    batch_boxes=1 << 16, visit=pair_at_centres)
-    best = sampled_max[0]
+    return _lipschitz_result(s, float(L), norm, q_name, sampled_max[0])
+
+
+def _lipschitz_result(s, L: float, norm: str, q_name: str, best: float) -> LipschitzResult:
+    """The :class:`LipschitzResult` of the box search ``s`` on sup ||grad f||_q against L."""
     upper = max(s.upper, 0.0)
-    result = functools.partial(LipschitzResult, L=float(L), norm=norm, upper=upper if math.isfinite(upper) else None,
+    result = functools.partial(LipschitzResult, L=L, norm=norm, upper=upper if math.isfinite(upper) else None,
                                lower=best, boxes=s.n_boxes)
     if s.witness is not None:
         shown = [tuple(float(v) for v in p) for p in s.witness]

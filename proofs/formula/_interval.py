@@ -2,7 +2,7 @@
 
 Also the straight-line programs that ``proofs.formula._enclosure`` compiles sympy expressions into, with
 their three interpreters (float64 intervals, plain floats, mpmath intervals), the enclosure of sympy
-constants, and box helpers (validation, bisection, gradient-norm bounds).
+constants, and box helpers (validation, gradient-norm bounds); the box search itself is :mod:`proofs.boxes`.
 
 An *interval* is a pair ``(lo, hi)`` of broadcast-compatible float64 arrays with ``lo <= x <= hi``
 for every real ``x`` it encloses. Every operation below returns an interval that contains the exact

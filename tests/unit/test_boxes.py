@@ -61,8 +61,10 @@ class Objective:
 def objectives(draw):
     n = draw(st.integers(1, 2))
     coef = st.floats(-2, 2, allow_nan=False)
-    terms = [(draw(coef), draw(st.floats(0.5, 6)), draw(coef), draw(st.integers(0, n - 1)))
-             for _ in range(draw(st.integers(1, 3)))]
+    terms = [
+        (draw(coef), draw(st.floats(0.5, 6)), draw(coef), draw(st.integers(0, n - 1)))
+        for _ in range(draw(st.integers(1, 3)))
+    ]
     return Objective(terms, draw(st.floats(0, 2)), [draw(st.floats(-1, 1)) for _ in range(n)]), n
 
 
@@ -72,8 +74,15 @@ def _max_by_search(f, n, goal, max_boxes=4000):
     def sample(lo, hi, _b):
         best[0] = max(best[0], float(f(0.5 * lo + 0.5 * hi).max()))
 
-    s = box_search(-np.ones(n), np.ones(n), f.bounds, goal=goal if goal is not None else (lambda: best[0] + 1e-3),
-                   max_boxes=max_boxes, batch_boxes=64, visit=sample)
+    s = box_search(
+        -np.ones(n),
+        np.ones(n),
+        f.bounds,
+        goal=goal if goal is not None else (lambda: best[0] + 1e-3),
+        max_boxes=max_boxes,
+        batch_boxes=64,
+        visit=sample,
+    )
     return s, best[0]
 
 
@@ -127,7 +136,9 @@ def test_budgets_decisions_data_and_witness():
     assert not s.complete and s.stopped == "box budget" and s.n_boxes == 3
     s = box_search([0.0], [1.0], bound, goal=0.0, max_boxes=0)
     assert s.n_boxes == 0 and s.open_upper[0] == np.inf and s.upper == np.inf
-    s = box_search([0.0], [1.0], bound, goal=0.0, max_boxes=100, visit=lambda lo, hi, b: "found" if len(lo) > 1 else None)
+    s = box_search(
+        [0.0], [1.0], bound, goal=0.0, max_boxes=100, visit=lambda lo, hi, b: "found" if len(lo) > 1 else None
+    )
     assert s.witness == "found" and s.stopped == "witness" and not s.complete
     s = box_search([0.0], [1.0], bound, goal=0.0, max_boxes=100, min_width=0.6)
     assert s.stopped == "too narrow" and s.n_too_narrow == 2 and not s.complete
@@ -145,5 +156,6 @@ def test_bisect_widest_covers_the_box():
     assert c_lo.tolist() == [[0.0, 0.0], [0.0, 2.0]] and c_hi.tolist() == [[1.0, 2.0], [1.0, 4.0]]
     c_lo, c_hi = bisect_widest(lo, hi, np.array([0.5, 8.0]))  # relative widths: side 0 is wider
     assert c_lo.tolist() == [[0.0, 0.0], [0.5, 0.0]]
-    assert isinstance(box_search([0.0], [1.0], lambda a, b: BoxBounds(np.zeros(len(a))), goal=0.0, max_boxes=1),
-                      BoxSearch)
+    assert isinstance(
+        box_search([0.0], [1.0], lambda a, b: BoxBounds(np.zeros(len(a))), goal=0.0, max_boxes=1), BoxSearch
+    )

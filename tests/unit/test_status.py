@@ -50,13 +50,17 @@ def test_verdict_of_is_the_one_map():
         verdict_of("certified")  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("cls", [SupErrorCertificate, NetMaximum, RoutingCertificate, LipschitzResult,
-                                 RealnessResult, Proof])
+@pytest.mark.parametrize(
+    "cls", [SupErrorCertificate, NetMaximum, RoutingCertificate, LipschitzResult, RealnessResult, Proof]
+)
 def test_every_engine_result_carries_a_status(cls):
     fields = {f.name: f.type for f in dataclasses.fields(cls)}
     assert fields["status"] in (Status, "Status")
-    required = [f.name for f in dataclasses.fields(cls)
-                if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    required = [
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    ]
     kwargs = {name: None for name in required}
     kwargs["status"] = "certified"
     with pytest.raises(TypeError, match="proofs.Status"):
