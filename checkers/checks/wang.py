@@ -292,15 +292,19 @@ def expert_path_count(claim: Claim, a: PathCountArgs, instance: Mapping[str, Any
                                                                            np.array(built.domain_hi)), 6)})
     method = (f"certified partition ({part.n_boxes} boxes, {part.method.upper()}); dense layers counted once; "
               f"ambiguous boxes closed by candidate sets")
-    if n > want or (closed and n != want):
-        return Outcome(Verdict.FAIL, measured=n, bound=want, sense="eq", method=method,
+    # n is a certified lower bound of the path count, exact when the candidate sets close it
+    status = Status.REFUTED if n > want or (closed and n != want) else \
+        Status.PROVED if closed and n == want else Status.UNKNOWN
+    verdict = verdict_of(status)
+    if verdict is Verdict.FAIL:
+        return Outcome(verdict, measured=n, bound=want, sense="eq", method=method,
                        why=f"{n} distinct expert paths {'certified' if closed else '(a certified lower bound)'}, "
                            f"claimed {want}", evidence=ev)
-    if closed and n == want:
-        return Outcome(Verdict.CERTIFIED, measured=n, bound=want, sense="eq", method=method,
+    if verdict is Verdict.CERTIFIED:
+        return Outcome(verdict, measured=n, bound=want, sense="eq", method=method,
                        why=f"exactly {n} distinct expert paths, each certified box routed to its own piece",
                        evidence=ev)
-    return Outcome(Verdict.UNKNOWN, measured=n, bound=want, sense="eq", method=method,
+    return Outcome(verdict, measured=n, bound=want, sense="eq", method=method,
                    why=f"{n} paths certified so far (lower bound); ambiguous boxes not closed", evidence=ev)
 
 
