@@ -10,7 +10,10 @@ counterexample / unknown), extended with PASS-EMPIRICAL for evidence from sample
 * ERROR: the check itself broke (its message is kept);
 * VACUOUS: the relation held, but at this instance it could not have failed (a generalization bound
   above the loss range, a count bound above the number of possible patterns, a rule compared with
-  itself). Counted apart: neither passed nor failed, and named in the closing summary.
+  itself). Counted apart: neither passed nor failed, and named in the closing summary;
+* NOT-REPRODUCED: a trained run missed a paper's reported figure (or its trend) under the claim's
+  pre-registered criterion. Never a refutation: a trained model measures an optimiser and cannot
+  refute an expressivity or generalization theorem. Counted apart and named in the closing summary.
 
 Every outcome carries a *slack*: how far the claim's constant (or exponent) could be tightened and
 still hold at this instance: ``bound / measured`` for ``<=``, ``measured / bound`` for ``>=`` (both
@@ -45,6 +48,7 @@ class Verdict(str, enum.Enum):
     UNKNOWN = "UNKNOWN"
     ERROR = "ERROR"
     VACUOUS = "VACUOUS"
+    NOT_REPRODUCED = "NOT-REPRODUCED"
 
     def __bool__(self) -> bool:
         raise TypeError("a Verdict has no truth value: use .is_certified, .is_pass or .is_failure")
@@ -68,8 +72,9 @@ class Verdict(str, enum.Enum):
 
     @property
     def is_apart(self) -> bool:
-        """VACUOUS: held, but could not have failed at its instance (counted apart, never as passed)."""
-        return self is Verdict.VACUOUS
+        """VACUOUS (held, but could not have failed at its instance) or NOT-REPRODUCED (a trained run missed
+        the paper's figure): counted apart, never as passed nor as failed."""
+        return self in (Verdict.VACUOUS, Verdict.NOT_REPRODUCED)
 
 
 def verdict_of(status: Status, *, confirmed: bool = True, empirical: bool = False) -> Verdict:

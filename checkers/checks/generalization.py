@@ -25,11 +25,15 @@ from pathlib import Path
 from dataclasses import dataclass
 from typing import Any, ClassVar, Mapping
 
+import numpy as np
 import sympy
 
-from checkers.checks._args import ClaimArgs, Construction, Expr
+from checkers.checks._args import ArgError, ClaimArgs, Construction, Expr
 from checkers.checks._outcome import Evidence, Outcome, Verdict, vacuous_if
-from checkers.checks._registry import CheckContext, register_check
+from checkers.checks._registry import CheckContext, CheckTimeout, register_check
+from checkers.checks._seeds import bootstrap_interval, interval_of, ols_slope
+from constructions.trained import JobsTimeout, default_workers, run_jobs
+from proofs import PreRegistered
 
 __all__ = ["smoe_gap_le_bound", "smoe_gap_trend", "smoe_best_k_interior", "bound_terms_for"]
 
@@ -63,6 +67,18 @@ class SmoeArgs(ClaimArgs):
         return "le", "L_D - L_S", self.bound
 
 
+@dataclass(frozen=True, kw_only=True)
+class SmoeTrendArgs(SmoeArgs):
+    """``smoe_gap_trend`` / ``smoe_best_k_interior``: the grid and bound of :class:`SmoeArgs` plus the
+    pre-registered decision rule ``criterion`` (a :class:`proofs.PreRegistered`)."""
+
+    criterion: Any
+
+    def validate(self) -> None:
+        if not isinstance(self.criterion, PreRegistered):
+            raise ArgError("criterion", f"got {type(self.criterion).__name__}; expected a proofs.PreRegistered")
+
+
 def _grid(args: SmoeArgs | Mapping[str, Any], inst: Mapping[str, Any], ctx: CheckContext) -> tuple:
     """Train (or fetch from the in-process cache: a pure function of these frozen inputs) the grid.
 
@@ -77,17 +93,14 @@ def _grid(args: SmoeArgs | Mapping[str, Any], inst: Mapping[str, Any], ctx: Chec
     if key in _CACHE:
         return _CACHE[key]
     train = _load(args.construction)
-    out = []
-    for T in inst["T"]:
-        for k in inst["k"]:
-            if k > T:
-                continue
-            for m in inst["m"]:
-                for s in range(int(inst["seeds"])):
-                    ctx.check_deadline()
-                    out.append(train(n_in=args.n_in, n_experts=int(T), k=int(k), width=args.width,
-                                     m=int(m), n_test=int(inst["n_test"]), steps=int(inst["steps"]),
-                                     seed=base * 1000 + s, gamma=args.gamma, device=ctx.device))
+    jobs = [dict(n_in=args.n_in, n_experts=int(T), k=int(k), width=args.width, m=int(m), n_test=int(inst["n_test"]),
+                 steps=int(inst["steps"]), seed=base * 1000 + s, gamma=args.gamma, device=ctx.device)
+            for T in inst["T"] for k in inst["k"] if k <= T for m in inst["m"] for s in range(int(inst["seeds"]))]
+    workers = int(inst.get("workers", 1 if ctx.profile == "quick" else default_workers()))
+    try:
+        out = run_jobs(train, jobs, workers=workers, time_left=ctx.time_left)
+    except JobsTimeout as exc:
+        raise CheckTimeout(str(exc)) from None
     _CACHE[key] = tuple(out)
     return _CACHE[key]
 
@@ -230,99 +243,125 @@ def smoe_gap_le_bound(claim, a: SmoeArgs, instance: Mapping[str, Any], ctx: Chec
     return vacuous_if(out, 1.0, "the range of the [0, 1] loss")
 
 
-def _slope(xs, ys):
-    """OLS slope and its standard error."""
-    n = len(xs)
-    mx, my = sum(xs) / n, sum(ys) / n
-    sxx = sum((x - mx) ** 2 for x in xs)
-    if n < 3 or sxx == 0:
-        return 0.0, float("inf")
-    b = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx
-    resid = sum((y - my - b * (x - mx)) ** 2 for x, y in zip(xs, ys))
-    return b, math.sqrt(resid / (n - 2) / sxx) if resid > 0 else 0.0
+_VERDICT = {"holds": Verdict.PASS_EMPIRICAL, "opposite": Verdict.NOT_REPRODUCED, "undecided": Verdict.UNKNOWN}
+_SLACK = dict(slack_kind="none", slack_note="decided by a pre-registered interval over seeds (see the criterion)")
 
 
-@register_check("smoe_gap_trend", args=SmoeArgs)
-def smoe_gap_trend(claim, a: SmoeArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+def _per_seed(results, inst) -> tuple[list[int], dict[tuple, dict[int, Any]]]:
+    """Seed indices and {(T, m): {k: {seed index: result}}}."""
+    by: dict[tuple, dict] = {}
+    for r in results:
+        by.setdefault((r.n_experts, r.m), {}).setdefault(r.k, {})[r.seed % 1000] = r
+    return list(range(int(inst["seeds"]))), by
+
+
+def _env_extra(results, crit: PreRegistered, n_seeds: int) -> dict[str, Any]:
+    short = "" if n_seeds >= crit.seeds else f" (reduced from the pre-registered {crit.seeds})"
+    return {"seeds": f"{n_seeds}{short}", "criterion": crit.describe(), **results[0].env}
+
+
+@register_check("smoe_gap_trend", args=SmoeTrendArgs)
+def smoe_gap_trend(claim, a: SmoeTrendArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     """Do measured gaps rise with k at fixed (T, m) (Z2's trend)? Same ``args``/instance as
-    ``smoe_gap_le_bound``. Per (T, m) cell: OLS slope of the per-seed gaps on log2 k; the cell slopes
-    are pooled with EQUAL weights, z = mean slope / its standard error. This is the rule fixed before the
-    data were seen; the inverse-variance z (proposed after seeing the data) is reported as information
-    only and never decides the verdict. z >= 2: PASS-EMPIRICAL; z <= -2: FAIL (gaps fall with k;
-    deterministic, so the table replays); otherwise UNKNOWN (no trend resolved). The slope on
-    log2 T at fixed (k, m) is reported (Z2: slow, O(log T))."""
+    ``smoe_gap_le_bound`` plus a pre-registered ``criterion``: per seed, the OLS slope of the gap on
+    log2 k in each (T, m) cell, averaged over the cells; a t interval over seeds; rule 'above' 0.
+    The gaps falling with k is NOT-REPRODUCED, never FAIL: Z2 is about the bound, and a trained model
+    cannot refute it. The slope on log2 T at fixed (k, m) is reported (Z2: slow, O(log T))."""
+    crit = a.criterion
     results = _grid(a, instance, ctx)
-    cells = _cells(results, a)
-    slopes, lines = [], ["| T | m | " + " | ".join(f"gap k={k}" for k in instance["k"]) + " | slope per log2 k (± se) |",
-                         "|---|---|" + "---|" * (len(instance["k"]) + 1)]
-    for T in instance["T"]:
-        for m in instance["m"]:
-            xs, ys = [], []
-            for k in instance["k"]:
-                if (T, k, m) in cells:
-                    xs += [math.log2(k)] * cells[(T, k, m)]["n"]
-                    ys += cells[(T, k, m)]["gaps"]
-            b, se = _slope(xs, ys)
-            slopes.append((b, se))
-            lines.append(f"| {T} | {m} | " + " | ".join(f"{cells[(T, k, m)]['gap']:.4f}" if (T, k, m) in cells else "-"
-                                                         for k in instance["k"]) + f" | {b:+.4f} ± {se:.4f} |")
-    finite = [(b, se) for b, se in slopes if math.isfinite(se) and se > 0]
-    if not finite:
-        return Outcome(Verdict.UNKNOWN, method="OLS per (T, m) cell", why="too few points per cell for a slope")
-    eq_mean = sum(b for b, _ in finite) / len(finite)
-    eq_z = eq_mean / (math.sqrt(sum(s * s for _, s in finite)) / len(finite))
-    w = [1 / (s * s) for _, s in finite]  # inverse-variance (fixed-effect) pooling of the cell slopes
-    mean = sum(wi * b for wi, (b, _) in zip(w, finite)) / sum(w)
-    se = 1 / math.sqrt(sum(w))
-    z = mean / se
+    seeds, by = _per_seed(results, instance)
+    ks = [k for k in instance["k"]]
+    lines = ["| T | m | " + " | ".join(f"gap k={k}" for k in ks) + " | mean slope per log2 k |",
+             "|---|---|" + "---|" * (len(ks) + 1)]
+    per_seed = []
+    for s in seeds:
+        cell_slopes = []
+        for (T, m), cell in sorted(by.items()):
+            pts = [(math.log2(k), cell[k][s].gap) for k in ks if k in cell]
+            if len(pts) >= 2:
+                cell_slopes.append(ols_slope(*zip(*pts)))
+        per_seed.append(sum(cell_slopes) / len(cell_slopes))
+    for (T, m), cell in sorted(by.items()):
+        gaps = {k: sum(r.gap for r in cell[k].values()) / len(cell[k]) for k in ks if k in cell}
+        slope = ols_slope([math.log2(k) for k in gaps], list(gaps.values())) if len(gaps) >= 2 else math.nan
+        lines.append(f"| {T} | {m} | " + " | ".join(f"{gaps[k]:.4f}" if k in gaps else "-" for k in ks)
+                     + f" | {slope:+.4f} |")
+    mean, lo, hi = interval_of(crit, per_seed)
+    decision = crit.decide(lo, hi)
     t_slopes = []
     if len(instance["T"]) > 1:
-        for k in instance["k"]:
+        for k in ks:
             for m in instance["m"]:
-                pts = [(math.log2(T), g) for T in instance["T"] if (T, k, m) in cells for g in cells[(T, k, m)]["gaps"]]
+                pts = [(math.log2(T), r.gap) for (T, mm), cell in by.items() if mm == m and k in cell
+                       for r in cell[k].values()]
                 if len({p[0] for p in pts}) > 1:
-                    t_slopes.append(_slope(*zip(*pts))[0])
+                    t_slopes.append(ols_slope(*zip(*pts)))
     t_txt = (f"; mean slope per log2 T at fixed (k, m): {sum(t_slopes) / len(t_slopes):+.4f}" if t_slopes
              else "; one T only (the T trend needs the full profile)")
-    lines += ["", f"pooled slope per log2 k (inverse-variance weights): {mean:+.4f} ± {se:.4f} (z = {z:.2f}); "
-                  f"equal weights: {eq_mean:+.4f} (z = {eq_z:.2f}){t_txt}"]
+    iv = f"{mean:+.4f} [{lo:+.4f}, {hi:+.4f}]"
+    lines += ["", f"per-seed slope of the gap per doubling of k (mean over cells): {iv} (95% t over "
+                  f"{len(seeds)} seeds){t_txt}", "", crit.describe()]
     out = Path(ctx.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     name = f"zhao2024_gap_trend_{ctx.profile}.md"
     (out / (name + ".tmp")).write_text("\n".join(lines) + "\n")
     (out / (name + ".tmp")).replace(out / name)
-    method = (f"OLS of per-seed gaps on log2 k in {len(slopes)} (T, m) cells, equal-weight pooled (pre-set rule); "
-              f"{len(results)} trained models")
-    ev = Evidence(seed=ctx.seed, extra={"pooled_slope": mean, "se": se, "z": z, "equal_weight_z": eq_z})
-    why = (f"mean slope of the gap per doubling of k: {eq_mean:+.4f} (equal-weight z = {eq_z:.2f}; "
-           f"inverse-variance z = {z:.2f}, information only){t_txt}")
-    mean, z = eq_mean, eq_z  # the verdict uses the pre-set equal-weight rule
-    if z >= 2:
-        return Outcome(Verdict.PASS_EMPIRICAL, mean, 0.0, "ge", method, "gaps rise with k: " + why, ev, (name,))
-    if z <= -2:
-        return Outcome(Verdict.FAIL, mean, 0.0, "ge", method, "gaps fall with k, against Z2's trend: " + why,
-                       Evidence(point=(f"z={z:.3f}",), replay="deterministic retraining reproduces the table",
-                                replayed_value=(repr(mean), repr(mean)), seed=ctx.seed), (name,))
-    return Outcome(Verdict.UNKNOWN, mean, 0.0, "ge", method, "no trend resolved within the noise: " + why, ev, (name,))
+    method = (f"per-seed OLS of the gap on log2 k in {len(by)} (T, m) cells, averaged; {crit.interval} over "
+              f"{len(seeds)} seeds; {len(results)} trained models")
+    ev = Evidence(seed=ctx.seed, extra={"slope per doubling of k [95% interval]": iv,
+                                        **_env_extra(results, crit, len(seeds))})
+    why = {"holds": "gaps rise with k: ", "opposite": "gaps do not rise with k (not a refutation of Z2's bound): ",
+           "undecided": "no trend resolved within the seed interval: "}[decision] + f"slope {iv}{t_txt}"
+    return Outcome(_VERDICT[decision], mean, 0.0, "ge", method, why, ev, (name,), **_SLACK)
 
 
-@register_check("smoe_best_k_interior", args=SmoeArgs)
-def smoe_best_k_interior(claim, a: SmoeArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+def _interior_gain(T_of_cell: list[int], ks: list[int]):
+    """statistic(seed-mean losses, flattened cell-major over ks): mean over cells of
+    min_(1<k<T) loss - min_(k in {1, T}) loss (negative: an interior k is best)."""
+    def stat(flat):
+        vals, i = [], 0
+        for T in T_of_cell:
+            row = {k: flat[i + j] for j, k in enumerate(ks)}
+            i += len(ks)
+            inner = [v for k, v in row.items() if 1 < k < T and not math.isnan(v)]
+            edge = [v for k, v in row.items() if k in (1, T) and not math.isnan(v)]
+            if inner and edge:
+                vals.append(min(inner) - min(edge))
+        return sum(vals) / len(vals) if vals else math.nan
+    return stat
+
+
+@register_check("smoe_best_k_interior", args=SmoeTrendArgs)
+def smoe_best_k_interior(claim, a: SmoeTrendArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     """Is the best mean test loss at a k strictly between 1 and T (Z6)? Same ``args``/instance as
-    ``smoe_gap_le_bound``. PASS-EMPIRICAL when it is in most (T, m) cells; UNKNOWN otherwise (one
-    synthetic task cannot refute a claim about task complexity)."""
+    ``smoe_gap_le_bound`` plus a pre-registered ``criterion``: the statistic mean over (T, m) cells of
+    [min over interior k - min over k in {1, T}] of the seed-mean test loss, with a percentile bootstrap
+    over seeds; rule 'below' 0 (an interior k is best). One synthetic task cannot refute a claim about
+    task complexity: the opposite outcome is NOT-REPRODUCED."""
+    crit = a.criterion
     results = _grid(a, instance, ctx)
-    cells = _cells(results, a)
+    seeds, by = _per_seed(results, instance)
+    ks = list(instance["k"])
+    cells = sorted(by)
+    per_seed = np.array([[by[c][k][s].test_loss if k in by[c] else math.nan for c in cells for k in ks]
+                         for s in seeds])
+    stat = _interior_gain([T for T, _ in cells], ks)
+    if crit.interval == "bootstrap95":
+        value, lo, hi = bootstrap_interval(per_seed, stat)
+    else:
+        value, lo, hi = interval_of(crit, [stat(row) for row in per_seed])
+    decision = crit.decide(lo, hi)
+    means = per_seed.mean(axis=0)
     best = {}
-    for T in instance["T"]:
-        for m in instance["m"]:
-            ks = [(cells[(T, k, m)]["test"], k) for k in instance["k"] if (T, k, m) in cells]
-            best[(T, m)] = min(ks)[1]
-    interior = sum(1 for (T, _), k in best.items() if 1 < k < T)
+    for ci, (T, m) in enumerate(cells):
+        row = [(means[ci * len(ks) + j], k) for j, k in enumerate(ks) if not math.isnan(means[ci * len(ks) + j])]
+        best[(T, m)] = min(row)[1]
     txt = ", ".join(f"T={T} m={m}: k*={k}" for (T, m), k in best.items())
-    method = f"argmin over k of the mean test ramp loss, {len(results)} trained models"
-    if 2 * interior > len(best):
-        return Outcome(Verdict.PASS_EMPIRICAL, interior, len(best), "ge", method,
-                       f"best k strictly between 1 and T in {interior} of {len(best)} cells ({txt})")
-    return Outcome(Verdict.UNKNOWN, interior, len(best), "ge", method,
-                   f"best k interior in only {interior} of {len(best)} cells ({txt}); not a counterexample")
+    iv = f"{value:+.4f} [{lo:+.4f}, {hi:+.4f}]"
+    method = (f"interior-minus-edge best test loss, mean over {len(cells)} cells; {crit.interval} over {len(seeds)} "
+              f"seeds; {len(results)} trained models")
+    ev = Evidence(seed=ctx.seed, extra={"interior - edge [95% interval]": iv, "argmin per cell": txt,
+                                        **_env_extra(results, crit, len(seeds))})
+    why = {"holds": "an interior k is best: ", "opposite": "an edge k (1 or T) is best (one task; not a refutation): ",
+           "undecided": "interior vs edge not resolved within the seed interval: "}[decision] + f"{iv}; {txt}"
+    return Outcome(_VERDICT[decision], value, 0.0, "le", method, why, ev, **_SLACK)

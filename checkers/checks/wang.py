@@ -13,15 +13,13 @@
   already certified), which makes the count exact; otherwise it is only a lower bound (UNKNOWN).
 * ``expert_counts_from_graph``: experts in all, experts active per input, and the tau-layer width
   condition m_1 = c E^2, all counted from the detailed graph (``constructions.wang_moe.moe_graph``).
-* ``wang_experiment_i`` / ``wang_experiment_ii``: Experiments I and II as trained models
-  (PASS-EMPIRICAL at best, never CERTIFIED), side by side with the paper's reported numbers.
+* Experiments I and II (trained models) live in ``wang_trained``.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-import dataclasses
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, ClassVar, Mapping
@@ -39,10 +37,7 @@ from checkers.checks._construct import build_construction, eval_formula
 from checkers.checks._args import ClaimArgs, Construction, Expr
 from checkers.checks._outcome import Evidence, Outcome, Verdict, verdict_of
 from checkers.checks._registry import CheckContext, register_check
-from checkers.checks.rates import plot_png
 from constructions import Built
-from constructions.trained import training_env
-from constructions.trained.wang_train import TrainSetup, train_experiment_i, train_experiment_ii
 from constructions.wang_moe import active_experts, moe_graph, prefix_net
 from proofs import Claim, InvalidInput, Status
 from proofs.formula import compile_target, exact_value
@@ -91,24 +86,6 @@ class ExpertCountsArgs(ClaimArgs):
 
     def stated(self) -> tuple[str, Any, Any]:
         return "eq", "experts", self.total
-
-
-@dataclass(frozen=True, kw_only=True)
-class ExperimentIArgs(ClaimArgs):
-    """``wang_experiment_i``: trained error flat in D (max/min <= ``ratio``); ``paper_error`` is shown."""
-
-    paper_error: float = 3.4e-4
-    ratio: float = 3.0
-
-
-@dataclass(frozen=True, kw_only=True)
-class ExperimentIIArgs(ClaimArgs):
-    """``wang_experiment_ii``: ``paper`` (arch -> {m: error}, shown), ``min_gain`` (the 2-3-MoE falls at least
-    this factor), ``max_plateau_gain`` (the 1-6-MoE falls at most this factor over the m range)."""
-
-    paper: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-    min_gain: float = 2.0
-    max_plateau_gain: float = 4.0
 
 
 def _fr(v: mpmath.mpf) -> Fraction:
@@ -336,103 +313,3 @@ def expert_counts_from_graph(claim: Claim, a: ExpertCountsArgs, instance: Mappin
                        why="; ".join(f"{k}: counted {c} != {w}" for k, (c, w) in bad.items()), evidence=ev)
     return Outcome(Verdict.CERTIFIED, measured=total, bound=want_t, sense="eq", method="graph count",
                    why="; ".join(f"{k} = {c}" for k, (c, _) in rows.items()), evidence=ev)
-
-
-# ------------------------------------------------------------------------------ experiments
-def _budget(ctx: CheckContext, quick: int, full: int) -> int:
-    return quick if ctx.profile == "quick" else full
-
-
-@register_check("wang_experiment_i", args=ExperimentIArgs)
-def wang_experiment_i(claim: Claim, a: ExperimentIArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
-    """Exp I: one trained MoE layer (4 experts, width 10) on the circle in R^D; error flat in D.
-
-    ``args``: paper_error (3.4e-4), ratio (max/min allowed across D); instance: Ds, steps, seed.
-    """
-
-    Ds = tuple(instance.get("Ds", (16, 32, 64, 128)))
-    steps = int(instance.get("steps", _budget(ctx, 600, 2000)))
-    setup = TrainSetup("ours", steps=steps, lr=1e-2, schedule="cosine", gate="st", init="he")
-    res = [train_experiment_i(D, setup=setup, seed=ctx.seed + int(instance.get("seed", 0)), device=ctx.device)
-           for D in Ds]
-    errs = [r["test_mse"] for r in res]
-    ratio = max(errs) / min(errs)
-    paper = a.paper_error
-    allowed = a.ratio
-
-    def draw(ax):
-        ax.semilogy(Ds, errs, "o-", label=f"ours ({steps} steps, CPU)")
-        ax.semilogy(Ds, [paper] * len(Ds), "k--", label="paper [secondary]: 3.4e-4")
-        ax.set_xscale("log", base=2)
-        ax.set_xlabel("ambient dimension D")
-        ax.set_ylabel("test MSE")
-        ax.set_title("Wang & E Exp. I: error vs D")
-        ax.legend(fontsize=7)
-
-    fig = plot_png(ctx.out_dir, "wang_e2025_exp1_error_vs_D.png", draw)
-    ev = Evidence(seed=ctx.seed, extra={**{f"D={D}": f"ours {e:.3g} | paper {paper:.2g}" for D, e in zip(Ds, errs)},
-                                        "steps": steps, "max/min": round(ratio, 3), **res[0]["env"]})
-    method = (f"trained (Adam, lr 1e-2 cosine to 1e-4, batch 128, {steps} steps): a measurement of the optimiser, "
-              "not a certificate")
-    common = dict(measured=ratio, bound=allowed, sense="le", method=method, evidence=ev, figures=(fig,) if fig else ())
-    if ratio <= allowed:
-        return Outcome(Verdict.PASS_EMPIRICAL, why=f"test error flat in D: max/min = {ratio:.2f} <= {allowed}", **common)
-    return Outcome(Verdict.UNKNOWN, why=f"max/min = {ratio:.2f} > {allowed}: not reproduced in this budget "
-                                        "(a trained run cannot refute an expressivity theorem)", **common)
-
-
-@register_check("wang_experiment_ii", args=ExperimentIIArgs)
-def wang_experiment_ii(claim: Claim, a: ExperimentIIArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
-    """Exp II: 2-3-MoE vs 1-6-MoE on the 9-piece target; 2-3 error falls with m, 1-6 plateaus.
-
-    ``args``: paper (dict arch -> {m: error}), min_gain (2-3 falls at least this factor, default 2),
-    max_plateau_gain (1-6 falls at most this factor over the m range, default 4); instance: ms, steps.
-    """
-
-    ms = tuple(instance.get("ms", (16, 64)))
-    steps = int(instance.get("steps", _budget(ctx, 800, 5000)))
-    seed = ctx.seed + int(instance.get("seed", 0))
-    n_seeds = int(instance.get("seeds", 1))
-    # best of n_seeds runs per point (training top-1 gates is a coin flip at small budgets)
-    setup = TrainSetup("ours", steps=steps, lr=1e-2, schedule="cosine", gate="st", init="he", target_scale=10.0)
-    ours = {arch: [min(train_experiment_ii(arch, m, setup=setup, seed=seed + s, device=ctx.device)["test_mse"]
-                       for s in range(n_seeds)) for m in ms] for arch in ("2-3", "1-6")}
-    paper = a.paper
-    gain23 = ours["2-3"][0] / ours["2-3"][-1]
-    gain16 = ours["1-6"][0] / ours["1-6"][-1]
-    need = a.min_gain
-    falls = gain23 >= need  # "falls with m": at least min_gain over the m range (the paper: ~30x)
-    better = ours["2-3"][-1] < ours["1-6"][-1]
-    # "1-6 plateaus": an absolute test, its error falls at most max_plateau_gain over the m range (the paper's
-    # 1-6-MoE moves ~2.5x between 2e-5 and 5e-5); gaining less than the 2-3-MoE alone is not a plateau
-    max_plateau = a.max_plateau_gain
-    plateau = gain16 <= max_plateau and gain16 < gain23
-
-    def draw(ax):
-        for arch, mk in (("2-3", "o-"), ("1-6", "s-")):
-            ax.loglog(ms, ours[arch], mk, label=f"{arch}-MoE (ours)")
-            if arch in paper:
-                pm = sorted(paper[arch])
-                ax.loglog(pm, [paper[arch][k] for k in pm], mk[0] + "--", alpha=0.5, label=f"{arch}-MoE (paper)")
-        ax.set_xlabel("expert width m")
-        ax.set_ylabel("test MSE")
-        ax.set_title("Wang & E Exp. II: error vs m")
-        ax.legend(fontsize=7)
-
-    fig = plot_png(ctx.out_dir, "wang_e2025_exp2_error_vs_m.png", draw)
-    extra = {f"{arch} m={m}": f"ours {e:.3g}" + (f" | paper {paper[arch][m]:.2g}" if m in paper.get(arch, {}) else "")
-             for arch in ours for m, e in zip(ms, ours[arch])}
-    env = training_env(ctx.device)
-    ev = Evidence(seed=seed, extra={**extra, "steps": steps, "seeds (best of)": n_seeds, **env,
-                                    "2-3 gain": round(gain23, 2), "1-6 gain": round(gain16, 2)})
-    method = (f"trained (Adam, lr 1e-2 cosine to 1e-4, batch 128, {steps} steps): a measurement of the optimiser, "
-              "not a certificate")
-    common = dict(measured=ours["2-3"][-1], bound=ours["1-6"][-1], sense="le", method=method, evidence=ev,
-                  figures=(fig,) if fig else ())
-    parts = {"2-3 falls with m": falls, f"2-3 below 1-6 at m={ms[-1]}": better, "1-6 plateaus": plateau}
-    said = f"2-3 gain {gain23:.1f}x (>= {need}x needed), 1-6 gain {gain16:.1f}x (<= {max_plateau}x for a plateau)"
-    if all(parts.values()):
-        return Outcome(Verdict.PASS_EMPIRICAL, why=f"all three reproduced: {said}", **common)
-    missing = ", ".join(k for k, v in parts.items() if not v)
-    return Outcome(Verdict.UNKNOWN, why=f"not reproduced in this budget: {missing} ({said}); a trained run cannot "
-                                        "refute an expressivity theorem", **common)

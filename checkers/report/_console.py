@@ -45,6 +45,7 @@ THEME = Theme({
     "verdict.unknown": "yellow",
     "verdict.error": "bold magenta",
     "verdict.vacuous": "yellow",
+    "verdict.not-reproduced": "bright_yellow",
     "source.ours": "cyan",
     "muted": "dim",
 })
@@ -56,6 +57,8 @@ LEGEND = (
     ("UNKNOWN", "neither proved nor refuted within the budget (counted as skipped)"),
     ("ERROR", "the check itself broke (counted as failed)"),
     ("VACUOUS", "held, but could not have failed at this instance (counted apart, never as passed)"),
+    ("NOT-REPRODUCED", "a trained run missed the paper's figure under the pre-registered rule: never a "
+                       "refutation (counted apart, never as passed)"),
 )
 SLACK_LEGEND = ("Slack: how far the claim's constant could be tightened and still hold (x4 = bound / measured "
                 "for <=, measured / bound for >=; below x1 refuted); '+0.3 exp' = exponent margin of a rate; "

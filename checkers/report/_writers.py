@@ -128,11 +128,15 @@ def write_markdown(results: Sequence[CheckResult], path: str | Path, meta: Mappi
 
 
 def apart_line(results: Sequence[CheckResult]) -> str:
-    """``apart: N vacuous (not counted as passed): id[inst], ...`` or '' when no row is counted apart."""
-    rows = apart_rows(results)
-    if not rows:
-        return ""
-    return f"apart: {len(rows)} vacuous (held, but could not have failed; not counted as passed): " + "; ".join(rows)
+    """``apart: N vacuous (...): id[inst], ...; N not reproduced (...): ...`` or '' when no row is apart."""
+    parts = []
+    for verdict, what in ((Verdict.VACUOUS, "vacuous (held, but could not have failed; not counted as passed)"),
+                          (Verdict.NOT_REPRODUCED, "not reproduced (a trained run missed the paper's figure under "
+                                                   "the pre-registered rule; not a refutation, not counted as passed)")):
+        rows = apart_rows([r for r in results if r.verdict is verdict])
+        if rows:
+            parts.append(f"{len(rows)} {what}: " + "; ".join(rows))
+    return "apart: " + "; ".join(parts) if parts else ""
 
 
 def failure_block(r: CheckResult) -> list[str]:
@@ -164,7 +168,7 @@ def write_junit(results: Sequence[CheckResult], path: str | Path, meta: Mapping[
         rows = [r for r in results if r.paper == paper]
         out.append(f'  <testsuite name={quoteattr(paper)} tests="{len(rows)}" '
                    f'failures="{sum(r.verdict is Verdict.FAIL for r in rows)}" errors="{sum(r.verdict is Verdict.ERROR for r in rows)}" '
-                   f'skipped="{sum(r.verdict in (Verdict.UNKNOWN, Verdict.VACUOUS) for r in rows)}" time="{sum(r.seconds for r in rows):.3f}">')
+                   f'skipped="{sum(r.verdict in (Verdict.UNKNOWN, Verdict.VACUOUS, Verdict.NOT_REPRODUCED) for r in rows)}" time="{sum(r.seconds for r in rows):.3f}">')
         for r in rows:
             name = f"{r.claim}[{r.instance_label}]"
             out.append(f'    <testcase classname={quoteattr(r.theorem_id)} name={quoteattr(name)} time="{r.seconds:.3f}">')
@@ -175,7 +179,7 @@ def write_junit(results: Sequence[CheckResult], path: str | Path, meta: Mapping[
                 out.append(f"      <failure message={msg}>{body}</failure>")
             elif o.verdict is Verdict.ERROR:
                 out.append(f"      <error message={msg}>{body}</error>")
-            elif o.verdict in (Verdict.UNKNOWN, Verdict.VACUOUS):  # JUnit has no 'apart': a vacuous row is skipped
+            elif o.verdict in (Verdict.UNKNOWN, Verdict.VACUOUS, Verdict.NOT_REPRODUCED):  # JUnit has no 'apart': a vacuous row is skipped
                 out.append(f"      <skipped message={msg}/>")
             out.append(f"      <system-out>{escape(o.verdict.value + ': ' + o.method + ' ' + o.why)}</system-out>")
             out.append("    </testcase>")

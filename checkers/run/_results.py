@@ -90,7 +90,8 @@ class CheckResult:
 
 
 def summary_counts(results) -> dict[str, int]:
-    """passed = CERTIFIED + PASS-EMPIRICAL, failed = FAIL + ERROR, skipped = UNKNOWN, apart = VACUOUS."""
+    """passed = CERTIFIED + PASS-EMPIRICAL, failed = FAIL + ERROR, skipped = UNKNOWN,
+    apart = VACUOUS + NOT-REPRODUCED."""
     passed = sum(1 for r in results if r.verdict.is_pass)
     failed = sum(1 for r in results if r.verdict.is_failure)
     skipped = sum(1 for r in results if r.verdict is Verdict.UNKNOWN)
@@ -99,7 +100,7 @@ def summary_counts(results) -> dict[str, int]:
 
 
 def apart_rows(results) -> list[str]:
-    """``theorem::claim[instance]`` of every row counted apart (VACUOUS), in report order."""
+    """``theorem::claim[instance]`` of every row counted apart (VACUOUS, NOT-REPRODUCED), in report order."""
     return [f"{r.theorem_id}::{r.claim}[{r.instance_label}]" for r in results if r.verdict.is_apart]
 
 

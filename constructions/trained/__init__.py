@@ -7,5 +7,8 @@ records :func:`training_env` (torch version, device) next to its numbers.
 from ._determinism import TRAIN_THREADS as TRAIN_THREADS
 from ._determinism import deterministic_training as deterministic_training
 from ._determinism import training_env as training_env
+from ._parallel import JobsTimeout as JobsTimeout
+from ._parallel import default_workers as default_workers
+from ._parallel import run_jobs as run_jobs
 
-__all__ = ["TRAIN_THREADS", "deterministic_training", "training_env"]
+__all__ = ["TRAIN_THREADS", "deterministic_training", "training_env", "JobsTimeout", "default_workers", "run_jobs"]

@@ -69,12 +69,15 @@ def test_summary_counts_partition(verdicts):
     c = summary_counts(rs)
     assert c["passed"] + c["failed"] + c["skipped"] + c["apart"] == len(rs)
     assert c["skipped"] == verdicts.count(Verdict.UNKNOWN)
-    assert c["apart"] == verdicts.count(Verdict.VACUOUS)
+    assert c["apart"] == verdicts.count(Verdict.VACUOUS) + verdicts.count(Verdict.NOT_REPRODUCED)
 
 
 def test_vacuous_is_neither_passed_nor_failed():
     v = Verdict.VACUOUS
     assert v.is_apart and not v.is_pass and not v.is_failure and not v.is_certified
+    # a trained run that missed a paper's figure is neither a pass nor a refutation
+    n = Verdict.NOT_REPRODUCED
+    assert n.is_apart and not n.is_pass and not n.is_failure and not n.is_certified
 
 
 def test_every_outcome_has_a_slack_or_a_reason():

@@ -10,7 +10,7 @@ from checkers.run import RunConfig, RunItem, run_checks
 from checkers.report import closing_line
 from proofs import Claim, Provenance, Theorem
 
-BEHAVIOURS = ["CERTIFIED", "PASS-EMPIRICAL", "FAIL", "UNKNOWN", "raise", "return-none"]
+BEHAVIOURS = ["CERTIFIED", "PASS-EMPIRICAL", "FAIL", "UNKNOWN", "NOT-REPRODUCED", "raise", "return-none"]
 
 
 @register_check("_prop_behaviour")
@@ -46,6 +46,7 @@ def test_every_item_gets_exactly_one_row_in_order(behaviours):
     assert c["passed"] == sum(b in ("CERTIFIED", "PASS-EMPIRICAL") for b in behaviours)
     assert c["failed"] == sum(b in ("FAIL", "raise", "return-none") for b in behaviours)
     assert c["skipped"] == behaviours.count("UNKNOWN")
+    assert c["apart"] == behaviours.count("NOT-REPRODUCED")  # counted apart, never as passed
     assert closing_line(rs) == f"verify: {c['passed']} passed, {c['failed']} failed, {c['skipped']} skipped"
 
 
