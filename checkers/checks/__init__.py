@@ -36,11 +36,14 @@ from ._registry import register_check as register_check
 from ._registry import registered_checks as registered_checks
 from ._registry import statement_text as statement_text
 from ._registry import validate_theorem as validate_theorem
+from ._seeds import bootstrap_interval as bootstrap_interval
+from ._seeds import ols_slope as ols_slope
+from ._seeds import t_interval as t_interval
 
 __all__ = ["ArgError", "ClaimArgs", "Construction", "Expr", "NoArgs", "Path", "Relation", "args_class", "claim_args",
            "statement_text", "validate_theorem", "SENSES", "SLACK_KINDS", "default_slack", "vacuous_if", "as_vacuous", "Evidence", "Outcome", "Verdict",
            "verdict_of", "plain_value", "CheckContext", "CheckFn", "CheckTimeout",
-           "get_check", "register_check", "registered_checks", "IMPORT_ERRORS"]
+           "get_check", "register_check", "registered_checks", "t_interval", "bootstrap_interval", "ols_slope", "IMPORT_ERRORS"]
 
 IMPORT_ERRORS: dict[str, str] = {}
 

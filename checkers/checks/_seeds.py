@@ -30,15 +30,15 @@ def _t975(df: int) -> float:
 def t_interval(values: Sequence[float]) -> tuple[float, float, float]:
     """(mean, lo, hi): 95 % t interval of the mean of ``values`` (one per seed; needs two or more).
 
-    >>> t_interval([1.0, 2.0, 3.0])
-    (2.0, -0.483, 4.483)
+    >>> [round(v, 4) for v in t_interval([1.0, 2.0, 3.0])]
+    [2.0, -0.4843, 4.4843]
     """
     v = np.asarray(values, dtype=float)
     if v.size < 2 or not np.all(np.isfinite(v)):
         return float(v.mean()) if v.size else math.nan, -math.inf, math.inf
     mean = float(v.mean())
     half = _t975(v.size - 1) * float(v.std(ddof=1)) / math.sqrt(v.size)
-    return round(mean, 12), round(mean - half, 12), round(mean + half, 12)
+    return mean, mean - half, mean + half
 
 
 def bootstrap_interval(per_seed: np.ndarray, statistic: Callable[[np.ndarray], float], *, draws: int = 2000

@@ -8,8 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from checkers.checks import CheckContext, Verdict, get_check
-from checkers.checks._seeds import bootstrap_interval, ols_slope, t_interval
+from checkers.checks import CheckContext, Verdict, bootstrap_interval, get_check, ols_slope, t_interval
 from constructions.trained.wang_train import PAPER_I
 from proofs import InvalidInput, PreRegistered, lookup
 
