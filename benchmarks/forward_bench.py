@@ -3,7 +3,10 @@
 Variants of a top-1 MoE with E experts d -> m -> 1 (ReLU) and a linear gate:
 * ``mask-loop``: per expert, a boolean mask of its points, then its MLP on them (the fp64 reference);
 * ``sort-bmm``: sort the points by expert, pad each expert's segment to the longest, one batched matmul;
-* ``moecheck``: the IR compiled by ``constructions.compile_net`` (the path checks use).
+* ``moecheck``: the IR compiled by ``constructions.compile_net`` (the path checks use: sorted segments);
+* ``moecheck loop``: the same IR with the former per-expert loop (``mode="loop"``), for comparison.
+The gate is a nearest-centre gate (scores 2 c_e . x - |c_e|^2, centres c_e uniform in [0, 1]^d), so
+the points spread over the experts; each figure reports the share of experts that received points.
 Each figure is set against a floor: the bytes the forward must move (read x, write y: (d + 1) words a
 point) over the device's measured copy bandwidth, and the arithmetic (2 d E + 2 d m + 2 m flops a point)
 over the measured matmul rate; the larger of the two times is the floor.
@@ -69,19 +72,28 @@ class ForwardFigure:
     points_per_s: float
     floor_points_per_s: float
     ratio_to_floor: float
+    experts_used: float  # share of the E experts that received at least one point
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
 def _experts(d: int, m: int, E: int, seed: int = 0):
+    """(gate (E, d + 1): weights and bias of a nearest-centre gate, w1, b1, w2, b2)."""
     rng = np.random.default_rng(seed)
-    return (rng.normal(size=(E, d)), rng.normal(size=(E, m, d)) / np.sqrt(d), rng.normal(size=(E, m)) * 0.1,
+    c = rng.random((E, d))
+    gate = np.concatenate([2 * c, -(c * c).sum(axis=1, keepdims=True)], axis=1)
+    return (gate, rng.normal(size=(E, m, d)) / np.sqrt(d), rng.normal(size=(E, m)) * 0.1,
             rng.normal(size=(E, 1, m)) / np.sqrt(m), rng.normal(size=(E, 1)) * 0.1)
 
 
+def _route(x, gate):
+    """The gate's top-1 expert: argmax of [x, 1] . gate_e."""
+    return torch.argmax(x @ gate[:, :-1].T + gate[:, -1], dim=1)
+
+
 def _mask_loop(x, gate, w1, b1, w2, b2):
-    idx = torch.argmax(x @ gate.T, dim=1)
+    idx = _route(x, gate)
     out = x.new_empty((x.shape[0], 1))
     for e in range(gate.shape[0]):
         mask = idx == e
@@ -91,7 +103,7 @@ def _mask_loop(x, gate, w1, b1, w2, b2):
 
 
 def _sort_bmm(x, gate, w1, b1, w2, b2):
-    idx = torch.argmax(x @ gate.T, dim=1)
+    idx = _route(x, gate)
     E = gate.shape[0]
     order = torch.argsort(idx)
     counts = torch.bincount(idx, minlength=E)
@@ -125,20 +137,25 @@ def forward_throughput(profile: str, device: str, ceilings: dict[str, dict[str, 
                     gate, w1, b1, w2, b2 = map(t, (gate_np, w1n, b1n, w2n, b2n))
                     x = torch.rand(N, d, dtype=dtype, device=device)
                     b = NetBuilder(d)
-                    net = b.build(b.moe(b.input, LinearGate(gate_np), StackedExperts((w1n, w2n), (b1n, b2n))))
-                    compiled = compile_net(net, dtype=dtype, device=device, mode="loop")
+                    net = b.build(b.moe(b.input, LinearGate(gate_np[:, :-1], gate_np[:, -1]),
+                                        StackedExperts((w1n, w2n), (b1n, b2n))))
+                    compiled = compile_net(net, dtype=dtype, device=device)
+                    former = compile_net(net, dtype=dtype, device=device, mode="loop")
                     bytes_pt = (d + 1) * word
                     flops_pt = 2 * d * E + 2 * d * m + 2 * m
                     floor = min(ceil["bandwidth_Bps"] / bytes_pt, ceil["matmul_flops"] / flops_pt)
                     variants = {"mask-loop": lambda: _mask_loop(x, gate, w1, b1, w2, b2),
                                 "sort-bmm": lambda: _sort_bmm(x, gate, w1, b1, w2, b2),
-                                "moecheck": lambda: compiled(x)}
+                                "moecheck": lambda: compiled(x), "moecheck loop": lambda: former(x)}
                     with torch.no_grad():
                         ref = variants["mask-loop"]()
+                        used = int(torch.unique(_route(x, gate)).numel()) / E
                         for name, fn in variants.items():
                             assert torch.allclose(fn(), ref, rtol=1e-4, atol=1e-4), f"{name} disagrees with mask-loop"
                             s = timed(fn, device, cfg["repeats"])
-                            figures.append(ForwardFigure(name, d, m, E, dtype_name, N, s, N / s, floor, (N / s) / floor))
+                            figures.append(ForwardFigure(name, d, m, E, dtype_name, N, s, N / s, floor, (N / s) / floor,
+                                                         used))
                             if progress:
-                                progress(f"forward {name} d={d} m={m} E={E} {dtype_name}: {N / s:,.0f} points/s")
+                                progress(f"forward {name} d={d} m={m} E={E} {dtype_name}: {N / s:,.0f} points/s "
+                                         f"({used:.0%} of experts used)")
     return figures

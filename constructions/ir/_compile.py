@@ -2,9 +2,18 @@
 
 The module evaluates the graph in topological order. An MoE node routes every point (linear gate:
 stable top-k, ties to the lowest index, as in the exact replay; tree router: the sign test level by
-level) and applies the selected experts either by gathering their weights per point (``gather``: one
-batched matmul, memory N * out * in) or by sorting points by expert and looping over the experts
-present (``loop``); ``auto`` picks gather when that memory is small.
+level) and applies the selected experts in one of three ways:
+
+* ``segments`` (sorted segments): sort the points by expert once, gather them into one contiguous
+  tensor, run each expert present on its contiguous slice (``addmm`` with the bias fused, ReLU in
+  place, the last layer written straight into the sorted output), and scatter back once;
+* ``gather``: gather every point's expert weights (one batched matmul, memory N * out * in): best
+  when the experts present are many and their segments short (thousands of tiny experts);
+* ``loop``: the former per-expert loop (a gather and a scatter per expert; kept as the reference).
+
+``auto`` picks gather when its memory is small and the segments would be short (under
+``_MIN_SEGMENT`` points an expert on average), sorted segments otherwise. Points are processed in
+chunks of ``_CHUNK_POINTS`` (a chunk's working set stays small; memory is bounded for any N).
 """
 
 from __future__ import annotations
@@ -28,6 +37,9 @@ from constructions.ir._ir import (
 __all__ = ["TorchNet", "compile_net"]
 
 _GATHER_LIMIT = 1 << 24  # entries of the per-point gathered weight tensor
+_MIN_SEGMENT = 64  # average points an expert below which gathering weights beats sorted segments
+_CHUNK_POINTS = 1 << 16  # points per forward chunk
+MODES = ("auto", "segments", "gather", "loop")
 
 
 def _t(a, dtype, device=None) -> torch.Tensor:
@@ -44,6 +56,7 @@ class _ExpertStack(nn.Module):
             self.register_buffer(f"w{i}", _t(w, dtype=dtype, device=device))
             self.register_buffer(f"b{i}", _t(b, dtype=dtype, device=device))
         self.max_entries = max(w.shape[1] * w.shape[2] for w in ex.weights)
+        self.n_experts = ex.n_experts
 
     def layers(self):
         return [(getattr(self, f"w{i}"), getattr(self, f"b{i}")) for i in range(self.n_layers)]
@@ -75,10 +88,36 @@ class _ExpertStack(nn.Module):
             start += c
         return out
 
+    def segments(self, idx: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """Sorted segments: one sort, one gather in, contiguous per-expert slices, one scatter out."""
+        layers = self.layers()
+        order = torch.argsort(idx, stable=True)
+        counts = torch.bincount(idx, minlength=layers[0][0].shape[0]).tolist()
+        xs = x.index_select(0, order)
+        ys = x.new_empty((x.shape[0], layers[-1][0].shape[1]))
+        start = 0
+        for e, c in enumerate(counts):
+            if not c:
+                continue
+            h = xs[start:start + c]
+            for i, (w, b) in enumerate(layers):
+                if i < self.n_layers - 1:
+                    h = torch.addmm(b[e], h, w[e].T)
+                    h = h.relu_() if not self.slope else torch.maximum(h, self.slope * h)
+                else:
+                    torch.addmm(b[e], h, w[e].T, out=ys[start:start + c])
+            start += c
+        out = torch.empty_like(ys)
+        out.index_copy_(0, order, ys)
+        return out
+
     def forward(self, idx: torch.Tensor, x: torch.Tensor, mode: str = "auto") -> torch.Tensor:
-        if mode == "gather" or (mode == "auto" and x.shape[0] * self.max_entries <= _GATHER_LIMIT):
+        if mode == "auto":
+            short = x.shape[0] < _MIN_SEGMENT * self.n_experts
+            mode = "gather" if short and x.shape[0] * self.max_entries <= _GATHER_LIMIT else "segments"
+        if mode == "gather":
             return self.gather(idx, x)
-        return self.loop(idx, x)
+        return self.segments(idx, x) if mode == "segments" else self.loop(idx, x)
 
 
 class _Router(nn.Module):
@@ -156,6 +195,14 @@ class TorchNet(nn.Module):
         self.input_name, self.output_name = net.input, net.output
 
     def forward(self, x: torch.Tensor, *, return_routes: bool = False):
+        if x.shape[0] <= _CHUNK_POINTS:
+            return self._forward(x, return_routes)
+        parts = [self._forward(x[s:s + _CHUNK_POINTS], return_routes) for s in range(0, x.shape[0], _CHUNK_POINTS)]
+        if not return_routes:
+            return torch.cat(parts)
+        return torch.cat([p[0] for p in parts]), {v: torch.cat([p[1][v] for p in parts]) for v in parts[0][1]}
+
+    def _forward(self, x: torch.Tensor, return_routes: bool):
         vals: dict[str, torch.Tensor] = {}
         routes: dict[str, torch.Tensor] = {}
         for v in self.order:
@@ -174,7 +221,10 @@ class TorchNet(nn.Module):
             else:
                 idx, w = self.mods[kind[1] + "_router"](ops[0])
                 experts = self.mods[kind[1] + "_experts"]
-                out = sum(w[:, j:j + 1] * experts(idx[:, j], ops[0], self.mode) for j in range(idx.shape[1]))
+                if idx.shape[1] == 1:
+                    out = experts(idx[:, 0], ops[0], self.mode)  # top-1: the softmax weight is exactly 1
+                else:
+                    out = sum(w[:, j:j + 1] * experts(idx[:, j], ops[0], self.mode) for j in range(idx.shape[1]))
                 routes[v] = idx
             vals[v] = out
         return (vals[self.output_name], routes) if return_routes else vals[self.output_name]
@@ -190,6 +240,6 @@ def compile_net(net: Net, *, dtype=torch.float64, device: str = "cpu", mode: str
     >>> bool(np.allclose(compile_net(net)(torch.as_tensor(x)).numpy(), evaluate_numpy(net, x)))
     True
     """
-    if mode not in ("auto", "gather", "loop"):
-        raise ValueError(f"mode={mode!r} must be auto, gather or loop")
+    if mode not in MODES:
+        raise ValueError(f"mode={mode!r} must be one of {', '.join(MODES)}")
     return TorchNet(net, dtype=dtype, device=device, mode=mode)
