@@ -17,7 +17,7 @@ import sympy
 from checkers import report
 from checkers.cli import _approx, _bound
 from checkers.report import check_writable, make_console, run_meta
-from checkers.run import RunConfig, resolve_device, run_checks, select
+from checkers.run import RunConfig, available_cores, resolve_device, run_checks, select
 from proofs import PAPERS, InvalidInput, load_user_module, lookup, registered
 
 __all__ = ["main", "build_parser"]
@@ -51,6 +51,16 @@ def _seed(text: str) -> int:
     return v
 
 
+def _jobs(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer; expected a positive number of jobs") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected a positive number of jobs")
+    return v
+
+
 def _cmd_verify(args) -> int:
 
     outputs = {flag: check_writable(p, flag) for flag, p in
@@ -58,7 +68,8 @@ def _cmd_verify(args) -> int:
     out_dir = Path(args.out_dir) if args.out_dir else (next(iter(outputs.values())).parent if outputs else Path("reports"))
     config = RunConfig(theorem_ids=tuple(args.theorem or ()), papers=tuple(args.paper or ()), keyword=args.k,
                        profile=args.profile, device=args.device, seed=args.seed, timeout=args.timeout,
-                       out_dir=out_dir, modules=tuple(args.module or ())).validated()
+                       out_dir=out_dir, modules=tuple(args.module or ()),
+                       jobs=args.jobs if args.jobs is not None else available_cores()).validated()
 
     device = resolve_device(config.device)
     items = select(config)
@@ -185,6 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--seed", type=_seed, default=0, help="base random seed (default 0)")
     v.add_argument("--timeout", type=_positive_float, default=300.0, help="seconds per check (default 300)")
     v.add_argument("--module", action="append", metavar="FILE.py", help="also check the Theorems declared in FILE.py")
+    v.add_argument("--jobs", type=_jobs, metavar="N",
+                   help="worker processes running rows (default: the cores available); same rows, seeds and report")
     v.add_argument("--json", metavar="PATH", help="write the schema-versioned JSON report")
     v.add_argument("--markdown", metavar="PATH", help="write a Markdown report")
     v.add_argument("--junit", metavar="PATH", help="write JUnit XML")

@@ -30,6 +30,7 @@ from checkers.checks import (
     statement_text,
     validate_theorem,
 )
+from checkers.run._parallel import available_cores, run_parallel
 from checkers.run._results import CheckResult
 from proofs import (
     PAPERS,
@@ -44,7 +45,8 @@ from proofs import (
     unregister,
 )
 
-__all__ = ["RunConfig", "RunItem", "select", "run_checks", "resolve_device", "node_id", "make_result"]
+__all__ = ["RunConfig", "RunItem", "select", "run_checks", "resolve_device", "node_id", "make_result",
+           "available_cores"]
 
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -62,6 +64,7 @@ class RunConfig:
     timeout: float = 300.0
     out_dir: Path = field(default_factory=lambda: Path("reports"))
     modules: tuple[str, ...] = ()
+    jobs: int = 1  # worker processes (``--jobs``); 1 runs the rows in this process
 
     def validated(self) -> "RunConfig":
         if self.profile not in PROFILES:
@@ -72,6 +75,8 @@ class RunConfig:
             raise InvalidInput(f"--timeout {self.timeout!r}: expected a positive number of seconds")
         if not isinstance(self.seed, int) or self.seed < 0:
             raise InvalidInput(f"--seed {self.seed!r}: expected a non-negative integer")
+        if not isinstance(self.jobs, int) or isinstance(self.jobs, bool) or self.jobs < 1:
+            raise InvalidInput(f"--jobs {self.jobs!r}: expected a positive integer")
         return self
 
 
@@ -210,6 +215,12 @@ def run_one(item: RunItem, config: RunConfig, device: str) -> CheckResult:
     return make_result(item, outcome, time.perf_counter() - t0, device, repro_command(item, config))
 
 
+def _error_row(item: RunItem, config: RunConfig, device: str, why: str) -> CheckResult:
+    outcome = Outcome(Verdict.ERROR, method="worker process", why=why,
+                      evidence=Evidence(seed=_seed_for(config.seed, item.node_id)))
+    return make_result(item, outcome, 0.0, device, repro_command(item, config))
+
+
 def run_checks(
     config: RunConfig,
     *,
@@ -217,10 +228,18 @@ def run_checks(
     on_result: Callable[[int, int, CheckResult], None] | None = None,
     items: Sequence[RunItem] | None = None,
 ) -> list[CheckResult]:
-    """Run every selected check, in order; callbacks report progress (the runner never prints)."""
+    """Run every selected check, in order; callbacks report progress (the runner never prints).
+
+    With ``config.jobs > 1`` the rows run in worker processes (:mod:`checkers.run._parallel`): same rows,
+    seeds and order; progress callbacks then come in completion order.
+    """
     config = config.validated()
     device = resolve_device(config.device)
     items = list(items) if items is not None else select(config)
+    if config.jobs > 1 and len(items) > 1:
+        return run_parallel(config, items, device, min(config.jobs, len(items)), select=select, run_one=run_one,
+                            died=lambda item, why: _error_row(item, config, device, why),
+                            on_start=on_start, on_result=on_result)
     results = []
     for i, item in enumerate(items):
         if on_start:

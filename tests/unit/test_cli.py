@@ -27,6 +27,7 @@ def _run(*args):
     (["verify", "--device", "tpu"], "tpu"),
     (["verify", "--timeout", "nan"], "nan"),
     (["verify", "--seed", "-3"], "-3"),
+    (["verify", "--jobs", "0"], "0"),
     (["verify", "--module", "nope.py"], "nope.py"),
     (["verify", "--module", str(DATA / "broken_module.py")], "broken_module.py"),
     (["show", "no/such"], "no/such"),
