@@ -195,7 +195,7 @@ class TorchNet(nn.Module):
         self.input_name, self.output_name = net.input, net.output
 
     def forward(self, x: torch.Tensor, *, return_routes: bool = False):
-        if x.shape[0] <= _CHUNK_POINTS:
+        if torch.jit.is_tracing() or x.shape[0] <= _CHUNK_POINTS:
             return self._forward(x, return_routes)
         parts = [self._forward(x[s:s + _CHUNK_POINTS], return_routes) for s in range(0, x.shape[0], _CHUNK_POINTS)]
         if not return_routes:
@@ -219,9 +219,10 @@ class TorchNet(nn.Module):
             elif kind[0] == "concat":
                 out = torch.cat(ops, dim=1)
             else:
-                idx, w = self.mods[kind[1] + "_router"](ops[0])
+                router = self.mods[kind[1] + "_router"]
+                idx, w = router(ops[0])
                 experts = self.mods[kind[1] + "_experts"]
-                if idx.shape[1] == 1:
+                if router.k == 1:
                     out = experts(idx[:, 0], ops[0], self.mode)  # top-1: the softmax weight is exactly 1
                 else:
                     out = sum(w[:, j:j + 1] * experts(idx[:, j], ops[0], self.mode) for j in range(idx.shape[1]))
