@@ -23,7 +23,7 @@ test:
 	$(PYTHON) -m pytest -q -m "not slow" --ignore=tests/slow
 
 # ruff (lint + format check) everywhere; mypy --strict on the statement model and the runner
-MYPY_STRICT ?= proofs/__init__.py proofs/_core.py proofs/_errors.py proofs/_registry.py checkers/run
+MYPY_STRICT ?= proofs/__init__.py proofs/_core.py proofs/_errors.py proofs/_registry.py proofs/_status.py proofs/boxes checkers/run
 lint:
 	$(PYTHON) -m ruff check proofs constructions checkers benchmarks tests
 	$(PYTHON) -m ruff format --check proofs constructions checkers benchmarks tests

@@ -15,7 +15,8 @@ sup_{theta in D} max_j |f_j(theta) - net_j(chart(theta))| is enclosed in [lower,
 * lower (sampled): the float error at grid, random and box-centre points plus a local pattern search;
   only a *witness* above a claimed bound counts as evidence, after :func:`~checkers.certify._replay.replay_error`.
 
-The worst boxes are bisected along their widest side (relative to the domain), many per batch, until
+The one box search (:func:`proofs.boxes.box_search`, with the bound above as its callback and the sampler
+as its visit hook) bisects the worst boxes along their widest side (relative to the domain), many per batch, until
 upper <= lower (1 + tol) (tight), or upper <= bound (certified against the bound), or a replayed
 witness exceeds the bound (refuted), or the box or time budget is spent (unknown, with the gap).
 """

@@ -149,6 +149,8 @@ def certified_partition(net: Net, lo, hi, *, max_boxes: int = 1 << 14, time_budg
     """Split the box [lo, hi] (n,) until every box has one certified path (see the module docstring).
 
     Boxes whose sides are all below ``min_width`` (relative to the domain) are not split further.
+    ``max_boxes`` counts the boxes examined for splitting; the box search also bounds the children of the
+    last ones, so up to ``2 max_boxes + 1`` boxes are bounded (``Partition.n_boxes``).
     ``chart``: an optional compiled target (``proofs.formula._enclosure.Target``) mapping the box variables
     to the network input; its interval enclosure is bounded (then ``interior`` is not used).
     """
@@ -179,7 +181,6 @@ def certified_partition(net: Net, lo, hi, *, max_boxes: int = 1 << 14, time_budg
         return BoxBounds(amb.astype(np.float64), settled=unique, priority=width,
                          data={"path": paths, "dim": dim, "val": val})
 
-    # max_boxes counts the boxes examined for splitting; the search also bounds the children of the last ones
     s = box_search(lo, hi, routes, goal=0.0, max_boxes=2 * max_boxes + 1, time_budget=time_budget,
                    batch_boxes=batch_boxes,
                    split=lambda b_lo, b_hi, d: _split(b_lo, b_hi, d["dim"], d["val"], scale), min_width=min_width)

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = ["BoxBounds", "BoxSearch", "box_search", "bisect_widest"]
 
@@ -63,12 +64,16 @@ class BoxBounds:
     data: Mapping[str, Array] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "upper", np.asarray(self.upper, dtype=np.float64).reshape(-1))
+        # a NaN bound says nothing: +inf as an upper bound, -inf as a lower bound (never settles, never refutes)
+        upper = np.asarray(self.upper, dtype=np.float64).reshape(-1)
+        object.__setattr__(self, "upper", np.where(np.isnan(upper), np.inf, upper))
         n = self.upper.shape[0]
         for name in ("lower", "settled", "priority"):
             v = getattr(self, name)
             if v is not None:
                 v = np.asarray(v, dtype=bool if name == "settled" else np.float64).reshape(-1)
+                if name == "lower":
+                    v = np.where(np.isnan(v), -np.inf, v)
                 if v.shape[0] != n:
                     raise ValueError(f"BoxBounds.{name} has {v.shape[0]} entries for {n} boxes")
                 object.__setattr__(self, name, v)
@@ -197,8 +202,8 @@ VisitFn = Callable[[Array, Array, BoxBounds], Any]
 
 
 def box_search(
-    lo,
-    hi,
+    lo: ArrayLike,
+    hi: ArrayLike,
     bound: BoundFn,
     *,
     goal: float | Callable[[], float],
@@ -234,7 +239,7 @@ def box_search(
         raise ValueError(f"box_search needs lo <= hi of one shape, got {lo.shape} and {hi.shape}")
     scale = hi.max(axis=0) - lo.min(axis=0)
     split = split or (lambda a, b, _data: bisect_widest(a, b, scale))
-    goal_now = goal if callable(goal) else (lambda: float(goal))  # type: ignore[misc]
+    goal_now: Callable[[], float] = goal if callable(goal) else (lambda: float(goal))
     n_in = lo.shape[1]
     if max_boxes < lo.shape[0]:
         pool = _Pool(lo, hi, BoxBounds(np.full(lo.shape[0], np.inf)))
@@ -278,7 +283,9 @@ def box_search(
         witness = visit(c_lo, c_hi, _as_bounds(children)) if visit else None
 
 
-def _sort_out(pool: _Pool, goal: float, scale: Array, min_width: float, done: list, narrow: list) -> _Pool:
+def _sort_out(
+    pool: _Pool, goal: float, scale: Array, min_width: float, done: list[_Pool], narrow: list[_Pool]
+) -> _Pool:
     """Move the settled boxes to ``done`` and the too narrow ones to ``narrow``; return the rest."""
     ok = pool.upper <= goal if pool.settled is None else pool.settled
     done.append(pool.take(np.nonzero(ok)[0]))
@@ -300,7 +307,17 @@ def _as_bounds(p: _Pool) -> BoxBounds:
     return BoxBounds(p.upper, p.lower, p.settled, p.priority, p.data)
 
 
-def _finish(done, narrow, pool, n_boxes, goal, witness, refuting, why, t0) -> BoxSearch:
+def _finish(
+    done: list[_Pool],
+    narrow: list[_Pool],
+    pool: _Pool,
+    n_boxes: int,
+    goal: float,
+    witness: Any,
+    refuting: int | None,
+    why: str,
+    t0: float,
+) -> BoxSearch:
     n_in = pool.lo.shape[1]
     n_narrow = sum(len(p) for p in narrow)
     # the refuting box (an index into the pool) keeps its index: the pool comes first among the open boxes
@@ -309,7 +326,17 @@ def _finish(done, narrow, pool, n_boxes, goal, witness, refuting, why, t0) -> Bo
     )
 
 
-def _result(done: _Pool, open_: _Pool, n_boxes, n_narrow, goal, witness, refuting, why, t0) -> BoxSearch:
+def _result(
+    done: _Pool,
+    open_: _Pool,
+    n_boxes: int,
+    n_narrow: int,
+    goal: float,
+    witness: Any,
+    refuting: int | None,
+    why: str,
+    t0: float,
+) -> BoxSearch:
     keys = set(done.data) | set(open_.data)
     sd = {k: done.data.get(k, np.zeros(0)) for k in keys}
     od = {k: open_.data.get(k, np.zeros(0)) for k in keys}

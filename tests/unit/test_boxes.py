@@ -159,3 +159,10 @@ def test_bisect_widest_covers_the_box():
     assert isinstance(
         box_search([0.0], [1.0], lambda a, b: BoxBounds(np.zeros(len(a))), goal=0.0, max_boxes=1), BoxSearch
     )
+
+
+def test_nan_bounds_never_settle_nor_refute():
+    b = BoxBounds(np.array([np.nan, 0.5]), lower=np.array([np.nan, 0.0]))
+    assert b.upper.tolist() == [np.inf, 0.5] and b.lower.tolist() == [-np.inf, 0.0]
+    s = box_search([0.0], [1.0], lambda lo, hi: BoxBounds(np.full(len(lo), np.nan)), goal=1.0, max_boxes=7)
+    assert not s.complete and s.refuting is None and s.upper == np.inf
