@@ -186,6 +186,8 @@ PLANTED: tuple[PlantedClaim, ...] = (
     PlantedClaim("zhao2024/z5-natarajan", "relu_router_patterns_certify_natarajan_lower_bound", "wrong count",
                  "the ReLU router's Natarajan dimension is 1", {"T": 3, "k": 1, "n": 2, "m": 6, "draws": 3000},
                  _set(natarajan=sympy.Integer(1))),
+    PlantedClaim("zhao2024/z6-optimal-k", "best_test_loss_at_interior_k", "wrong trend",
+                 "the best test loss is at k = T (all experts active)", {}, _set(position="dense"), base=0),
     # ------------------------------------------------------------------------------------ wang-e2025
     PlantedClaim("wang-e2025/thm-3.1", "fitted_exponent_ge_claimed", "wrong exponent",
                  "2-layer ReLU error ~ m^-3 (the interpolant gives m^-2)",

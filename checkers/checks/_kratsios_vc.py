@@ -85,9 +85,13 @@ def shattered_size(n: int, L: int, J: int, W: int, *, draws: int, seed: int, s_m
     return best, counts
 
 
-def sin_labelling_signs(labels: tuple[int, ...]) -> tuple[int, ...]:
-    """sign(sin(theta x_j)) for x_j = 10^-j, theta = pi (1 + sum_i (1 - y_i) 10^i), exactly (+1, -1 or 0)."""
-    k = 1 + sum((1 - y) * 10 ** i for i, y in enumerate(labels, start=1))
+def sin_labelling_signs(labels: tuple[int, ...], offset: int = 1) -> tuple[int, ...]:
+    """sign(sin(theta x_j)) for x_j = 10^-j, theta = pi (offset + sum_i (1 - y_i) 10^i), exactly (+1, -1 or 0).
+
+    The classical construction has offset 1 (it keeps theta x_j / pi off the integers); offset 0 is a
+    planted false variant (the all-ones labelling gives sin 0 = 0).
+    """
+    k = offset + sum((1 - y) * 10 ** i for i, y in enumerate(labels, start=1))
     out = []
     for j in range(1, len(labels) + 1):
         q = Fraction(k, 10 ** j) % 2  # theta x_j = pi q

@@ -309,9 +309,10 @@ def sin_unit_shattering(claim: Claim, instance: Mapping[str, Any], ctx: CheckCon
     s = int(instance["s_max"])
     if not 1 <= s <= 16:
         raise InvalidInput(f"s_max={s!r} must be an integer in 1..16 (2^s labellings are enumerated)")
+    offset = int(claim.args.get("offset", 1))
     bad = None
     for y in itertools.product((0, 1), repeat=s):
-        if sin_labelling_signs(y) != tuple(2 * v - 1 for v in y):
+        if sin_labelling_signs(y, offset) != tuple(2 * v - 1 for v in y):
             bad = y
             break
         ctx.check_deadline()

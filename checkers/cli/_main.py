@@ -15,7 +15,7 @@ from typing import Sequence
 import sympy
 
 from checkers import report
-from checkers.cli import _approx, _bound
+from checkers.cli import _approx, _bound, _selftest
 from checkers.report import check_writable, make_console, run_meta
 from checkers.run import RunConfig, available_cores, resolve_device, run_checks, select
 from proofs import PAPERS, InvalidInput, load_user_module, lookup, registered
@@ -179,8 +179,8 @@ def _cmd_show(args) -> int:
 
 
 def _plugins() -> list:
-    """The subcommand modules beside ``verify``: approx and bound."""
-    return [_approx, _bound]
+    """The subcommand modules beside ``verify``: approx, bound and selftest."""
+    return [_approx, _bound, _selftest]
 
 
 def build_parser() -> argparse.ArgumentParser:
