@@ -37,7 +37,10 @@ Implementation notes
   unit, x -> sign(sin(theta x)), shatters {10^-1, ..., 10^-s} for every s checked (so its VC
   dimension is unbounded at depth 1, width 1); the paper's own family stays unchecked.
 * K3 is checked by falsification: distinct sign patterns over random parameter draws never exceed
-  Sauer-Shelah's bound for our VC bound, and no point set larger than it is found shattered.
+  Sauer-Shelah's bound for our VC bound, and no point set larger than it is found shattered. Two
+  readings of W are encoded [ours]: (a) width with constant 1, (b) number of weights (Bartlett et
+  al.). A constructive shattering of (W/2) n points by one ReLU layer of width W refutes (a) at
+  n = W = 16 and 32 (a finding); (b) is consistent with it.
 
 References
 ----------
@@ -214,6 +217,8 @@ momlp_experts_size_tradeoff = register(Theorem(
 ))
 
 _VC = L_e * Max(n_in * L_e, J * W) * log(sympy.E * L_e * Max(n_in * L_e, J * W), 2)
+n_weights, layers = Symbol("n_weights", integer=True, positive=True), Symbol("layers", integer=True, positive=True)
+_VC_WEIGHTS = n_weights * layers * log(n_weights, 2)
 
 momlp_vc_dim_le = register(Theorem(
     id="kratsios2024/k3-vc-dim",
@@ -235,8 +240,30 @@ momlp_vc_dim_le = register(Theorem(
               full=({"n_in": 1, "L": 2, "J": 1, "W": 2}, {"n_in": 2, "L": 2, "J": 1, "W": 2},
                     {"n_in": 1, "L": 3, "J": 2, "W": 2}, {"n_in": 2, "L": 3, "J": 1, "W": 3}),
               provenance=Provenance.OURS, constant=1,
-              note="falsification: pattern counts are lower bounds of the growth function"),
+              note=("falsification: pattern counts are lower bounds of the growth function; reading (a), W = width "
+                    "with constant 1 (refuted at n = W = 16 and 32 by the constructive shattering below)")),
+        Claim(name="reading_a_width_refuted_by_shattering", check="vc_constructive_shattering",
+              statement=sympy.Gt(Symbol("VCdim(n = W, L = J = 1)"), _VC, evaluate=False),
+              args={"bound": _VC, "relation": "exceeds"},
+              quick=({"n_in": 16, "L": 1, "J": 1, "W": 16},),
+              full=({"n_in": 16, "L": 1, "J": 1, "W": 16}, {"n_in": 32, "L": 1, "J": 1, "W": 32}),
+              provenance=Provenance.OURS, finding=True,
+              note=("reading (a): W = width, constant 1. One ReLU layer of width W shatters (W/2) n points (ramps of "
+                    "ReLU pairs), which grows like n W while the bound grows like max(n, W) log: reading (a) fails "
+                    "for every constant as n = W grows")),
+        Claim(name="reading_b_weights_consistent_with_shattering", check="vc_constructive_shattering",
+              statement=Le(vcdim, _VC_WEIGHTS, evaluate=False),
+              args={"bound": _VC_WEIGHTS, "relation": "le"},
+              quick=({"n_in": 16, "L": 1, "J": 1, "W": 16},),
+              full=({"n_in": 16, "L": 1, "J": 1, "W": 16}, {"n_in": 32, "L": 1, "J": 1, "W": 32}),
+              provenance=Provenance.OURS, constant=1,
+              note=("reading (b), Bartlett et al. 2019: O(W L log W) with W = number of weights, L = layers, "
+                    "constant 1; the constructive lower bound does not refute it (it cannot certify it)")),
     ),
+    notes=("Two readings of W [ours]: (a) the width, with constant 1 and our log factor; (b) the number of weights, "
+           "as in Bartlett et al.'s O(W L log W). The constructive shattering refutes (a) at n = W = 16 (128 points "
+           "> 87) and n = W = 32 (512 > 206) and, since it grows like n W / 2, for any constant; (b) holds there "
+           "(1089 weights: 512 <= 21980). See docs/deviations.md."),
 ))
 
 superexpressive_vc_dim_infinite = register(Theorem(
