@@ -25,7 +25,8 @@ from fractions import Fraction
 
 import numpy as np
 
-__all__ = ["shattering_points", "inverse_exact", "ramp_bound", "realise_labelling", "shattered_by_construction"]
+__all__ = ["shattering_points", "inverse_exact", "ramp_bound", "realise_labelling", "shattered_by_construction",
+           "classify"]
 
 
 def inverse_exact(A: list[list[int]]) -> list[list[Fraction]] | None:
@@ -93,7 +94,8 @@ def realise_labelling(points: np.ndarray, invs, labels, M: Fraction):
     return units
 
 
-def _classify(points, units) -> list[int]:
+def classify(points, units) -> list[int]:
+    """The labels sign(F - 1/2) of the network ``units`` at ``points``, in exact rationals."""
     out = []
     for x in points.tolist():
         F = Fraction(0)
@@ -117,6 +119,6 @@ def shattered_by_construction(n: int, W: int, *, seed: int, replays: int = 3) ->
     rng = np.random.default_rng(seed + 1)
     N = len(points)
     tests = [[1] * N, [0] * N, [i % 2 for i in range(N)]] + [rng.integers(0, 2, N).tolist() for _ in range(replays)]
-    ok = all(_classify(points, realise_labelling(points, invs, y, M)) == y for y in tests)
+    ok = all(classify(points, realise_labelling(points, invs, y, M)) == y for y in tests)
     return {"N": N, "M": M, "H": H, "replayed": len(tests), "replays_ok": ok,
             "hidden_width": 2 * len(invs), "n_weights": (n + 1) * 2 * len(invs) + 2 * len(invs) + 1}

@@ -22,8 +22,15 @@ import sympy
 from checkers.checks._construct import eval_formula
 from checkers.checks._outcome import Evidence, Outcome, Verdict
 from checkers.checks._registry import CheckContext, register_check
-from checkers.checks._shatter import shattered_by_construction
+from checkers.checks._shatter import classify as classify
+from checkers.checks._shatter import ramp_bound as ramp_bound
+from checkers.checks._shatter import realise_labelling as realise_labelling
+from checkers.checks._shatter import shattered_by_construction as shattered_by_construction
+from checkers.checks._shatter import shattering_points as shattering_points
 from proofs import Claim, InvalidInput
+
+__all__ = ["vc_constructive_shattering", "classify", "ramp_bound", "realise_labelling", "shattered_by_construction",
+           "shattering_points"]
 
 
 @register_check("vc_constructive_shattering")

@@ -3,8 +3,7 @@ every quick one is refuted by the ordinary runner (``moecheck selftest`` runs th
 
 import pytest
 
-from checkers.cli import main
-from checkers.cli._selftest import power_table, run_planted
+from checkers.cli import main, power_table, run_planted
 from checkers.run import RunConfig
 from proofs import load_builtin, registered
 from proofs.planted import KINDS, PLANTED, planted, planted_claim

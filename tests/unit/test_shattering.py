@@ -5,7 +5,7 @@ from fractions import Fraction
 
 import pytest
 
-from checkers.checks._shatter import _classify, realise_labelling, shattered_by_construction, shattering_points, ramp_bound
+from checkers.checks.shattering import classify, ramp_bound, realise_labelling, shattered_by_construction, shattering_points
 
 
 @pytest.mark.parametrize("n, W", [(1, 4), (2, 4), (3, 4), (2, 6)])
@@ -14,7 +14,7 @@ def test_every_labelling_of_small_sets_is_realised_exactly(n, W):
     assert len(points) == (W // 2) * n
     M = Fraction(int(2 * (ramp_bound(points, invs) + 1)) + 2)
     for y in itertools.product((0, 1), repeat=len(points)):
-        assert _classify(points, realise_labelling(points, invs, list(y), M)) == list(y)
+        assert classify(points, realise_labelling(points, invs, list(y), M)) == list(y)
 
 
 def test_n_equal_w_16_shatters_128_points_with_289_weights():
