@@ -304,12 +304,19 @@ def momlp_sign_patterns(claim: Claim, a: SignPatternsArgs, instance: Mapping[str
 
 # ------------------------------------------------------------------------------------------ K4 sin unit
 
-@register_check("sin_unit_shattering")
-def sin_unit_shattering(claim: Claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+@dataclass(frozen=True, kw_only=True)
+class SinUnitArgs(ClaimArgs):
+    """``sin_unit_shattering``: theta = pi (offset + sum_i (1 - y_i) 10^i); the classical offset is 1."""
+
+    offset: int = 1
+
+
+@register_check("sin_unit_shattering", args=SinUnitArgs)
+def sin_unit_shattering(claim: Claim, a: SinUnitArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     s = int(instance["s_max"])
     if not 1 <= s <= 16:
         raise InvalidInput(f"s_max={s!r} must be an integer in 1..16 (2^s labellings are enumerated)")
-    offset = int(claim.args.get("offset", 1))
+    offset = a.offset
     bad = None
     for y in itertools.product((0, 1), repeat=s):
         if sin_labelling_signs(y, offset) != tuple(2 * v - 1 for v in y):

@@ -15,10 +15,12 @@ Instance: ``n_in``, ``W``, ``L`` = ``J`` = 1, optional ``replays``.
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal, Mapping
 
 import sympy
 
+from checkers.checks._args import ClaimArgs, Expr
 from checkers.checks._construct import eval_formula
 from checkers.checks._outcome import Evidence, Outcome, Verdict
 from checkers.checks._registry import CheckContext, register_check
@@ -33,25 +35,36 @@ __all__ = ["vc_constructive_shattering", "classify", "ramp_bound", "realise_labe
            "shattering_points"]
 
 
-@register_check("vc_constructive_shattering")
-def vc_constructive_shattering(claim: Claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
-    a = claim.args
+@dataclass(frozen=True, kw_only=True)
+class ShatteringArgs(ClaimArgs):
+    """``vc_constructive_shattering``: ``bound`` in n_in, W, L, J, n_weights, layers; ``relation``
+    'le' (the reading survives: N <= bound) or 'exceeds' (a finding: N > bound refutes the reading)."""
+
+    bound: Expr
+    relation: Literal["le", "exceeds"] = "le"
+    bound_key: ClassVar[str] = "bound"
+
+    def stated(self) -> tuple[str, Any, Any] | None:
+        return ("le", "VCdim", self.bound) if self.relation == "le" else None
+
+
+@register_check("vc_constructive_shattering", args=ShatteringArgs)
+def vc_constructive_shattering(claim: Claim, a: ShatteringArgs, instance: Mapping[str, Any],
+                               ctx: CheckContext) -> Outcome:
     n, W = int(instance["n_in"]), int(instance["W"])
     if int(instance.get("L", 1)) != 1 or int(instance.get("J", 1)) != 1 or n < 1 or W < 2 or W % 2:
         raise InvalidInput(f"instance {dict(instance)}: the construction needs L = J = 1, n >= 1 and an even W >= 2")
-    rel = a.get("relation", "le")
-    if rel not in ("le", "exceeds"):
-        raise InvalidInput(f"relation={rel!r} must be 'le' or 'exceeds'")
+    rel = a.relation
     res = shattered_by_construction(n, W, seed=ctx.seed, replays=int(instance.get("replays", 2)))
     if not res["replays_ok"]:
         return Outcome(Verdict.ERROR, method="constructive shattering",
                        why="the construction did not realise a replayed labelling: the construction is wrong")
     N = res["N"]
     vals = {**instance, "n_weights": res["n_weights"], "layers": 2}
-    b = eval_formula(a["bound"], vals)
+    b = eval_formula(a.bound, vals)
     bf = float(b)
     facts = (f"{N} = (W/2) n points shattered by one ReLU layer of width {W} ({res['n_weights']} weights) in R^{n}; "
-             f"bound {a['bound']} = {bf:.4g}")
+             f"bound {a.bound} = {bf:.4g}")
     method = (f"constructive: every labelling realised by ramps of ReLU pairs (preconditions exact: "
               f"{W // 2} group matrices inverted in rationals, M = {res['M']} >= 2 (H + 1), H = {res['H']:.4g}); "
               f"{res['replayed']} labellings replayed in exact rationals")
