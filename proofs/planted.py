@@ -49,6 +49,8 @@ class PlantedClaim:
         instance: the parameter point the twin is checked on (over the true claim's quick instance
             number ``base`` when that is given).
         quick: run by ``make test`` and ``moecheck selftest`` (else only by ``selftest --all``).
+        expect: the verdict that counts as refuted: FAIL, or NOT-REPRODUCED for a trained claim (a
+            trained run never refutes; its pre-registered rule reversed must not be reproduced).
     """
 
     theorem: str
@@ -59,9 +61,12 @@ class PlantedClaim:
     change: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
     quick: bool = True
     base: int | None = None
+    expect: str = "FAIL"
     label: str = field(default="")
 
     def __post_init__(self) -> None:
+        if self.expect not in ("FAIL", "NOT-REPRODUCED"):
+            raise InvalidInput(f"planted expect={self.expect!r} must be FAIL or NOT-REPRODUCED")
         if self.kind not in KINDS:
             raise InvalidInput(f"planted kind={self.kind!r} must be one of {KINDS}")
         object.__setattr__(self, "instance", frozen_mapping(self.instance))
@@ -193,7 +198,9 @@ PLANTED: tuple[PlantedClaim, ...] = (
                  "the ReLU router's Natarajan dimension is 1", {"T": 3, "k": 1, "n": 2, "m": 6, "draws": 3000},
                  _set(natarajan=sympy.Integer(1))),
     PlantedClaim("zhao2024/z6-optimal-k", "best_test_loss_at_interior_k", "wrong trend",
-                 "the best test loss is at k = T (all experts active)", {}, _set(position="dense"), base=0),
+                 "an edge k (1 or T) beats every interior k by >= 0.05 test ramp loss (the rule reversed)", {},
+                 lambda a: {"criterion": dataclasses.replace(a["criterion"], rule="above", threshold=0.05)}, base=0,
+                 expect="NOT-REPRODUCED"),
     # ------------------------------------------------------------------------------------ wang-e2025
     PlantedClaim("wang-e2025/thm-3.1", "fitted_exponent_ge_claimed", "wrong exponent",
                  "2-layer ReLU error ~ m^-3 (the interpolant gives m^-2)",

@@ -16,7 +16,7 @@ from checkers.run import CheckResult
 from proofs import InvalidInput, lookup
 from proofs.planted import PlantedClaim, planted, planted_claim, planted_instance
 
-__all__ = ["add_parser", "run_planted", "power_table"]
+__all__ = ["add_parser", "run_planted", "power_table", "is_refuted"]
 
 
 def run_planted(twins: Sequence[PlantedClaim], config: RunConfig, *, on_result=None) -> list[tuple[PlantedClaim, CheckResult]]:
@@ -32,6 +32,11 @@ def run_planted(twins: Sequence[PlantedClaim], config: RunConfig, *, on_result=N
     return out
 
 
+def is_refuted(p: PlantedClaim, r: CheckResult) -> bool:
+    """The twin got its expected verdict (FAIL; NOT-REPRODUCED for a trained claim)."""
+    return r.verdict.value == p.expect
+
+
 def power_table(rows: Sequence[tuple[PlantedClaim, CheckResult]]) -> list[tuple[str, int, int]]:
     """``(group, refuted, planted)`` per kind of falsehood, then per check, then in all."""
     groups: list[tuple[str, int, int]] = []
@@ -40,9 +45,9 @@ def power_table(rows: Sequence[tuple[PlantedClaim, CheckResult]]) -> list[tuple[
         for p, r in rows:
             g = f"{name}: {key(p, r)}"
             total[g] += 1
-            refuted[g] += int(r.verdict.value == "FAIL")
+            refuted[g] += int(is_refuted(p, r))
         groups += [(g, refuted[g], total[g]) for g in sorted(total)]
-    groups.append(("all planted claims", sum(r.verdict.value == "FAIL" for _, r in rows), len(rows)))
+    groups.append(("all planted claims", sum(is_refuted(p, r) for p, r in rows), len(rows)))
     return groups
 
 
@@ -56,7 +61,7 @@ def _cmd_selftest(args) -> int:
     console = make_console()
 
     def progress(i, n, p, r):
-        console.print(f"[{i + 1}/{n}] {'refuted' if r.verdict.value == 'FAIL' else 'NOT REFUTED':<12} "
+        console.print(f"[{i + 1}/{n}] {'refuted' if is_refuted(p, r) else 'NOT REFUTED':<12} "
                       f"{r.verdict.value:<15} {p.label}: {p.what}  ({r.seconds:.1f}s)", markup=False, highlight=False)
 
     rows = run_planted(twins, config, on_result=progress)
@@ -68,7 +73,7 @@ def _cmd_selftest(args) -> int:
     for g, ok, n in power_table(rows):
         table.add_row(g, str(ok), str(n), f"{ok / n:.0%}")
     console.print(table)
-    missed = [(p, r) for p, r in rows if r.verdict.value != "FAIL"]
+    missed = [(p, r) for p, r in rows if not is_refuted(p, r)]
     for p, r in missed:
         console.print(f"NOT REFUTED {p.label}: {p.what} -> {r.verdict.value}: {r.outcome.why}", markup=False,
                       highlight=False)
