@@ -18,10 +18,12 @@ Implementation notes [ours]
   shared pieces of f, grad f and Hess f are computed once) run by three interpreters: outward-rounded
   float64 intervals (``proofs.formula._interval``, its rounding model is stated there), plain floats
   (``Target.eval``, for sampling only) and ``mpmath.iv`` (``exact_value``).
-* Variables are replaced by real symbols before differentiating, so d|u| = sign(u) u'. The kinks of
-  Abs, Max, Min give bounded sign/Heaviside factors in grad f (the mean-value form stays valid for
-  continuous f) and DiracDelta in Hess f, which is enclosed by [-inf, inf] on a box meeting the kink,
-  so the second-order form is vacuous there and only the other forms count.
+* Variables are replaced by real symbols before differentiating, so d|u| = sign(u) u'. sympy's
+  derivative is never trusted across a singularity (d/du atan(tan(u)) "is" 1): the mean-value form
+  and the Lipschitz bound are used only on boxes where f is proved locally Lipschitz, the
+  second-order form only where f is proved C^2 (the guards of ``proofs.formula._smoothness``: no
+  pole of tan, 1/u, no log or fractional power at or below 0, no jump of sign/Heaviside, and for
+  C^2 no Abs/Max/Min kink). Elsewhere only the naive enclosure counts.
 * CAVEAT: sqrt, log and fractional powers are evaluated on the part of their argument inside the
   domain. A box on which f is nowhere real raises InvalidInput; a box on which f is real only in part
   gets an enclosure of f over that part. Whether f is real on the whole domain is the caller's claim.
@@ -46,6 +48,7 @@ from proofs import InvalidInput, Status
 from proofs.boxes import BoxBounds, box_search
 
 from . import _interval as ia
+from ._smoothness import guard_masks, smoothness_guards
 from ._interval import (
     mpf_to_fraction,  # [review] e.man is unsigned: the signed conversion lives there
 )
@@ -144,6 +147,8 @@ class _Programs:
     gradients: ia.Program
     hessians: ia.Program
     first_gradient: ia.Program
+    guards: ia.Program | None  # every guard expression of the targets (None: no guard)
+    guard_list: tuple = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -216,6 +221,12 @@ class Target:
         out_lo, out_hi, undefined = ia.run_intervals(program, lo, hi)
         return np.where(undefined[:, None], -np.inf, out_lo), np.where(undefined[:, None], np.inf, out_hi)
 
+    def smooth_masks(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(lipschitz, c2): (B,) whether every f_k is proved locally Lipschitz / C^2 on each box
+        (``proofs.formula._smoothness``); the mean-value and Taylor forms are used only there."""
+        lo, hi = ia.validated_boxes(self.n_in, lo, hi)
+        return guard_masks(self._programs.guard_list, self._programs.guards, lo, hi)
+
 
 def compile_target(exprs: Sequence[sp.Expr], variables: Sequence[sp.Symbol]) -> Target:
     """Compile target expressions f_0..f_{n_out-1} (and their gradients and Hessians) once.
@@ -261,6 +272,7 @@ def _build_target(exprs: tuple[sp.Expr, ...], variables: tuple[sp.Symbol, ...]) 
     for grad in gradients:
         upper = {(i, j): sp.diff(grad[i], variables[j]) for i in range(n) for j in range(i, n)}
         hessians.append(tuple(tuple(upper[min(i, j), max(i, j)] for j in range(n)) for i in range(n)))
+    guards = smoothness_guards(exprs)
     flat_gradients = tuple(g for row in gradients for g in row)
     flat_hessians = tuple(h for mat in hessians for row in mat for h in row)
     programs = _Programs(
@@ -268,6 +280,8 @@ def _build_target(exprs: tuple[sp.Expr, ...], variables: tuple[sp.Symbol, ...]) 
         gradients=_compile_program(flat_gradients, variables),
         hessians=_compile_program(flat_hessians, variables),
         first_gradient=_compile_program(gradients[0], variables),
+        guards=_compile_program(tuple(e for g in guards for e in g.exprs), variables) if guards else None,
+        guard_list=guards,
     )
     return Target(exprs, variables, gradients, tuple(hessians), programs)
 
@@ -327,12 +341,14 @@ def affine_residual_bounds(target: Target, lo, hi, a, c) -> tuple[np.ndarray, np
                          for jj in range(n)] for i in range(n)]  # fmt: skip
         return value, grad, hess
 
+    lipschitz, c2 = target.smooth_masks(lo, hi)
     with np.errstate(all="ignore"):  # inf - inf cannot occur; 0 * inf is handled as 0
-        return _intersected_forms(residual_parts(lo, hi, True), residual_parts(m, m, False), d)
+        return _intersected_forms(residual_parts(lo, hi, True), residual_parts(m, m, False), d, lipschitz, c2)
 
 
-def _intersected_forms(on_box, at_centre, d) -> tuple[np.ndarray, np.ndarray]:
-    """Intersect the naive, mean-value and second-order enclosures of h over X (d_i = X_i - m_i)."""
+def _intersected_forms(on_box, at_centre, d, lipschitz, c2) -> tuple[np.ndarray, np.ndarray]:
+    """Intersect the naive, mean-value and second-order enclosures of h over X (d_i = X_i - m_i); the
+    mean-value form only where h is proved Lipschitz on the box, the second-order form where C^2."""
     (h_box, grad_box, hess_box), (h_mid, grad_mid, _) = on_box, at_centre
     n = len(d)
     # mean-value form: h(x) in h(m) + sum_i dh/dx_i(X) (X_i - m_i)
@@ -342,6 +358,8 @@ def _intersected_forms(on_box, at_centre, d) -> tuple[np.ndarray, np.ndarray]:
     quadratic = [ia.mul2(ia.mul2(half, hess_box[i][i]), ia.pow_int(d[i], 2)) for i in range(n)]
     quadratic += [ia.mul(hess_box[i][j], d[i], d[j]) for i in range(n) for j in range(i + 1, n)]
     second_order = ia.add(h_mid, *[ia.mul2(grad_mid[i], d[i]) for i in range(n)], *quadratic)
+    mean_value = np.where(lipschitz, mean_value[0], -np.inf), np.where(lipschitz, mean_value[1], np.inf)
+    second_order = np.where(c2, second_order[0], -np.inf), np.where(c2, second_order[1], np.inf)
     lower = np.fmax(np.fmax(h_box[0], mean_value[0]), second_order[0])
     upper = np.fmin(np.fmin(h_box[1], mean_value[1]), second_order[1])
     return lower, upper
@@ -456,7 +474,8 @@ def certified_lipschitz(
 
     def gradient_bound(b_lo, b_hi) -> BoxBounds:
         g_lo, g_hi, undefined = ia.run_intervals(program, b_lo, b_hi)
-        return BoxBounds(np.where(undefined, np.inf, ia.dual_norm_upper(g_lo, g_hi, q)))
+        lipschitz, _ = target.smooth_masks(b_lo, b_hi)  # the gradient bounds f's slope only there
+        return BoxBounds(np.where(undefined | ~lipschitz, np.inf, ia.dual_norm_upper(g_lo, g_hi, q)))
 
     def pair_at_centres(b_lo, b_hi, _bounds):
         # seed a refuting pair at the box centres with the largest float gradient norm above L
@@ -470,7 +489,10 @@ def certified_lipschitz(
                 pair = _pair_witness(target, centres[k], sampled[k], float(L), norm, dom_lo[0], dom_hi[0])
                 if pair is not None:
                     return pair
-        return None
+        lipschitz, _ = target.smooth_masks(b_lo, b_hi)
+        jump = _jump_witness(target, b_lo, b_hi, lipschitz, float(L), norm, attempts[0])
+        attempts[0] += int(not lipschitz.all())
+        return jump  # a pair across a singularity (a pole, a jump) of f, replayed exactly
 
     s = box_search(dom_lo, dom_hi, gradient_bound, goal=float(L), max_boxes=max_boxes, time_budget=time_budget,
                    batch_boxes=1 << 16, visit=pair_at_centres)
@@ -491,6 +513,20 @@ def _lipschitz_result(s, L: float, norm: str, q_name: str, best: float) -> Lipsc
                       f"(interval bound over {s.n_boxes} boxes)")  # fmt: skip
     return result(Status.UNKNOWN, witness=None, message=f"budget spent after {s.n_boxes} boxes: {s.open_lo.shape[0]} "
                   f"boxes keep a gradient bound up to {s.open_upper.max():.6g} > L; sampled up to {best:.6g}")  # fmt: skip
+
+
+def _jump_witness(target, lo, hi, lipschitz, L, norm, attempts):
+    """Where f is not proved Lipschitz (a pole, a jump), the opposite corners of the smallest such
+    boxes as an exactly replayed pair, or None."""
+    if attempts >= 200 or lipschitz.all():
+        return None
+    rows = np.nonzero(~lipschitz)[0]
+    rows = rows[np.argsort((hi - lo)[rows].max(axis=1))[:2]]
+    for b in rows:
+        pair = tuple(Fraction(float(v)) for v in lo[b]), tuple(Fraction(float(v)) for v in hi[b])
+        if pair[0] != pair[1] and _pair_refutes(target, pair, Fraction(L), norm):
+            return pair
+    return None
 
 
 def _pair_witness(target, centre, grad, L, norm, dom_lo, dom_hi):
