@@ -338,7 +338,8 @@ def certified_sup_error(built, *, bound: float | None = None, tol: float = 0.01,
 
     if not isinstance(built, Built):
         raise InvalidInput(f"built={built!r} must be a constructions.Built")
-    realness = prove_real_on_domain(built.target, built.variables, built.domain_lo, built.domain_hi)
+    realness = prove_real_on_domain([*built.target, *(built.chart or ())], built.variables, built.domain_lo,
+                                    built.domain_hi)
     if realness.status is Status.REFUTED:
         raise InvalidInput(f"the target is not real on the whole domain: {realness.message}")
     cert = _branch_and_bound(built, bound=bound, tol=tol, max_boxes=max_boxes, time_budget=time_budget,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Sequence
 
+import mpmath
 import numpy as np
 import sympy
 
@@ -34,7 +35,8 @@ class RealnessResult:
 
 
 def real_arguments(exprs: Sequence[sympy.Expr]) -> list[tuple[sympy.Expr, bool]]:
-    """(argument, strict) for every sqrt / fractional power (a >= 0) and log (a > 0) in the expressions."""
+    """(argument, strict) for every sqrt / fractional power (a >= 0), log and power with a symbolic
+    exponent (a > 0) in the expressions."""
     out = []
     for e in exprs:
         for node in sympy.preorder_traversal(sympy.sympify(e)):
@@ -42,6 +44,9 @@ def real_arguments(exprs: Sequence[sympy.Expr]) -> list[tuple[sympy.Expr, bool]]
                 out.append((node.args[0], True))
             elif isinstance(node, sympy.Pow) and not node.exp.is_integer and node.exp.is_number:
                 out.append((node.base, bool(node.exp.is_negative)))
+            elif isinstance(node, sympy.Pow) and not node.exp.is_integer:
+                # a symbolic exponent: base**e = exp(e log(base)) is real (and evaluated) for base > 0 only
+                out.append((node.base, True))
     return list(dict.fromkeys(out))
 
 
@@ -52,6 +57,7 @@ def prove_real_on_domain(exprs, variables, lo, hi, *, max_boxes: int = 1 << 14) 
     if not args:
         return RealnessResult(Status.PROVED, "no sqrt, log or fractional power")
     target = compile_target([a for a, _ in args], list(variables))
+    powers = _symbolic_powers(exprs)
     strict = np.array([s for _, s in args])
 
     def arguments_bound(box_lo, box_hi) -> BoxBounds:
@@ -63,7 +69,7 @@ def prove_real_on_domain(exprs, variables, lo, hi, *, max_boxes: int = 1 << 14) 
     def refute(box_lo, box_hi, bounds):
         # an exact point where some argument is negative (zero under a log)
         for b in np.nonzero(~bounds.settled)[0][:32]:
-            found = _negative_argument(args, variables, (box_lo[b], box_hi[b], 0.5 * box_lo[b] + 0.5 * box_hi[b]))
+            found = _negative_argument(args, variables, powers, (box_lo[b], box_hi[b], 0.5 * box_lo[b] + 0.5 * box_hi[b]))
             if found is not None:
                 return found
         return None
@@ -77,7 +83,7 @@ def prove_real_on_domain(exprs, variables, lo, hi, *, max_boxes: int = 1 << 14) 
     return RealnessResult(Status.PROVED, f"sqrt/log arguments proved >= 0 over {s.n_boxes} boxes")
 
 
-def _negative_argument(args, variables, points) -> RealnessResult | None:
+def _negative_argument(args, variables, powers, points) -> RealnessResult | None:
     """REFUTED at the first of ``points`` where the exact enclosure of an argument is < 0 (<= 0 under a log)."""
     for x in points:
         point = tuple(Fraction(float(v)) for v in x)
@@ -86,8 +92,33 @@ def _negative_argument(args, variables, points) -> RealnessResult | None:
                 _, top = exact_value(a, list(variables), point)
             except (InvalidInput, ArithmeticError, ValueError):
                 continue
+            if a in powers and not (top < 0 and _non_integer_at(powers[a], variables, point)):
+                continue  # a negative base to an integer power is real: refute elsewhere
             if top < 0 or (s and top <= 0):
                 where = ", ".join(f"{v}={float(p):.6g}" for v, p in zip(variables, point))
                 return RealnessResult(Status.REFUTED, f"{a} {'<=' if s else '<'} 0 at {where}: the target is not "
                                                       f"real there", point)
     return None
+
+
+def _symbolic_powers(exprs) -> dict:
+    """{base: [exponents]} of the powers with a symbolic exponent."""
+    out: dict = {}
+    for e in exprs:
+        for node in sympy.preorder_traversal(sympy.sympify(e)):
+            if isinstance(node, sympy.Pow) and not node.exp.is_integer and not node.exp.is_number:
+                out.setdefault(node.base, []).append(node.exp)
+    return out
+
+
+def _non_integer_at(exponents, variables, point) -> bool:
+    """Whether some exponent is provably strictly between two consecutive integers at the point."""
+    for e in exponents:
+        try:
+            lo, hi = exact_value(e, list(variables), point)
+        except (InvalidInput, ArithmeticError, ValueError):
+            continue
+        if mpmath.floor(lo) == mpmath.floor(hi) and mpmath.floor(lo) != lo:
+            return True
+    return False
+

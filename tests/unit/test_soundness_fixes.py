@@ -64,3 +64,42 @@ def test_taylor_form_not_used_on_a_kink():
         for x in np.linspace(lo, hi, 33):
             v = abs(x) + min(x * x, 0.25)
             assert lower[0] - 1e-12 <= v <= upper[0] + 1e-12
+
+
+# ------------------------------------------------------------------ 2. realness under symbolic exponents
+def _zero_net(n_in):
+    from constructions import sequential_net
+    return sequential_net([(np.zeros((1, n_in)), np.zeros(1))])
+
+
+def test_symbolic_exponent_of_a_base_negative_somewhere_is_rejected():
+    from checkers.certify import certified_sup_error
+    from constructions import Built
+    from proofs import InvalidInput
+    from proofs.formula import prove_real_on_domain
+
+    x0, x1 = input_symbols(2)
+    f = (x0 - sp.Rational(1, 2)) ** x1  # not real at x0 = 1/4, x1 = 1/2
+    res = prove_real_on_domain([f], [x0, x1], [0, 0], [1, 1])
+    assert res.status == "refuted"
+    # the refuting point really is a non-real point: a negative base to a non-integer power
+    base, ex = (float(e.subs(dict(zip((x0, x1), res.point)))) for e in (x0 - sp.Rational(1, 2), x1))
+    assert base < 0 and ex != int(ex)
+    built = Built(net=_zero_net(2), target=(f,), variables=(x0, x1), domain_lo=(0, 0), domain_hi=(1, 1))
+    with pytest.raises(InvalidInput):
+        certified_sup_error(built, bound=2.0, time_budget=5.0)
+
+
+def test_symbolic_exponent_of_a_positive_base_is_real():
+    from proofs.formula import prove_real_on_domain
+
+    x0, x1 = input_symbols(2)
+    assert prove_real_on_domain([(x0 + 1) ** x1], [x0, x1], [0, 0], [1, 1]).status == "proved"
+
+
+def test_negative_base_to_integer_exponents_only_is_not_refuted():
+    from proofs.formula import prove_real_on_domain
+
+    x0, x1 = input_symbols(2)
+    # x1 ranges over the single integer 2: (x0 - 1/2)**2 is real; never refuted (unknown is fine)
+    assert prove_real_on_domain([(x0 - sp.Rational(1, 2)) ** x1], [x0, x1], [0, 2], [1, 2]).status != "refuted"
