@@ -26,6 +26,7 @@ from ._partition import Partition as Partition
 from ._partition import RoutingCertificate as RoutingCertificate
 from ._partition import certified_partition as certified_partition
 from ._partition import certified_routing as certified_routing
+from ._partition import route_count_bounds as route_count_bounds
 from ._replay import exact_path as exact_path
 from ._replay import network_enclosure as network_enclosure
 from ._replay import replay_error as replay_error
@@ -36,4 +37,4 @@ from ._routing import route_region as route_region
 from ._routing import tree_candidates as tree_candidates
 from ._routing import tree_cells as tree_cells
 
-__all__ = ['NetBounds', 'bound_net', 'METHODS', 'SupErrorCertificate', 'SupErrorProblem', 'certified_sup_error', 'DEFAULT_MEMORY_BUDGET', 'NetTensors', 'box_bytes', 'boxes_per_chunk', 'Step', 'StepGraph', 'slack_factor', 'TINY', 'concretize_upper', 'round_up', 'round_down', 'rational_polynomial_targets', 'exact_sup_le', 'NetMaximum', 'certified_net_max', 'Partition', 'RoutingCertificate', 'certified_partition', 'certified_routing', 'network_enclosure', 'exact_path', 'replay_error', 'shrink_point', 'Candidates', 'tree_cells', 'tree_candidates', 'gate_candidates', 'route_region']
+__all__ = ['NetBounds', 'bound_net', 'METHODS', 'SupErrorCertificate', 'SupErrorProblem', 'certified_sup_error', 'DEFAULT_MEMORY_BUDGET', 'NetTensors', 'box_bytes', 'boxes_per_chunk', 'Step', 'StepGraph', 'slack_factor', 'TINY', 'concretize_upper', 'round_up', 'round_down', 'rational_polynomial_targets', 'exact_sup_le', 'NetMaximum', 'certified_net_max', 'Partition', 'RoutingCertificate', 'certified_partition', 'certified_routing', 'route_count_bounds', 'network_enclosure', 'exact_path', 'replay_error', 'shrink_point', 'Candidates', 'tree_cells', 'tree_candidates', 'gate_candidates', 'route_region']

@@ -18,6 +18,8 @@ counterexample only after the route at the point has been replayed in exact rati
 
 from __future__ import annotations
 
+import itertools
+import math
 import time
 from dataclasses import dataclass
 from fractions import Fraction
@@ -34,7 +36,7 @@ from constructions.ir import LinearGate, Net, TreeRouter
 from proofs import InvalidInput, Status
 from proofs.boxes import BoxBounds, box_search
 
-__all__ = ["Partition", "RoutingCertificate", "certified_partition", "certified_routing"]
+__all__ = ["Partition", "RoutingCertificate", "certified_partition", "certified_routing", "route_count_bounds"]
 
 
 @dataclass(frozen=True)
@@ -230,9 +232,12 @@ def certified_routing(built_or_net, lo=None, hi=None, expected: str | Callable =
     """Certify that the routing is unique on a partition of [lo, hi] and agrees with ``expected``.
 
     ``expected``: 'unique' (only uniqueness), or a function point (n,) -> path (tuple, one entry per
-    MoE node) evaluated at each certified box's centre and the centres of its quarter boxes. A
-    disagreement is a counterexample only if the exact rational route at the (shrunk) point differs
-    from ``expected`` there; ambiguous boxes are also probed at their sample points.
+    MoE node). A map is CERTIFIED only when decided per box: it must also have a method
+    ``on_box(lo, hi)`` giving the expected path on the whole box (None when not constant there: the
+    box is bisected). A plain point function is probed at each box's centre and quarter-box centres:
+    it can refute, never certify (status at most 'unknown'). A disagreement is a counterexample only if
+    the exact rational route at the (shrunk) point differs from ``expected`` there; ambiguous boxes are
+    also probed at their sample points.
     """
 
     t0 = time.monotonic()
@@ -254,15 +259,24 @@ def certified_routing(built_or_net, lo=None, hi=None, expected: str | Callable =
                                device=device, interior=interior)
     engine = method.upper()
     desc = f"{engine} routing over {part.lo.shape[0]:,} boxes ({part.ambiguous_lo.shape[0]:,} left ambiguous)"
+    status = Status.PROVED if part.complete else Status.UNKNOWN
+    what = "unique"
     if callable(expected):
         found = _mismatch(net, part, expected)
+        if found is None and hasattr(expected, "on_box"):
+            found, decided = _decide_boxes(net, part, expected, max_boxes)
+            what = "unique and as expected on every box (decided per box)"
+            if not decided:
+                status, what = Status.UNKNOWN, "unique; the expected map was not decided on every box within the budget"
+        elif found is None:
+            status = Status.UNKNOWN
+            what = ("unique and as expected at the sample points only (an expected map given point by point is "
+                    "not a certificate: give it an on_box(lo, hi) method)")
         if found is not None:
             point, got, want = found
             return RoutingCertificate(Status.REFUTED, part, len(part.distinct_paths), point, got, want, desc,
                                       f"route {got} != expected {want} at {tuple(str(p) for p in point)} "
                                       f"(replayed in exact rationals)", time.monotonic() - t0)
-    status = Status.PROVED if part.complete else Status.UNKNOWN
-    what = "unique" if expected == "unique" else "unique and as expected at every sample point"
     msg = (f"routing {what} on {part.lo.shape[0]:,} {'open ' if part.interior else ''}boxes, "
            f"{len(part.distinct_paths)} distinct paths")
     if not part.complete:
@@ -270,6 +284,41 @@ def certified_routing(built_or_net, lo=None, hi=None, expected: str | Callable =
         msg += f"; {part.ambiguous_lo.shape[0]:,} boxes (volume fraction {frac:.3g}) left ambiguous"
     return RoutingCertificate(status, part, len(part.distinct_paths), None, None, None, desc, msg,
                               time.monotonic() - t0)
+
+
+def _decide_boxes(net: Net, part: Partition, expected, max_boxes: int):
+    """Compare the expected map with the certified path on every certified box: ``expected.on_box(lo, hi)``
+    is the expected path on the whole box, or None when it is not constant there (the box is then
+    bisected; its halves keep the certified path). Returns (witness or None, decided on every box)."""
+    queue = list(zip(part.lo, part.hi, part.paths))
+    used = 0
+    while queue:
+        lo, hi, path = queue.pop()
+        used += 1
+        want = expected.on_box(lo.copy(), hi.copy())
+        if want is None:
+            if used + len(queue) + 2 > max_boxes:
+                return None, False
+            (l1, l2), (h1, h2) = _halves(lo, hi)
+            queue += [(l1, h1, path), (l2, h2, path)]
+            continue
+        want = tuple(want)
+        if want == path:
+            continue
+        centre = tuple(Fraction(float(t)) for t in 0.5 * lo + 0.5 * hi)
+        got = exact_path(net, list(centre))
+        if got is not None and got != want:
+            return (centre, got, want), True
+        return None, False  # the certified path and the exact replay disagree: decide nothing
+    return None, True
+
+
+def _halves(lo: np.ndarray, hi: np.ndarray):
+    side = int(np.argmax(hi - lo))
+    cut = 0.5 * lo[side] + 0.5 * hi[side]
+    h1, l2 = hi.copy(), lo.copy()
+    h1[side] = l2[side] = cut
+    return (lo, l2), (h1, hi)
 
 
 def _mismatch(net: Net, part: Partition, expected: Callable):
@@ -300,3 +349,55 @@ def _mismatch(net: Net, part: Partition, expected: Callable):
                 return tuple(Fraction(float(t)) for t in p), exact_path(net, [Fraction(float(t)) for t in p]), \
                     tuple(expected(p))
     return None
+
+
+def route_count_bounds(net: Net, part: Partition, *, keep=None, chart=None, device: str = "cpu",
+                       max_probes: int = 4096, max_combos: int = 4096) -> tuple[frozenset, frozenset | None]:
+    """Sets ``lower`` <= routes <= ``upper`` of the paths the forward pass takes on the *closed* domain.
+
+    Closed-domain semantics, matching the forward's tie-breaking (ties to the lowest index, half-open
+    tree cells): a route taken only on a box face or at a tie counts. ``lower``: the certified paths
+    plus the exact rational route at every vertex of every box (routing splits put the ties of axis
+    aligned score differences on box faces); ``upper``: the product of each closed box's candidate
+    experts per MoE node (``bound_net`` with ``interior=False``), over every box, certified or not
+    (None when a box has more than ``max_combos`` candidate paths). ``keep``: the MoE node positions
+    counted (default all). A chart maps the box variables to the network input (no vertex probes).
+    """
+    order = net.moe_nodes()
+    keep = list(range(len(order))) if keep is None else list(keep)
+    lower = {tuple(p[i] for i in keep) for p in part.paths}
+    lo = np.concatenate([part.lo, part.ambiguous_lo])
+    hi = np.concatenate([part.hi, part.ambiguous_hi])
+    if chart is None and lo.shape[0]:
+        n = lo.shape[1]
+        corners = ((np.arange(2 ** n)[:, None] >> np.arange(n)[None, :]) & 1).astype(bool)
+        seen = set()
+        for b in range(lo.shape[0]):
+            for c in corners:
+                v = tuple(Fraction(float(t)) for t in np.where(c, hi[b], lo[b]))
+                if v in seen:
+                    continue
+                seen.add(v)
+                path = exact_path(net, list(v))
+                if path is not None:
+                    lower.add(tuple(path[i] for i in keep))
+                if len(seen) >= max_probes:
+                    break
+            if len(seen) >= max_probes:
+                break
+    if lo.shape[0] == 0:
+        return frozenset(lower), frozenset(lower)
+    x_lo, x_hi = (lo, hi) if chart is None else chart.interval(lo, hi)
+    nb = bound_net(net, x_lo, x_hi, device=device, interior=False)
+    dense = [nb.candidates[order[i]].cpu().numpy() for i in keep]  # (B, E) candidate masks
+    upper = set()
+    for b in range(lo.shape[0]):
+        choices = []
+        for i, d in zip(keep, dense):
+            experts = np.nonzero(d[b])[0].tolist()
+            k = net.spec(order[i]).k
+            choices.append(experts if k == 1 else [tuple(t) for t in itertools.combinations(experts, k)])
+        if math.prod(len(ch) for ch in choices) > max_combos:
+            return frozenset(lower), None
+        upper.update(itertools.product(*choices))
+    return frozenset(lower), frozenset(upper | lower)

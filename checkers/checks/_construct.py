@@ -16,6 +16,7 @@ from typing import Any, Mapping
 import sympy
 
 from proofs import InvalidInput
+from proofs.formula import exact_floats
 
 __all__ = ["resolve", "build_construction", "eval_formula", "formula_float"]
 
@@ -49,7 +50,7 @@ def eval_formula(expr: Any, instance: Mapping[str, Any]) -> sympy.Expr:
     """``expr`` with the instance parameters substituted (exact; sympy numbers stay exact)."""
     e = sympy.sympify(expr)
     subs = {s: sympy.sympify(instance[s.name]) for s in e.free_symbols if s.name in instance}
-    out = e.subs(subs)
+    out = exact_floats(e.subs(subs))  # a Float is its exact binary value
     missing = sorted(str(s) for s in out.free_symbols)
     if missing:
         raise InvalidInput(f"formula {expr} still has free symbols {missing} on instance {dict(instance)}; "

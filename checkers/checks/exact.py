@@ -24,6 +24,7 @@ from checkers.checks._outcome import Evidence, Outcome, Verdict
 from checkers.checks._registry import CheckContext, register_check
 from constructions import evaluate_exact
 from proofs import Claim, InvalidInput
+from proofs.formula import exact_floats
 
 
 def exact_error_at(built, point: tuple[sympy.Rational, ...], output: int = 0) -> sympy.Expr:
@@ -32,7 +33,8 @@ def exact_error_at(built, point: tuple[sympy.Rational, ...], output: int = 0) ->
         raise InvalidInput("exact_point_error needs an identity chart")
     net_val = evaluate_exact(built.net, [Fraction(int(p.p), int(p.q)) for p in point])[output]
     tgt = built.target[output].subs(dict(zip(built.variables, point)))
-    return sympy.nsimplify(tgt) - sympy.Rational(net_val.numerator, net_val.denominator)
+    # a Float in the target means its exact binary value (never a 'nice' nsimplified rational)
+    return exact_floats(tgt) - sympy.Rational(net_val.numerator, net_val.denominator)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -22,6 +22,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, ClassVar, Literal, Mapping
@@ -30,6 +31,7 @@ import numpy as np
 
 from checkers.certify import certified_routing as _certify_routing
 from checkers.certify import certified_sup_error as _certify_sup
+from checkers.certify import route_count_bounds
 from checkers.checks._construct import (
     build_construction,
     eval_formula,
@@ -163,24 +165,30 @@ def certified_routing(claim: Claim, a: RoutingArgs, instance: Mapping[str, Any],
     if a.n_paths is not None:
         want = eval_formula(a.n_paths, instance)
         rel = a.paths_relation
-        n = cert.n_paths  # a certified lower bound on the number of distinct paths (exact when complete)
-        verdict = verdict_of(_paths_status(cert.status, n, want, rel))
-        why = {Verdict.CERTIFIED: f"{n} distinct expert paths certified ({cert.message})",
-               Verdict.FAIL: f"the certified partition has {n} distinct paths, not {rel} {want}"}.get(
-            verdict, f"{n} distinct paths on the certified boxes so far; {cert.message}")
-        return Outcome(verdict, measured=n, bound=float(want), sense=rel, method=cert.method, why=why, evidence=ev)
+        # closed-domain count (the forward's tie-breaking; routes taken only on faces or at ties count):
+        # lower <= number of routes <= upper
+        lower, upper = route_count_bounds(built.net, part, device=ctx.device)
+        n, top = len(lower), (len(upper) if upper is not None else None)
+        ev = dataclasses.replace(ev, extra={**ev.extra, "paths_lower": n,
+                                            "paths_upper": top if top is not None else "unbounded"})
+        counted = f"{n} <= distinct paths <= {top if top is not None else 'unbounded'} on the closed domain"
+        verdict = verdict_of(_paths_status(n, top, want, rel))
+        why = {Verdict.CERTIFIED: f"{counted} ({cert.message})", Verdict.FAIL: f"{counted}: not {rel} {want}"}.get(
+            verdict, f"{counted}; {cert.message}")
+        measured = top if verdict is Verdict.FAIL and n <= want else n
+        return Outcome(verdict, measured=measured, bound=float(want), sense=rel, method=cert.method, why=why,
+                       evidence=ev)
     return Outcome(verdict_of(cert.status), measured=cert.n_paths, method=cert.method, why=cert.message, evidence=ev)
 
 
-def _paths_status(routing: Status, n: int, want, rel: str) -> Status:
-    """Status of 'the number of distinct paths is ``rel`` ``want``' given the routing certificate's status:
-    the n paths found are a lower bound, exact only when the partition is complete (routing PROVED)."""
-    if rel == "ge" and n >= want:
+def _paths_status(n: int, top: int | None, want, rel: str) -> Status:
+    """Status of 'the number of distinct paths is ``rel`` ``want``' from the closed-domain bounds
+    n <= count <= top (top None: no upper bound)."""
+    if rel == "ge" and n >= want or rel == "eq" and n == top == want:
         return Status.PROVED
-    if routing is not Status.PROVED:
-        return Status.UNKNOWN
-    holds = n >= want if rel == "ge" else n == want
-    return Status.PROVED if holds else Status.REFUTED
+    if top is not None and top < want or rel == "eq" and n > want:
+        return Status.REFUTED
+    return Status.UNKNOWN
 
 
 @dataclass(frozen=True, kw_only=True)

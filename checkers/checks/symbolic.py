@@ -28,10 +28,12 @@ from checkers.checks._args import ClaimArgs, Expr
 from checkers.checks._outcome import Evidence, Outcome, Verdict, verdict_of
 from checkers.checks._registry import CheckContext, register_check
 from proofs import Status
+from proofs import InvalidInput
 from proofs.prover import (  # noqa: F401
     Domain,
     Proof,
     Unsupported,
+    assume_domain,
     in_domain,
     prove_identity,
     prove_nonneg,
@@ -119,6 +121,9 @@ class LimitArgs(ClaimArgs):
     expected: Literal["finite", "infinite"] | Expr
     point: Expr = sympy.oo
     substitutions: tuple[Mapping[str, Expr], ...] = ()
+    ranges: Mapping[str, tuple[Expr, Expr]] = field(default_factory=dict)  # of the other symbols
+    integers: tuple[str, ...] = ()
+    direction: Literal["+", "-", "+-"] = "+-"  # at a finite point: one-sided or two-sided
 
 
 def _domain(args: DomainArgs, instance: Mapping[str, Any]) -> Domain:
@@ -371,19 +376,27 @@ def symbolic_limit(claim, a: LimitArgs, instance: Mapping[str, Any], ctx: CheckC
 
     ``args``: ``expr``, ``var``, ``point`` (default ``oo``), ``expected``: ``'finite'``,
     ``'infinite'`` or a value; optional ``substitutions`` (one map applied first, e.g.
-    ``{'T': 'k*r'}`` to send ``T/k -> oo`` as ``r -> oo``).
+    ``{'T': 'k*r'}`` to send ``T/k -> oo`` as ``r -> oo``), ``ranges``/``integers`` of the other
+    symbols, ``direction`` ('+', '-' or the default '+-', two-sided) at a finite point.
+    Assumptions: ``var`` is positive on the way to ``oo``, negative on the way to ``-oo``, real at a
+    finite point; every other symbol keeps its declared assumptions and those its range proves.
     """
     f = _fix(a.expr, instance)
     for sub in a.substitutions:
         f = f.subs({next((s for s in f.free_symbols if s.name == k), sympy.Symbol(k)): sympify_arg(v)
                     for k, v in sub.items()})
-    names = {s.name: s for s in f.free_symbols}
-    x = names.get(a.var, sympy.Symbol(a.var, positive=True))
-    f = f.xreplace({s: sympy.Symbol(s.name, positive=True) for s in f.free_symbols})
-    x = sympy.Symbol(x.name, positive=True)
     point = sympify_arg(a.point)
+    # the other symbols keep their declared assumptions, refined by the claim's ranges (never all positive);
+    # the limit variable is positive only on the way to +oo, negative on the way to -oo
+    dom = Domain.from_args({n: r for n, r in a.ranges.items() if n != a.var}, a.integers,
+                           {k: v for k, v in instance.items() if k not in _SPECIAL})
+    sign = {sympy.oo: {"positive": True}, -sympy.oo: {"negative": True}}.get(point, {"real": True})
+    x = sympy.Symbol(a.var, **sign)
+    reps = {s: x for s in f.free_symbols if s.name == a.var}
+    f = assume_domain(f.xreplace(reps), dom)
+    direction = a.direction
     try:
-        lim = sympy.limit(f, x, point)
+        lim = sympy.limit(f, x, point) if point in (sympy.oo, -sympy.oo) else sympy.limit(f, x, point, direction)
     except (NotImplementedError, ValueError, TypeError) as exc:
         return Outcome(Verdict.UNKNOWN, method="sympy limit", why=f"sympy could not compute the limit: {exc}")
     if lim.has(sympy.Limit) or lim is sympy.nan or lim.has(sympy.AccumBounds):
@@ -396,8 +409,7 @@ def symbolic_limit(claim, a: LimitArgs, instance: Mapping[str, Any], ctx: CheckC
     elif exp == "infinite":
         ok = infinite
     else:
-        want = sympify_arg(exp)
-        want = want.xreplace({s: sympy.Symbol(s.name, positive=True) for s in want.free_symbols})
+        want = assume_domain(sympify_arg(exp), dom)
         ok = sympy.simplify(lim - want).is_zero
         if ok is None:
             return Outcome(Verdict.UNKNOWN, method=method, why="could not compare the limit with the expected value")

@@ -17,6 +17,7 @@ from proofs.prover import (
     Domain,
     Proof,
     Unsupported,
+    expand_log_on,
     prove_identity,
     prove_nonneg,
     prove_positive,
@@ -44,7 +45,7 @@ def _link(lo_e, hi_e, dom, *, logs: bool, ctx, budget) -> Proof:
     if p.status is Status.PROVED or not logs:
         return p
     if _positive(lo_e, dom) and _positive(hi_e, dom):
-        d = sympy.expand(sympy.expand_log(sympy.log(hi_e) - sympy.log(lo_e), force=True))
+        d = sympy.expand(expand_log_on(sympy.log(hi_e) - sympy.log(lo_e), dom))
         q = prove_nonneg(d, dom, budget=budget, seed=ctx.seed, deadline=ctx.check_deadline, search=False)
         if q.status is Status.PROVED:
             return Proof(Status.PROVED, f"log of both sides (positive): {sympy.sstr(d)} >= 0 by {q.method}")
@@ -105,7 +106,7 @@ def prove_integer_relation(lhs, rhs, var: str, dom: Domain, *, exponentiate: boo
     lo, hi = dom.ranges[var]
     base = {n: r for n, r in dom.ranges.items() if n != var}
     bdom = Domain(base, frozenset(dom.integers) - {var})
-    b = prove_nonneg(sympy.simplify(sympy.expand_log((rhs - lhs).subs(x, lo), force=True)), bdom,
+    b = prove_nonneg(sympy.simplify(expand_log_on((rhs - lhs).subs(x, lo), bdom)), bdom,
                      budget=budget, seed=ctx.seed, deadline=ctx.check_deadline)
     if b.status is not Status.PROVED:
         return Proof(b.status, f"base case {var}={lo}: {b.method}", b.point, b.value)

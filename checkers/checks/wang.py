@@ -18,7 +18,6 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass
 from fractions import Fraction
@@ -32,6 +31,7 @@ from checkers.certify import (
     certified_partition,
     certified_sup_error,
     exact_path,
+    route_count_bounds,
 )
 from checkers.checks._construct import build_construction, eval_formula
 from checkers.checks._args import ClaimArgs, Construction, Expr
@@ -248,41 +248,31 @@ def expert_path_count(claim: Claim, a: PathCountArgs, instance: Mapping[str, Any
                            why=f"box in piece {piece} is routed along {p}",
                            evidence=Evidence(point=tuple(str(t) for t in pt), replay="exact rational route",
                                              replayed_value=(str(got), str(got))))
-    # close the count: every candidate path of an ambiguous box must already be certified
-    closed = True
-    if part.ambiguous_lo.shape[0]:
-        xl, xh = (part.ambiguous_lo, part.ambiguous_hi) if chart is None else \
-            chart.interval(part.ambiguous_lo, part.ambiguous_hi)
-        cands = bound_net(net, xl, xh, device=ctx.device).candidates
-        sets = [cands[order[i]].cpu().numpy() for i in keep]
-        for b in range(part.ambiguous_lo.shape[0]):
-            for combo in itertools.product(*[np.nonzero(s[b])[0].tolist() for s in sets]):
-                if tuple(combo) not in paths:
-                    closed = False
-                    break
-            if not closed:
-                break
-    n = len(paths)
+    # closed-domain count (the forward's tie-breaking: routes taken only on faces or at ties count):
+    # lower <= number of paths <= upper; exact when they meet
+    lower, upper = route_count_bounds(net, part, keep=keep, chart=chart, device=ctx.device)
+    n, top = len(lower), (len(upper) if upper is not None else None)
+    closed = top is not None and top == n
     ev = Evidence(extra={"certified_boxes": int(part.lo.shape[0]), "ambiguous_boxes": int(part.ambiguous_lo.shape[0]),
-                         "dense_layers": sorted(dense), "closed_by_candidates": closed,
+                         "dense_layers": sorted(dense), "paths_lower": n,
+                         "paths_upper": top if top is not None else "unbounded",
                          "ambiguous_volume": round(part.ambiguous_fraction(np.array(built.domain_lo),
                                                                            np.array(built.domain_hi)), 6)})
     method = (f"certified partition ({part.n_boxes} boxes, {part.method.upper()}); dense layers counted once; "
-              f"ambiguous boxes closed by candidate sets")
-    # n is a certified lower bound of the path count, exact when the candidate sets close it
-    status = Status.REFUTED if n > want or (closed and n != want) else \
+              f"closed-domain count: certified paths and exact routes at box vertices <= n <= candidate paths")
+    # lower <= the closed-domain path count <= upper
+    status = Status.REFUTED if n > want or (top is not None and top < want) else \
         Status.PROVED if closed and n == want else Status.UNKNOWN
     verdict = verdict_of(status)
     if verdict is Verdict.FAIL:
-        return Outcome(verdict, measured=n, bound=want, sense="eq", method=method,
-                       why=f"{n} distinct expert paths {'certified' if closed else '(a certified lower bound)'}, "
-                           f"claimed {want}", evidence=ev)
+        return Outcome(verdict, measured=n if n > want else top, bound=want, sense="eq", method=method,
+                       why=f"{n} <= distinct expert paths <= {top}, claimed {want}", evidence=ev)
     if verdict is Verdict.CERTIFIED:
         return Outcome(verdict, measured=n, bound=want, sense="eq", method=method,
                        why=f"exactly {n} distinct expert paths, each certified box routed to its own piece",
                        evidence=ev)
     return Outcome(verdict, measured=n, bound=want, sense="eq", method=method,
-                   why=f"{n} paths certified so far (lower bound); ambiguous boxes not closed", evidence=ev)
+                   why=f"{n} <= distinct paths <= {top if top is not None else 'unbounded'}: not closed", evidence=ev)
 
 
 # ------------------------------------------------------------------------------ counts from the graph

@@ -16,6 +16,7 @@ from ._interval import LIBM_ULPS as LIBM_ULPS
 from ._interval import Program as Program
 from ._interval import Step as Step
 from ._interval import dual_norm_upper as dual_norm_upper
+from ._interval import exact_floats as exact_floats
 from ._interval import float_constant as float_constant
 from ._interval import mp_constant as mp_constant
 from ._interval import mpf_to_fraction as mpf_to_fraction
@@ -27,4 +28,4 @@ from ._realness import RealnessResult as RealnessResult
 from ._realness import prove_real_on_domain as prove_real_on_domain
 from ._realness import real_arguments as real_arguments
 
-__all__ = ['Target', 'LipschitzResult', 'parse_expression', 'parse_formula', 'quote', 'MAX_POWER_BITS', 'input_symbols', 'compile_target', 'affine_residual_bounds', 'certified_lipschitz', 'exact_value', 'LIBM_ULPS', 'Step', 'Program', 'run_intervals', 'run_points', 'run_mp', 'mp_constant', 'float_constant', 'validated_boxes', 'dual_norm_upper', 'mpf_to_fraction', 'RealnessResult', 'real_arguments', 'prove_real_on_domain']
+__all__ = ['Target', 'LipschitzResult', 'parse_expression', 'parse_formula', 'quote', 'MAX_POWER_BITS', 'input_symbols', 'compile_target', 'affine_residual_bounds', 'certified_lipschitz', 'exact_value', 'LIBM_ULPS', 'Step', 'Program', 'run_intervals', 'run_points', 'run_mp', 'mp_constant', 'float_constant', 'exact_floats', 'validated_boxes', 'dual_norm_upper', 'mpf_to_fraction', 'RealnessResult', 'real_arguments', 'prove_real_on_domain']

@@ -51,6 +51,7 @@ from mpmath import iv, mp
 from proofs import InvalidInput
 
 __all__ = ["LIBM_ULPS", "Step", "Program", "run_intervals", "run_points", "run_mp", "mp_constant", "float_constant",
+           "exact_floats",
            "validated_boxes", "dual_norm_upper",
            "mpf_to_fraction"]  # fmt: skip
 
@@ -492,6 +493,20 @@ def mp_constant(atom: sympy.Expr):
     if atom is sympy.E:
         return iv.e
     raise InvalidInput(f"constant {atom} is not a finite real number this checker can enclose")
+
+
+def exact_floats(expr: sympy.Expr) -> sympy.Expr:
+    """``expr`` with every sympy Float replaced by the Rational equal to its exact binary value.
+
+    The one semantics of a Float in moecheck: its binary value (``Float(0.1)`` is
+    3602879701896397/2^55, not 1/10), as the float64 and mpmath enclosures and every replay read it.
+    Decimal literals in formula *text* are not Floats: ``parse_expression`` reads them as exact decimals.
+
+    >>> exact_floats(sympy.Float(0.1) + sympy.Rational(1, 3))
+    108086391056891909/324259173170675712
+    """
+    expr = sympy.sympify(expr)
+    return expr.xreplace({f: sympy.Rational(f) for f in expr.atoms(sympy.Float)})
 
 
 @functools.lru_cache(maxsize=4096)

@@ -9,9 +9,12 @@ from ._interval import sign_of_constant as sign_of_constant
 from ._interval import sympify_arg as sympify_arg
 from ._prover import Domain as Domain
 from ._prover import Proof as Proof
+from ._prover import assume_domain as assume_domain
+from ._prover import expand_log_on as expand_log_on
 from ._prover import in_domain as in_domain
 from ._prover import prove_identity as prove_identity
 from ._prover import prove_nonneg as prove_nonneg
 from ._prover import prove_positive as prove_positive
+from ._prover import range_assumptions as range_assumptions
 
-__all__ = ['Unsupported', 'sympify_arg', 'ieval', 'replay', 'sign_of_constant', 'point_text', 'Domain', 'Proof', 'prove_nonneg', 'prove_positive', 'prove_identity', 'in_domain']
+__all__ = ['Domain', 'Proof', 'Unsupported', 'assume_domain', 'expand_log_on', 'ieval', 'in_domain', 'point_text', 'prove_identity', 'prove_nonneg', 'prove_positive', 'range_assumptions', 'replay', 'sign_of_constant', 'sympify_arg']

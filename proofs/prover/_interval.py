@@ -29,7 +29,9 @@ def sympify_arg(v: Any) -> Any:
     if isinstance(v, (int, Fraction)):
         return sympy.Rational(v)
     if isinstance(v, float):
-        return sympy.nsimplify(v, rational=True)
+        return sympy.Rational(v)  # its exact binary value (one semantics for floats everywhere)
+    if isinstance(v, sympy.Basic):
+        return v.xreplace({f: sympy.Rational(f) for f in v.atoms(sympy.Float)})
     return v
 
 
@@ -153,7 +155,7 @@ def replay(expr: sympy.Basic, point: Mapping[str, Any], prec: int = 170) -> tupl
 
 def sign_of_constant(c: sympy.Basic) -> int | None:
     """+1 / 0 / -1 for a closed-form constant, proved (sympy, then intervals); None if undecided."""
-    c = sympy.nsimplify(c) if c.is_Float else c
+    c = sympy.Rational(c) if c.is_Float else c  # a Float is its exact binary value
     if c.is_zero:
         return 0
     if c.is_positive:

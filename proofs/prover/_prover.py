@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from fractions import Fraction
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import mpmath
 import numpy as np
@@ -34,7 +34,6 @@ from proofs.boxes import BoxBounds, box_search
 from proofs.prover._interval import (
     Unsupported,
     _hi,
-    _iv_of,
     _lo,
     ieval,
     point_text,
@@ -43,105 +42,78 @@ from proofs.prover._interval import (
     sympify_arg,
 )
 
-__all__ = ["Domain", "Proof", "prove_nonneg", "prove_positive", "prove_identity", "in_domain", "ieval", "replay", "sympify_arg", "point_text", "sign_of_constant"]
+from proofs.prover._domain import (
+    Domain,
+    Proof,
+    assume_domain,
+    in_domain,
+    range_assumptions,
+)
+from proofs.prover._search import find_counterexample
+
+__all__ = [
+    "Domain",
+    "Proof",
+    "assume_domain",
+    "expand_log_on",
+    "ieval",
+    "in_domain",
+    "point_text",
+    "prove_identity",
+    "prove_nonneg",
+    "prove_positive",
+    "range_assumptions",
+    "replay",
+    "sign_of_constant",
+    "sympify_arg",
+]
+
 
 oo = sympy.oo
 
 
-# ------------------------------------------------------------------------------------------- domain
-@dataclass(frozen=True)
-class Domain:
-    """Variables with bounds ``lo <= v <= hi`` (bounds are sympy numbers, ``oo`` or expressions in
-    other variables), some of them integer-valued; ``fixed`` values substituted before proving."""
-
-    ranges: Mapping[str, tuple[Any, Any]]
-    integers: frozenset[str] = frozenset()
-
-    @classmethod
-    def from_args(cls, ranges: Mapping[str, Any], integers=(), fixed: Mapping[str, Any] | None = None) -> "Domain":
-        fixed = dict(fixed or {})
-        rs = {}
-        for name, (lo, hi) in ranges.items():
-            if name in fixed and not isinstance(fixed[name], (tuple, list)):
-                continue
-            if name in fixed:
-                lo, hi = fixed[name]
-            rs[name] = (sympify_arg(lo), sympify_arg(hi))
-        subs = {sympy.Symbol(n): sympify_arg(v) for n, v in fixed.items() if not isinstance(v, (tuple, list))}
-        rs = {n: (_subs_name(lo, subs), _subs_name(hi, subs)) for n, (lo, hi) in rs.items()}
-        return cls(rs, frozenset(i for i in integers if i in rs))
-
-    def describe(self) -> str:
-        parts = []
-        for n, (lo, hi) in self.ranges.items():
-            kind = " (integers)" if n in self.integers else ""
-            parts.append(f"{n} in [{lo}, {hi}]{kind}")
-        return ", ".join(parts) if parts else "no free variables"
-
-    def numeric_bounds(self) -> dict[str, tuple[float, float]] | None:
-        """Resolve bounds that refer to other variables to numbers (None when some bound is infinite)."""
-        out: dict[str, tuple[float, float]] = {}
-        for _ in range(len(self.ranges) + 1):
-            for n, (lo, hi) in self.ranges.items():
-                if n in out:
-                    continue
-                lo_n, hi_n = _resolve(lo, out, 0), _resolve(hi, out, 1)
-                if lo_n is not None and hi_n is not None:
-                    out[n] = (lo_n, hi_n)
-        if len(out) != len(self.ranges) or any(not math.isfinite(a) or not math.isfinite(b) for a, b in out.values()):
-            return None
-        return out
-
-
-def _subs_name(e, subs):
-    return e.subs(subs) if isinstance(e, sympy.Basic) else e
-
-
-def _resolve(bound, known, side):
-    """A numeric value for ``bound`` given numeric boxes of the variables it names (outer side)."""
-    if bound is oo or bound is -oo:
-        return float(bound)
-    if bound.is_number:
-        return float(bound)
-    names = [s.name for s in bound.free_symbols]
-    if not all(n in known for n in names):
-        return None
-    env = {n: iv.mpf(list(known[n])) for n in names}
-    try:
-        val = ieval(bound, env)
-    except Unsupported:
-        return None
-    return float(_lo(val)) if side == 0 else float(_hi(val))
-
-
-@dataclass(frozen=True)
-class Proof:
-    """``status``: PROVED, REFUTED or UNKNOWN; ``method`` says how; ``point``/``value`` hold an
-    exact refuting point and its replayed enclosure; ``steps`` records sub-proofs in words."""
-
-    status: Status
-    method: str
-    point: Mapping[str, Any] | None = None
-    value: tuple[str, str] | None = None
-    steps: tuple[str, ...] = field(default_factory=tuple)
-
-    def __post_init__(self) -> None:
-        Status.checked(self.status)
+def _substitution_covers(expr, sub: Mapping[str, Any], dom: Domain) -> bool:
+    """Whether the claim's substitution {v: a(others) * w + b(others)} (one new symbol w >= 0, a > 0 and
+    b <= lower bound of v proved on the domain) maps onto a superset of v's range. Any other shape is
+    not used: a substitution is never trusted on the claim's word."""
+    for name, value in sub.items():
+        if name not in dom.ranges:
+            return False
+        rep = sympify_arg(value)
+        new = [f for f in rep.free_symbols if f.name not in dom.ranges]
+        if len(new) != 1:
+            return False
+        w = new[0]
+        a, b = rep.diff(w), rep.subs(w, 0)
+        if a.has(w) or b.has(sympy.zoo, sympy.nan):
+            return False
+        lo = dom.ranges[name][0]
+        others = Domain({n: r for n, r in dom.ranges.items() if n != name}, dom.integers - {name})
+        if lo is -oo or not prove_positive(a, others) or \
+                prove_nonneg(lo - b, others, search=False, budget=200).status is not Status.PROVED:
+            return False
+        if w.is_positive and not prove_positive(lo - b, others):
+            # w > 0 misses v = b = lo: a cover only where the claim is undefined at v = lo (e.g. 1/lam at 0)
+            at_lo = sympy.sympify(expr).subs({s: lo for s in sympy.sympify(expr).free_symbols if s.name == name})
+            if not at_lo.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+                return False
+    return True
 
 
 # ------------------------------------------------------------------------------------- tier 1: sympy
 def _rewrites(e: sympy.Expr, expensive: bool | None = None):
-    """Equivalent forms of ``e`` (all symbols positive): the cheap ones, then (``expensive``) the
+    """Equivalent forms of ``e`` under its symbols' assumptions (never ``force=True``, which treats every
+    quantity as positive whatever the ranges say): the cheap ones, then (``expensive``) the
     ``simplify`` ones; ``None`` yields both."""
     if expensive is not True:
         yield e
-        el = sympy.expand_log(e, force=True)
+        el = sympy.expand_log(e)
         yield el
         yield e.replace(lambda x: isinstance(x, sympy.log), lambda x: sympy.log(sympy.expand(x.args[0])))
         yield sympy.factor(sympy.together(el))
     if expensive is not False:
         yield sympy.simplify(e)
-        yield sympy.simplify(sympy.powsimp(sympy.expand_power_base(e, force=True), force=True))
+        yield sympy.simplify(sympy.powsimp(sympy.expand_power_base(e)))
 
 
 def _orthant_substitutions(expr: sympy.Expr, dom: Domain, extra: tuple[Mapping[str, Any], ...]):
@@ -180,7 +152,9 @@ def _orthant_substitutions(expr: sympy.Expr, dom: Domain, extra: tuple[Mapping[s
             u = sym[top.name]
             w = sympy.Symbol(f"w_{u.name}", nonnegative=True)
             reps = [(f"{u.name} = {n} - ({c}) + w", sym[n] - c + w)]
-            if c == 0:
+            lo_n = dom.ranges[n][0]
+            if c == 0 and (lo_n.is_positive is True or (lo_n.is_number and lo_n > 0)):
+                # u = n(1 + w), w >= 0, covers every u >= n only when n > 0 on the whole range
                 reps.append((f"{u.name} = {n}(1 + w)", sym[n] * (1 + w)))
             for label, rep in reps:
                 s = {u: rep}
@@ -188,6 +162,8 @@ def _orthant_substitutions(expr: sympy.Expr, dom: Domain, extra: tuple[Mapping[s
                 sh2 = {sym[m]: shift(m) for m in names if m != top.name and shift(m) is not None}
                 yield f"sympy, after {label}, w >= 0, and lower-bound shifts", e2.xreplace(sh2)
     for sub in extra:
+        if not _substitution_covers(expr, sub, dom):
+            continue
         s = {sym.get(k, sympy.Symbol(k)): sympify_arg(v) for k, v in sub.items()}
         e2 = expr.xreplace(s)
         news = {f: sympy.Symbol(f.name, nonnegative=True) for f in e2.free_symbols
@@ -209,7 +185,7 @@ def _tier_sympy(expr, dom, extra, attr: str = "is_nonnegative") -> Proof | None:
 
 def prove_positive(expr: sympy.Expr, dom: Domain, substitutions=()) -> bool:
     """``expr > 0`` on the domain, by the sympy tier (binomials and factorials rewritten as gammas)."""
-    e = sympy.sympify(expr).rewrite(sympy.gamma)
+    e = assume_domain(expr, dom).rewrite(sympy.gamma)
     return _tier_sympy(e, dom, tuple(substitutions), "is_positive") is not None
 
 
@@ -325,122 +301,11 @@ def _bnb(expr, dom, bounds, budget, deadline) -> tuple[Status, int, dict | None]
     return (Status.PROVED if s.complete else Status.UNKNOWN), s.n_boxes, None
 
 
-# ------------------------------------------------------------------------------ counterexamples
-def in_domain(point, dom) -> bool:
-    env = {n: _iv_of(v) for n, v in point.items()}
-    for n, (lo, hi) in dom.ranges.items():
-        try:
-            lv = ieval(lo, env) if lo is not -oo else None
-            hv = ieval(hi, env) if hi is not oo else None
-        except Unsupported:
-            return False
-        if lv is not None and _hi(lv) > _lo(env[n]):
-            return False
-        if hv is not None and _lo(hv) < _hi(env[n]):
-            return False
-    return True
-
-
-def _sample_points(dom, bounds, rng, n_points):
-    names = list(dom.ranges)
-    for _ in range(n_points):
-        p = {}
-        for n in names:
-            a, b = bounds[n]
-            if n in dom.integers:
-                a_i, b_i = math.ceil(a), math.floor(b)
-                if b_i - a_i > 10**6:  # log-uniform on wide integer ranges
-                    p[n] = int(round(math.exp(rng.uniform(math.log(max(a_i, 1)), math.log(b_i)))))
-                else:
-                    p[n] = rng.randint(a_i, b_i)
-            else:
-                p[n] = Fraction(rng.uniform(a, b)).limit_denominator(1 << 20)
-        if in_domain(p, dom):
-            yield p
-
-
-def find_counterexample(expr, dom, bounds, rng, n_points=400) -> tuple[dict, tuple] | None:
-    """A domain point where ``expr < 0`` in exact replay, shrunk toward the lower bounds, or None."""
-    f = sympy.lambdify([sympy.Symbol(n) for n in dom.ranges], expr.xreplace(
-        {s: sympy.Symbol(s.name) for s in expr.free_symbols}), modules=["mpmath"])
-    best = None
-    for p in _sample_points(dom, bounds, rng, n_points):
-        try:
-            v = f(*[mpmath.mpf(x.numerator) / x.denominator if isinstance(x, Fraction) else x for x in p.values()])
-            if isinstance(v, mpmath.mpc) or not mpmath.isfinite(v):
-                continue
-        except (ValueError, ZeroDivisionError, TypeError, OverflowError):
-            continue
-        if v < 0:
-            best = p
-            break
-    if best is None:
-        return None
-    best = _shrink(expr, dom, best)
-    lo, hi = replay(expr, best)
-    if hi < 0:
-        return best, (mpmath.nstr(lo, 20), mpmath.nstr(hi, 20))
-    return None
-
-
-def _shrink(expr, dom, point):
-    """Move each coordinate toward its (numeric) lower bound by bisection while the exact replay
-    stays negative; continuous coordinates are kept on simple dyadic rationals."""
-    def neg(p):
-        if not in_domain(p, dom):
-            return False
-        try:
-            return replay(expr, p, prec=80)[1] < 0
-        except Unsupported:
-            return False
-
-    def simple(n, v):
-        return math.floor(v) if n in dom.integers else Fraction(v).limit_denominator(64)
-
-    p = dict(point)
-    los = {n: Fraction(int(dom.ranges[n][0].p), int(dom.ranges[n][0].q)) for n in p
-           if dom.ranges[n][0].is_number and dom.ranges[n][0].is_Rational}
-    if len(los) == len(p):  # joint move toward the lower corner: p_t = lo + t (p - lo), bisect on t
-        bad_t, good_t = Fraction(1), Fraction(0)
-        for _ in range(30):
-            t = (bad_t + good_t) / 2
-            q = {n: simple(n, los[n] + t * (Fraction(p[n]) - los[n])) for n in p}
-            if neg(q):
-                bad_t, p_best = t, q
-            else:
-                good_t = t
-        p = p_best if bad_t < 1 else p
-    for _ in range(3):
-        for n in reversed(list(p)):
-            lo = dom.ranges[n][0]
-            if not lo.is_number or not lo.is_Rational:
-                continue
-            bad, good = Fraction(p[n]), Fraction(int(lo.p), int(lo.q))
-            q = dict(p)
-            q[n] = simple(n, good)
-            if neg(q):
-                p = q
-                continue
-            for _ in range(40):  # invariant: value at `good` is not a counterexample, at `bad` it is
-                mid = (bad + good) / 2
-                mid = Fraction(math.floor(mid)) if n in dom.integers else Fraction(mid).limit_denominator(64)
-                if mid in (bad, good):
-                    break
-                q = dict(p)
-                q[n] = simple(n, mid)
-                if neg(q):
-                    bad = mid
-                else:
-                    good = mid
-            p[n] = simple(n, bad)
-    return p
-
-
 # ------------------------------------------------------------------------------------------ driver
 def prove_nonneg(expr: sympy.Expr, dom: Domain, *, substitutions=(), budget: int = 4000, seed: int = 0,
                  deadline: Callable[[], None] | None = None, search: bool = True) -> Proof:
     """Prove ``expr >= 0`` on ``dom`` (tiers in the module docstring), or refute it with an exact point."""
-    expr = sympy.sympify(expr)
+    expr = assume_domain(expr, dom)
     bounds = dom.numeric_bounds()
     rng = random.Random(seed)
     if search and bounds is not None:
@@ -516,13 +381,32 @@ def _loose_bounds(dom):
     return out
 
 
+def expand_log_on(e: sympy.Expr, dom: Domain) -> sympy.Expr:
+    """``expand_log`` valid on the domain: log(a b) = log a + log b and log(a^c) = c log a only where a and
+    b are proved positive there (each such factor is replaced by a positive symbol while expanding)."""
+    e = assume_domain(e, dom)
+    reps: dict = {}
+    for node in sympy.preorder_traversal(e):
+        if not isinstance(node, sympy.log):
+            continue
+        for fac in sympy.Mul.make_args(node.args[0]):
+            base = fac.base if fac.is_Pow else fac
+            if base.is_Number or base.is_positive or base in reps or base.is_Symbol:
+                continue
+            if prove_positive(base, dom):
+                reps[base] = sympy.Dummy("p", positive=True)
+    out = sympy.expand_log(e.xreplace(reps))
+    return out.xreplace({v: k for k, v in reps.items()})
+
+
 def prove_identity(lhs, rhs, dom: Domain, *, seed: int = 0, deadline: Callable[[], None] | None = None) -> Proof:
     """Proof that ``lhs == rhs`` identically (sympy), or a refuting point found in ``dom``."""
-    d = lhs - rhs
-    for form in (sympy.simplify(d), sympy.simplify(sympy.expand_log(d, force=True)),
-                 sympy.simplify(sympy.powdenest(sympy.expand_log(d, force=True), force=True))):
+    d = assume_domain(sympy.sympify(lhs) - sympy.sympify(rhs), dom)
+    el = expand_log_on(d, dom) if d.has(sympy.log) else d
+    for form in (sympy.simplify(d), sympy.simplify(el), sympy.simplify(sympy.powdenest(el))):
         if form.is_zero is True or form == 0:
-            return Proof(Status.PROVED, "sympy: simplify(lhs - rhs) == 0 (logs expanded: all symbols positive)")
+            return Proof(Status.PROVED, "sympy: simplify(lhs - rhs) == 0 (rewrites valid under the stated ranges and "
+                                   "the symbols' declared assumptions)")
     if dom.ranges:
         for sign, e in ((1, d), (-1, -d)):
             p = prove_nonneg(e, dom, seed=seed, budget=0, deadline=deadline)

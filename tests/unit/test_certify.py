@@ -124,8 +124,18 @@ def _warmup(E=3, shift=0.0):
     return b.build(b.moe(b.input, LinearGate(i.reshape(E, 1), bias), ex))
 
 
-def _expected_warmup(p):
-    return (int(math.ceil(p[0])) - 1,)
+class _ExpectedWarmup:
+    """Route j - 1 on (j - 1, j]: a point map, decidable on every box (the open box inside one cell)."""
+
+    def __call__(self, p):
+        return (int(math.ceil(p[0])) - 1,)
+
+    def on_box(self, lo, hi):
+        j = math.floor(lo[0])
+        return (j,) if hi[0] <= j + 1 else None
+
+
+_expected_warmup = _ExpectedWarmup()
 
 
 def test_warmup_routing_certified_on_open_cells():

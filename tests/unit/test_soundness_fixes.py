@@ -103,3 +103,213 @@ def test_negative_base_to_integer_exponents_only_is_not_refuted():
     x0, x1 = input_symbols(2)
     # x1 ranges over the single integer 2: (x0 - 1/2)**2 is real; never refuted (unknown is fine)
     assert prove_real_on_domain([(x0 - sp.Rational(1, 2)) ** x1], [x0, x1], [0, 2], [1, 2]).status != "refuted"
+
+
+# ------------------------------------------------------------------ 3-5. the symbolic prover
+def _run(check, args, instance=None):
+    from checkers.checks import CheckContext, get_check
+    from proofs import Claim
+
+    claim = Claim(name="adversarial", check=check, statement="adversarial", args=args)
+    return get_check(check)(claim, instance or {}, CheckContext(timeout=60))
+
+
+def _verdict(check, args):
+    return _run(check, args).verdict.name
+
+
+@pytest.mark.parametrize("lhs, rhs", [("log(x**2)", "2*log(x)"), ("sqrt(x**2)", "x"), ("(x**2)**(1/3)", "x**(2/3)")])
+def test_identity_false_on_a_negative_range_is_not_certified(lhs, rhs):
+    # true for x > 0 (what force=True assumed), false for every x in [-2, -1]
+    assert _verdict("symbolic_identity", {"lhs": sp.sympify(lhs), "rhs": sp.sympify(rhs),
+                                          "ranges": {"x": (-2, -1)}}) != "CERTIFIED"
+
+
+def test_identity_true_on_a_positive_range_is_still_certified():
+    assert _verdict("symbolic_identity", {"lhs": sp.sympify("log(x**2*y)"), "rhs": sp.sympify("2*log(x) + log(y)"),
+                                          "ranges": {"x": (1, 2), "y": ("1/2", 3)}}) == "CERTIFIED"
+
+
+def test_relation_needing_force_on_a_negative_range_is_not_certified():
+    x = sp.Symbol("x")
+    args = {"lhs": 2 * sp.log(x), "rhs": sp.log(x**2), "ranges": {"x": (-2, -1)}}
+    assert _verdict("symbolic_relation", args) != "CERTIFIED"
+
+
+def test_chain_link_false_on_a_negative_range_is_not_certified():
+    x = sp.Symbol("x")
+    steps = ({"expr": sp.sqrt(x**2)}, {"rel": "==", "expr": x, "by": "identity"}, {"rel": "<=", "expr": x + 1})
+    assert _verdict("symbolic_chain", {"steps": steps, "ranges": {"x": (-3, -1)}}) != "CERTIFIED"
+
+
+def test_integer_orthant_substitution_needs_a_positive_lower_bound():
+    from proofs.prover import Domain, prove_nonneg
+
+    n, u = sp.symbols("n u")
+    # n <= u; n*(u - n) >= 0 fails for every n < 0 < u; u = n(1 + w) only covers u >= n when n >= 0
+    dom = Domain.from_args({"n": (sp.Rational(-1, 10**6), "u"), "u": (sp.Rational(-1, 10**6), 10)})
+    p = prove_nonneg(n * (u - n), dom)
+    assert p.status == "refuted"
+    pt = {sp.Symbol(k): sp.Rational(v) for k, v in p.point.items()}
+    assert (n * (u - n)).subs(pt) < 0 and pt[n] <= pt[u]
+
+
+def test_integer_sampler_draws_nonpositive_values_on_wide_ranges():
+    from proofs.prover import Domain, prove_nonneg
+
+    n = sp.Symbol("n", integer=True)
+    dom = Domain.from_args({"n": (-10**9, 10**9)}, ["n"])
+    # false only for n <= -10**8 - 1: the old log-uniform sampler drew positive integers only
+    p = prove_nonneg(n + 10**8, dom, budget=0)
+    assert p.status == "refuted" and p.point["n"] + 10**8 < 0
+
+
+def test_sampler_tries_the_exact_endpoints():
+    from proofs.prover import Domain, prove_nonneg
+
+    x = sp.Symbol("x")
+    dom = Domain.from_args({"x": (0, 1)})
+    # negative only on the sliver (1 - 1e-12, 1] at the upper end of the range
+    p = prove_nonneg(1 - sp.Rational(1, 10**12) - x**3, dom)
+    assert p.status == "refuted" and p.point["x"] ** 3 > 1 - Fraction(1, 10**12)
+
+
+def test_claim_substitution_that_does_not_cover_the_range_is_not_used():
+    from proofs.prover import Domain, prove_nonneg
+
+    x, w = sp.Symbol("x"), sp.Symbol("w", nonnegative=True)
+    # x = 1 + w covers x >= 1 only; x*(x - 1/2) >= 0 fails on [1/4, 1/2)
+    dom = Domain.from_args({"x": (sp.Rational(1, 4), 2)})
+    p = prove_nonneg(x * (x - sp.Rational(1, 2)), dom, substitutions=({"x": 1 + w},), search=False, budget=50)
+    assert p.status != "proved"
+    args = {"lhs": 0, "rhs": x * (x - sp.Rational(1, 2)), "ranges": {"x": (sp.Rational(1, 4), 2)},
+            "substitutions": ({"x": 1 + w},)}
+    assert _verdict("symbolic_relation", args) == "FAIL"
+
+
+def test_claim_substitution_that_covers_the_range_is_used():
+    x, t = sp.Symbol("x"), sp.Symbol("t", nonnegative=True)
+    args = {"lhs": 0, "rhs": x * (x - 1) + 1 - x + 1, "ranges": {"x": (1, "oo")}, "substitutions": ({"x": 1 + t},)}
+    assert _verdict("symbolic_relation", args) == "CERTIFIED"
+
+
+@pytest.mark.parametrize("expr, point, expected, truth", [
+    ("exp(x)", "-oo", 0, True),           # old: x positive, limit oo at -oo? a false FAIL
+    ("exp(x)", "-oo", "infinite", False),
+    ("sqrt(x**2)/x", "-oo", -1, True),    # |x|/x -> -1 at -oo; old (x > 0): 1
+    ("sqrt(x**2)/x", "-oo", 1, False),
+    ("x/Abs(x)", "0", 1, None),           # two-sided limit does not exist: never CERTIFIED
+])
+def test_limit_at_minus_infinity_uses_a_negative_variable(expr, point, expected, truth):
+    out = _run("symbolic_limit", {"expr": sp.sympify(expr), "var": "x", "point": point, "expected": expected})
+    if truth is True:
+        assert out.verdict.name == "CERTIFIED"
+    elif truth is False:
+        assert out.verdict.name in ("FAIL", "UNKNOWN")
+    else:
+        assert out.verdict.name != "CERTIFIED"
+
+
+def test_limit_other_symbols_are_not_made_positive():
+    # exp(a*x) -> 0 as x -> oo only for a < 0; with a ranged negative it is 0, with a unranged it is undecided
+    a = sp.Symbol("a")
+    x = sp.Symbol("x")
+    assert _verdict("symbolic_limit", {"expr": sp.exp(a * x), "var": "x", "expected": 0,
+                                       "ranges": {"a": (-2, -1)}}) == "CERTIFIED"
+    assert _verdict("symbolic_limit", {"expr": sp.exp(a * x), "var": "x", "expected": "infinite"}) != "CERTIFIED"
+
+
+# ------------------------------------------------------------------ 6. one semantics for Floats
+def float_target_built(offset_ulps: int = 0):
+    """target Float(0.1) (its binary value) against a network that outputs float 0.1 (+ offset ulps)."""
+    import math
+
+    from constructions import Built
+
+    bias = 0.1
+    for _ in range(offset_ulps):
+        bias = math.nextafter(bias, 1.0)
+    net = _zero_net(1)
+    from constructions import sequential_net
+    net = sequential_net([(np.zeros((1, 1)), np.array([bias]))])
+    return Built(net=net, target=(sp.Float(0.1),), variables=(X0,), domain_lo=(0,), domain_hi=(1,))
+
+
+def test_exact_point_error_reads_a_float_as_its_binary_value():
+    args = {"construction": "tests.unit.test_soundness_fixes:float_target_built", "point": (sp.Rational(1, 2),),
+            "expected": 0}
+    assert _run("exact_point_error", args, {"offset_ulps": 0}).verdict.name == "CERTIFIED"  # old: a false FAIL
+    out = _run("exact_point_error", args, {"offset_ulps": 1})
+    assert out.verdict.name == "FAIL"
+    assert Fraction(out.evidence.replayed_value[0]) == Fraction(0.1) - Fraction(np.nextafter(0.1, 1.0))
+
+
+def test_float_in_claim_args_is_its_binary_value():
+    from proofs.prover import sympify_arg
+
+    assert sympify_arg(0.1) == sp.Rational(3602879701896397, 36028797018963968)
+    x = sp.Symbol("x")
+    # 0.1 (binary) > 1/10: the relation x*0.1 <= x/10 fails for x > 0 (old: 0.1 read as 1/10, CERTIFIED)
+    args = {"lhs": x * sp.Float(0.1), "rhs": x / 10, "ranges": {"x": (1, 2)}}
+    assert _verdict("symbolic_relation", args) == "FAIL"
+
+
+# ------------------------------------------------------------------ 7. routing decided per box; path counts
+def _warmup(E=3):
+    from constructions import LinearGate, NetBuilder, StackedExperts
+
+    i = np.arange(1, E + 1, dtype=float)
+    b = NetBuilder(1)
+    ex = StackedExperts((np.ones((E, 1, 1)),), (np.zeros((E, 1)),))
+    return b.build(b.moe(b.input, LinearGate(i.reshape(E, 1), -(i * (i - 1) / 2)), ex))
+
+
+class _AlmostRight:
+    """ceil(x) - 1, except expert 2 on the thin interval (1.3, 1.3001): wrong there (the net routes 1)."""
+
+    def __call__(self, p):
+        return (2,) if 1.3 < p[0] < 1.3001 else (int(math.ceil(p[0])) - 1,)
+
+    def on_box(self, lo, hi):
+        if hi[0] <= 1.3 or lo[0] >= 1.3001:
+            j = math.floor(lo[0])
+            return (j,) if hi[0] <= j + 1 else None
+        return (2,) if lo[0] >= 1.3 and hi[0] <= 1.3001 else None
+
+
+import math  # noqa: E402
+
+
+def test_routing_map_wrong_on_a_thin_interval_is_refuted_not_certified():
+    from checkers.certify import certified_routing, exact_path
+
+    net = _warmup(3)
+    point_only = certified_routing(net, [0.0], [3.0], lambda p: _AlmostRight()(p))
+    assert point_only.status != "certified"  # old: CERTIFIED (compared at sample points only)
+    boxed = certified_routing(net, [0.0], [3.0], _AlmostRight())
+    assert boxed.status == "refuted"
+    (w,) = boxed.witness
+    assert Fraction(13, 10) < w < Fraction(13001, 10000) and exact_path(net, [w]) == (1,)
+
+
+def tie_route_built():
+    """Two gates on x in [-1, 1]: (0, 1) for x > 0, (1, 0) for x < 0 and (0, 0) at the tie x = 0 only."""
+    from constructions import Built, LinearGate, NetBuilder, StackedExperts
+
+    b = NetBuilder(1)
+    ex = StackedExperts((np.ones((2, 1, 1)),), (np.array([[0.0], [1.0]]),))
+    m1 = b.moe(b.input, LinearGate([[1.0], [-1.0]]), ex)
+    m2 = b.moe(b.input, LinearGate([[-1.0], [1.0]]), ex)
+    net = b.build(b.concat([m1, m2]))
+    return Built(net=net, target=(X0, X0), variables=(X0,), domain_lo=(-1,), domain_hi=(1,))
+
+
+@pytest.mark.parametrize("want, rel, verdict", [(3, "ge", "CERTIFIED"), (3, "eq", "CERTIFIED"), (2, "eq", "FAIL"),
+                                                 (4, "ge", "FAIL")])
+def test_path_count_includes_routes_taken_only_at_ties(want, rel, verdict):
+    from checkers.certify import exact_path
+
+    assert exact_path(tie_route_built().net, [Fraction(0)]) == (0, 0)  # the forward's tie-breaking
+    args = {"construction": "tests.unit.test_soundness_fixes:tie_route_built", "n_paths": want,
+            "paths_relation": rel}
+    assert _run("certified_routing", args).verdict.name == verdict
