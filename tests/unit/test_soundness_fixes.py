@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
+from proofs import Status
 from proofs.formula import affine_residual_bounds, certified_lipschitz, compile_target, input_symbols
 
 X0, = input_symbols(1)
@@ -37,7 +38,7 @@ def test_mean_value_form_still_used_where_smooth():
 def test_lipschitz_not_certified_across_a_jump():
     t = compile_target([sp.atan(sp.tan(X0))], [X0])
     res = certified_lipschitz(t, [1.4], [1.8], 1.01, max_boxes=20_000, time_budget=10.0)
-    assert res.status == "refuted"
+    assert res.status is Status.REFUTED
     (x,), (y,) = res.witness
     mpmath.mp.dps = 50
     fx, fy = (mpmath.atan(mpmath.tan(mpmath.mpf(v.numerator) / v.denominator)) for v in (x, y))
@@ -47,12 +48,12 @@ def test_lipschitz_not_certified_across_a_jump():
 def test_lipschitz_sign_jump_not_certified():
     t = compile_target([sp.sign(X0 - sp.Rational(1, 3))], [X0])
     res = certified_lipschitz(t, [0], [1], 100.0, max_boxes=20_000, time_budget=10.0)
-    assert res.status != "certified"
+    assert res.status is not Status.PROVED
 
 
 def test_lipschitz_abs_kink_still_certified():
     t = compile_target([sp.Abs(X0 - sp.Rational(1, 3))], [X0])
-    assert certified_lipschitz(t, [0], [1], 1.001).status == "certified"
+    assert certified_lipschitz(t, [0], [1], 1.001).status is Status.PROVED
 
 
 def test_taylor_form_not_used_on_a_kink():
@@ -81,7 +82,7 @@ def test_symbolic_exponent_of_a_base_negative_somewhere_is_rejected():
     x0, x1 = input_symbols(2)
     f = (x0 - sp.Rational(1, 2)) ** x1  # not real at x0 = 1/4, x1 = 1/2
     res = prove_real_on_domain([f], [x0, x1], [0, 0], [1, 1])
-    assert res.status == "refuted"
+    assert res.status is Status.REFUTED
     # the refuting point really is a non-real point: a negative base to a non-integer power
     base, ex = (float(e.subs(dict(zip((x0, x1), res.point)))) for e in (x0 - sp.Rational(1, 2), x1))
     assert base < 0 and ex != int(ex)
@@ -94,7 +95,7 @@ def test_symbolic_exponent_of_a_positive_base_is_real():
     from proofs.formula import prove_real_on_domain
 
     x0, x1 = input_symbols(2)
-    assert prove_real_on_domain([(x0 + 1) ** x1], [x0, x1], [0, 0], [1, 1]).status == "proved"
+    assert prove_real_on_domain([(x0 + 1) ** x1], [x0, x1], [0, 0], [1, 1]).status is Status.PROVED
 
 
 def test_negative_base_to_integer_exponents_only_is_not_refuted():
@@ -102,7 +103,7 @@ def test_negative_base_to_integer_exponents_only_is_not_refuted():
 
     x0, x1 = input_symbols(2)
     # x1 ranges over the single integer 2: (x0 - 1/2)**2 is real; never refuted (unknown is fine)
-    assert prove_real_on_domain([(x0 - sp.Rational(1, 2)) ** x1], [x0, x1], [0, 2], [1, 2]).status != "refuted"
+    assert prove_real_on_domain([(x0 - sp.Rational(1, 2)) ** x1], [x0, x1], [0, 2], [1, 2]).status is not Status.REFUTED
 
 
 # ------------------------------------------------------------------ 3-5. the symbolic prover
@@ -149,7 +150,7 @@ def test_integer_orthant_substitution_needs_a_positive_lower_bound():
     # n <= u; n*(u - n) >= 0 fails for every n < 0 < u; u = n(1 + w) only covers u >= n when n >= 0
     dom = Domain.from_args({"n": (sp.Rational(-1, 10**6), "u"), "u": (sp.Rational(-1, 10**6), 10)})
     p = prove_nonneg(n * (u - n), dom)
-    assert p.status == "refuted"
+    assert p.status is Status.REFUTED
     pt = {sp.Symbol(k): sp.Rational(v) for k, v in p.point.items()}
     assert (n * (u - n)).subs(pt) < 0 and pt[n] <= pt[u]
 
@@ -161,7 +162,7 @@ def test_integer_sampler_draws_nonpositive_values_on_wide_ranges():
     dom = Domain.from_args({"n": (-10**9, 10**9)}, ["n"])
     # false only for n <= -10**8 - 1: the old log-uniform sampler drew positive integers only
     p = prove_nonneg(n + 10**8, dom, budget=0)
-    assert p.status == "refuted" and p.point["n"] + 10**8 < 0
+    assert p.status is Status.REFUTED and p.point["n"] + 10**8 < 0
 
 
 def test_sampler_tries_the_exact_endpoints():
@@ -171,7 +172,7 @@ def test_sampler_tries_the_exact_endpoints():
     dom = Domain.from_args({"x": (0, 1)})
     # negative only on the sliver (1 - 1e-12, 1] at the upper end of the range
     p = prove_nonneg(1 - sp.Rational(1, 10**12) - x**3, dom)
-    assert p.status == "refuted" and p.point["x"] ** 3 > 1 - Fraction(1, 10**12)
+    assert p.status is Status.REFUTED and p.point["x"] ** 3 > 1 - Fraction(1, 10**12)
 
 
 def test_claim_substitution_that_does_not_cover_the_range_is_not_used():
@@ -181,7 +182,7 @@ def test_claim_substitution_that_does_not_cover_the_range_is_not_used():
     # x = 1 + w covers x >= 1 only; x*(x - 1/2) >= 0 fails on [1/4, 1/2)
     dom = Domain.from_args({"x": (sp.Rational(1, 4), 2)})
     p = prove_nonneg(x * (x - sp.Rational(1, 2)), dom, substitutions=({"x": 1 + w},), search=False, budget=50)
-    assert p.status != "proved"
+    assert p.status is not Status.PROVED
     args = {"lhs": 0, "rhs": x * (x - sp.Rational(1, 2)), "ranges": {"x": (sp.Rational(1, 4), 2)},
             "substitutions": ({"x": 1 + w},)}
     assert _verdict("symbolic_relation", args) == "FAIL"
@@ -285,9 +286,9 @@ def test_routing_map_wrong_on_a_thin_interval_is_refuted_not_certified():
 
     net = _warmup(3)
     point_only = certified_routing(net, [0.0], [3.0], lambda p: _AlmostRight()(p))
-    assert point_only.status != "certified"  # old: CERTIFIED (compared at sample points only)
+    assert point_only.status is not Status.PROVED  # old: CERTIFIED (compared at sample points only)
     boxed = certified_routing(net, [0.0], [3.0], _AlmostRight())
-    assert boxed.status == "refuted"
+    assert boxed.status is Status.REFUTED
     (w,) = boxed.witness
     assert Fraction(13, 10) < w < Fraction(13001, 10000) and exact_path(net, [w]) == (1,)
 
