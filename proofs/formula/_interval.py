@@ -502,8 +502,8 @@ def exact_floats(expr: sympy.Expr) -> sympy.Expr:
     3602879701896397/2^55, not 1/10), as the float64 and mpmath enclosures and every replay read it.
     Decimal literals in formula *text* are not Floats: ``parse_expression`` reads them as exact decimals.
 
-    >>> exact_floats(sympy.Float(0.1) + sympy.Rational(1, 3))
-    108086391056891909/324259173170675712
+    >>> exact_floats(sympy.Float(0.1) * sympy.Symbol("x"))
+    3602879701896397*x/36028797018963968
     """
     expr = sympy.sympify(expr)
     return expr.xreplace({f: sympy.Rational(f) for f in expr.atoms(sympy.Float)})
