@@ -151,8 +151,9 @@ class _Lowering:
     """Lowers ``net`` onto a StepGraph for one call (all state is local to the call)."""
 
     def __init__(self, net: Net, lo: torch.Tensor, hi: torch.Tensor, method: str, routes, interior: bool,
-                 max_candidates: int | None, tensors: NetTensors):
+                 max_candidates: int | None, tensors: NetTensors, route_margins=None):
         self.net, self.method, self.interior, self.tensors = net, method, interior, tensors
+        self.route_margins = dict(route_margins or {})
         self.max_candidates = max_candidates
         self.routes = routes or {}
         self.device = lo.device
@@ -239,13 +240,17 @@ class _Lowering:
         lz, uz = self.g.lower[z], self.g.upper[z]
         on_input = z == self.input_step
         cells = None
+        margin = float(self.route_margins.get(v, 0.0))  # float64 routes: scores / tests off by <= margin
         if isinstance(r, TreeRouter):
             cells = self.tensors.tree_cells(r)
+            if margin > 0:
+                cells = (round_down(cells[0] - margin), round_up(cells[1] + margin))
             cand = tree_candidates(r, lz, uz, strict=self.interior and on_input, cap=self.max_candidates,
-                                   tensors=self.tensors)
+                                   tensors=self.tensors, margin=margin)
         else:
             cand = gate_candidates(r, lz, uz, self._operand_linear(z), self.g.lower[0], self.g.upper[0],
-                                   interior=self.interior and on_input, on_input=on_input, tensors=self.tensors)
+                                   interior=self.interior and on_input, on_input=on_input, tensors=self.tensors,
+                                   margin=margin)
         if v in self.routes:
             if r.k != 1:
                 raise InvalidInput(f"MoE node {v!r}: a forced route needs a top-1 router, this one has k={r.k}")
@@ -299,7 +304,7 @@ class _Lowering:
 def bound_net(net: Net, lo, hi, *, method: str = "crown", device: str = "cpu",
               routes: Mapping[str, object] | None = None, interior: bool = False,
               max_candidates: int | None = None, memory_budget: int = DEFAULT_MEMORY_BUDGET,
-              tensors: NetTensors | None = None) -> NetBounds:
+              tensors: NetTensors | None = None, route_margins: Mapping[str, float] | None = None) -> NetBounds:
     """Sound bounds of ``net`` over the boxes [lo, hi] (each (B, n_in), arrays or tensors).
 
     Arguments:
@@ -318,6 +323,9 @@ def bound_net(net: Net, lo, hi, *, method: str = "crown", device: str = "cpu",
             change how matrix products are blocked, which the rounding model allows).
         tensors: a :class:`~checkers.certify._chunks.NetTensors` of ``net`` on ``device`` to reuse
             across calls (tree cells, centres, gate and expert weights); built for this call if None.
+        route_margins: {moe node: margin}: every route the float64 forward can take is a candidate
+            (scores off by up to the margin; ``checkers.certify._float64``); the bounds then hold for
+            the real network on every such route.
 
     Returns:
         :class:`NetBounds` with lower/upper (B, n_out), linear bounds (CROWN) and candidates.
@@ -343,7 +351,7 @@ def bound_net(net: Net, lo, hi, *, method: str = "crown", device: str = "cpu",
     for s in range(0, max(lo_t.shape[0], 1), chunk):
         rs = {v: r[s:s + chunk] for v, r in routes.items()} if routes else None
         parts.append(_bound_chunk(net, lo_t[s:s + chunk], hi_t[s:s + chunk], method, rs, interior, max_candidates,
-                                  tensors))
+                                  tensors, route_margins))
     return parts[0] if len(parts) == 1 else _concat(parts)
 
 
@@ -366,8 +374,9 @@ def _concat(parts: list[NetBounds]) -> NetBounds:
                      cat("affine_on_box"))
 
 
-def _bound_chunk(net: Net, lo_t, hi_t, method, routes, interior, max_candidates, tensors) -> NetBounds:
-    low = _Lowering(net, lo_t, hi_t, method, routes, interior, max_candidates, tensors)
+def _bound_chunk(net: Net, lo_t, hi_t, method, routes, interior, max_candidates, tensors,
+                 route_margins=None) -> NetBounds:
+    low = _Lowering(net, lo_t, hi_t, method, routes, interior, max_candidates, tensors, route_margins)
     with torch.no_grad():
         out = low.run()
         g = low.g

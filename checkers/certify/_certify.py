@@ -35,6 +35,7 @@ import torch
 from checkers.certify._bounds import METHODS, NetBounds, bound_net
 from checkers.certify._chunks import DEFAULT_MEMORY_BUDGET, NetTensors
 from checkers.certify._exact_tier import exact_sup_le, rational_polynomial_targets
+from checkers.certify._float64 import float64_allowance
 from checkers.certify._replay import replay_error, shrink_point
 from checkers.certify._routing import route_region
 from constructions import Built
@@ -74,6 +75,9 @@ class SupErrorCertificate:
     method: str
     seconds: float
     message: str
+    semantics: str = "real arithmetic"
+    rounding_allowance: float = 0.0
+    float64_upper: float = math.inf
 
     def __post_init__(self) -> None:
         Status.checked(self.status)
@@ -105,6 +109,11 @@ class SupErrorProblem:
         # route splitting may contract boxes only where the router reads the domain variables themselves
         self.contractible = {v for v in self.net.moe_nodes()
                              if built.chart is None and self.net.operands(v)[0] == self.net.input}
+        # the float64 forward as executed: its rounding allowance and the routes it may take (margins)
+        x_lo, x_hi = (self.dom_lo[None], self.dom_hi[None]) if self.chart is None else \
+            self.chart.interval(self.dom_lo[None], self.dom_hi[None])
+        self.f64 = float64_allowance(self.net, x_lo[0], x_hi[0], input_ulps=16.0 if self.chart is not None else 0.0)
+        self.route_margins = dict(self.f64.route_margins) if self.f64.finite else {}
 
     # --- sampling (float64, not rigorous) -------------------------------------------------------------
     def errors(self, pts: np.ndarray) -> np.ndarray:
@@ -153,7 +162,7 @@ class SupErrorProblem:
         """``bound_net`` with this problem's tensor cache (it chunks the boxes by its memory budget)."""
         return [bound_net(self.net, xlo, xhi, method=self.method, device=self.device, routes=routes,
                           max_candidates=self.max_candidates, memory_budget=self.memory_budget,
-                          tensors=self.tensors)]
+                          tensors=self.tensors, route_margins=self.route_margins)]
 
     def _bound(self, lo, hi, routes=None):
         """(error upper bounds (B,), routing unique (B,), bounded (B,), {node: (box, expert, count)} numpy)."""
@@ -249,7 +258,7 @@ class SupErrorProblem:
                 if v in self.contractible and e_idx.size:
                     c_lo, c_hi, ok = route_region(self.net.spec(v).router, torch.as_tensor(e_idx),
                                                   torch.as_tensor(ilo[sl]), torch.as_tensor(ihi[sl]),
-                                                  tensors=self.tensors)
+                                                  tensors=self.tensors, margin=self.route_margins.get(v, 0.0))
                     ok = ok.numpy()
                     ilo[sl] = np.where(ok[:, None], c_lo.numpy(), ilo[sl])
                     ihi[sl] = np.where(ok[:, None], c_hi.numpy(), ihi[sl])
@@ -476,7 +485,9 @@ def _certificate(status, prob, best, bound, tol, search: BoxSearch, n_exact, t0,
     method = f"{engine} over {lo.shape[0]:,} boxes" + (routing if has_moe else "")
     if n_exact:
         method += f", exact rational re-check on {n_exact:,}"
+    semantics, allowance, f64_upper = _semantics(prob, upper, bound if status is Status.PROVED else None)
     if status is Status.REFUTED:
+        semantics = "real arithmetic (the witness is replayed exactly)"
         message = f"error {float(witness_error[0]):.6g} > bound {bound:.6g} at the witness (replayed: {replay})"
     elif status is Status.PROVED:
         message = f"sup error in [{lower:.6g}, {upper:.6g}]" + (f" <= bound {bound:.6g}" if bound is not None else "")
@@ -489,4 +500,24 @@ def _certificate(status, prob, best, bound, tol, search: BoxSearch, n_exact, t0,
         lower_point=tuple(float(v) for v in best.point), witness=witness, witness_error=witness_error,
         replay=replay, shrunk_from=shrunk_from, n_boxes=n_boxes, n_final_boxes=int(lo.shape[0]),
         boxes_single_route=int(uniq.sum()), boxes_several_routes=int((~uniq).sum()), method=method,
-        seconds=time.monotonic() - t0, message=message)
+        seconds=time.monotonic() - t0, message=message, semantics=semantics, rounding_allowance=allowance,
+        float64_upper=f64_upper)
+
+
+def _semantics(prob: SupErrorProblem, upper: float, bound) -> tuple[str, float, float]:
+    """(what the upper bound covers, the float64 rounding allowance, the float64-as-executed upper bound).
+
+    The boxes are bounded on every route the float64 forward can take (``route_margins``), so
+    ``upper`` bounds the real network and, plus the allowance, the float64 forward as executed.
+    """
+    allowance = prob.f64.total
+    if not (prob.f64.finite and math.isfinite(upper)):
+        return ("real arithmetic only (FLAG: the float64 rounding allowance is unbounded: the float64 export is "
+                "not covered)", math.inf, math.inf)
+    f64_upper = math.nextafter(upper + allowance, math.inf)
+    if bound is None or f64_upper <= bound:
+        return (f"real arithmetic <= {upper:.6g}, float64 as executed <= {f64_upper:.6g} (rounding allowance "
+                f"{allowance:.3g}, every route the float64 forward can take included)", allowance, f64_upper)
+    return (f"real arithmetic only (FLAG: float64 as executed is covered only up to {f64_upper:.6g} > bound "
+            f"{bound:.6g}; rounding allowance {allowance:.3g} exceeds the slack {bound - upper:.3g})",
+            allowance, f64_upper)

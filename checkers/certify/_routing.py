@@ -118,15 +118,18 @@ def tree_cells(r: TreeRouter, device) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def tree_candidates(r: TreeRouter, lz: torch.Tensor, uz: torch.Tensor, *, strict: bool = False,
-                    cap: int | None = None, tensors: NetTensors | None = None) -> Candidates:
+                    cap: int | None = None, tensors: NetTensors | None = None, margin: float = 0.0) -> Candidates:
     """The leaves whose cell meets the box [lz, uz] (the open box when ``strict``).
 
     Descends the tree with interval sign tests: a box holds a point with x_i >= c_i iff u_i >= c_i and
     one with x_i < c_i iff l_i < c_i, so the children it can reach are a product over the axes (exact
     when every centre lies inside its node's cell, as for dyadic trees; a superset otherwise).
     Boxes reaching more than ``cap`` nodes at some level get every leaf as a candidate (not descended).
-    ``tensors``: a cache of the centres on this device (built here when not given).
+    ``tensors``: a cache of the centres on this device (built here when not given). ``margin`` > 0: the
+    tested values may be off by ``margin`` (the float64 forward): the box is widened by it.
     """
+    if margin > 0:
+        lz, uz, strict = round_down(lz - margin), round_up(uz + margin), False
     B, n, dev = lz.shape[0], r.n_in, lz.device
     centres = (tensors if tensors is not None else NetTensors(dev)).tree_centres(r)
     bits = ((torch.arange(2 ** n, device=dev)[:, None] >> torch.arange(n, device=dev)[None, :]) & 1).bool()
@@ -197,13 +200,17 @@ def _exact_corner_max(W: np.ndarray, b: np.ndarray, i: int, j: int, lo: np.ndarr
 
 
 def gate_candidates(r: LinearGate, lz, uz, lin, xlo, xhi, *, interior: bool = False,
-                    on_input: bool = False, tensors: NetTensors | None = None) -> Candidates:
+                    on_input: bool = False, tensors: NetTensors | None = None, margin: float = 0.0) -> Candidates:
     """The candidates of a top-k linear gate on each box (see the module docstring).
 
     ``on_input``: the gate reads the network input itself (z = x); then score differences whose float
     bound lies within rounding of 0 are decided in exact rationals (a routing boundary on a box face).
-    ``tensors``: a cache of the gate's tensors on this device.
+    ``tensors``: a cache of the gate's tensors on this device. ``margin`` > 0: every score may be off
+    by ``margin`` (the float64 forward, ``checkers.certify._float64``): the candidates are the experts
+    that can win with scores perturbed that much (exact tie and interior refinements are then off).
     """
+    if margin > 0:
+        interior = on_input = False
     W, b = _gate(r, lz.device, tensors)
     E = r.n_experts
     B = lz.shape[0]
@@ -221,6 +228,8 @@ def gate_candidates(r: LinearGate, lz, uz, lin, xlo, xhi, *, interior: bool = Fa
         D = (W[rows][:, None, :] - W[None, :, :]).reshape(-1, W.shape[1])
         bd = (b[rows][:, None] - b[None, :]).reshape(-1)
         ub = _diff_upper(D, bd, lz, uz, lin, xlo, xhi)
+        if margin > 0:  # s~_i - s~_j <= s_i - s_j + 2 margin
+            ub = round_up(ub + 2 * margin)
         lt0, le0 = ub < 0, ub <= 0
         if on_input:
             mag = zmax @ D.abs().T + bd.abs()
@@ -244,18 +253,21 @@ def gate_candidates(r: LinearGate, lz, uz, lin, xlo, xhi, *, interior: bool = Fa
 
 
 def route_region(router, e: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor, *, sweeps: int = 2,
-                 tensors: NetTensors | None = None):
+                 tensors: NetTensors | None = None, margin: float = 0.0):
     """Contract the boxes [lo, hi] (B, n) of the router's *input* to the closure of expert e's region.
 
     Returns (lo', hi', feasible): every point of the box routed to e lies in [lo', hi'].
     Tree: the box intersected with the closed cell. Linear gate (top-1): interval constraint
     propagation of s_e - s_j >= 0 (D . x + bd >= 0 gives, for D_i > 0,
     x_i >= (-bd - max sum_{k != i} D_k x_k) / D_i), rounded outward. ``tensors``: a cache of the
-    router's tensors on this device.
+    router's tensors on this device. ``margin`` > 0: the region of e's *margin routes* (scores off by
+    up to ``margin``, tree tests by up to ``margin``: the float64 forward).
     """
     tensors = tensors if tensors is not None else NetTensors(lo.device)
     if isinstance(router, TreeRouter):
         cl, ch = tensors.tree_cells(router)
+        if margin > 0:
+            cl, ch = round_down(cl - margin), round_up(ch + margin)
         lo2, hi2 = torch.maximum(lo, cl[e]), torch.minimum(hi, ch[e])
         return lo2, hi2, (lo2 <= hi2).all(dim=1)
     W, b = _gate(router, lo.device, tensors)
@@ -270,7 +282,7 @@ def route_region(router, e: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor, *,
             rest = terms.sum(dim=2) - terms[:, :, i]
             mag = (D.abs() * torch.maximum(lo2.abs(), hi2.abs())[:, None, :]).sum(dim=2) + bd.abs()
             t = -bd - rest
-            t_lo = t - (slack_factor(n + 2) * mag + TINY)
+            t_lo = t - (slack_factor(n + 2) * mag + TINY) - 2 * margin
             Di = D[:, :, i]
             pos, neg = Di > 0, Di < 0
             safe = torch.where(pos | neg, Di, torch.ones_like(Di))

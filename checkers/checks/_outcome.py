@@ -162,6 +162,9 @@ class Evidence:
         }
 
 
+#: what a certificate covers unless it says otherwise (a float64 rounding allowance of 0 is *not* claimed)
+REAL_SEMANTICS = "real arithmetic (exact); float64 execution not covered, no rounding allowance"
+
 #: relation senses: measured <= bound, measured >= bound, measured == bound
 SENSES = ("le", "ge", "eq")
 
@@ -221,6 +224,10 @@ class Outcome:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "verdict", Verdict(self.verdict))
+        if self.verdict is Verdict.CERTIFIED and "semantics:" not in self.why:
+            # every certificate names what it covers (issue 11): a check that covers the float64 forward
+            # as executed says so itself, with its rounding allowance; the others are about real numbers
+            object.__setattr__(self, "why", f"{self.why} (semantics: {REAL_SEMANTICS})".lstrip())
         if self.sense not in SENSES:
             raise ValueError(f"sense={self.sense!r} must be one of {SENSES}")
         for name in ("measured", "bound", "slack"):

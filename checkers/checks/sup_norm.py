@@ -115,10 +115,14 @@ def certified_sup_error(claim: Claim, a: SupErrorArgs, instance: Mapping[str, An
     ev = Evidence(lower_bound=cert.lower, upper_bound=cert.upper, box=box, seed=ctx.seed,
                   point=tuple(repr(p) for p in cert.lower_point), replay="sampled in float64 (not rigorous)",
                   extra={"boxes": cert.n_boxes, "single_route": cert.boxes_single_route,
-                         "several_routes": cert.boxes_several_routes, "seconds": round(cert.seconds, 3)})
+                         "several_routes": cert.boxes_several_routes, "seconds": round(cert.seconds, 3),
+                         "float64_rounding_allowance": cert.rounding_allowance,
+                         "float64_upper": cert.float64_upper,
+                         "float64_covered": cert.float64_upper <= bound_down})
     if verdict is Verdict.CERTIFIED:
         return Outcome(verdict, measured=cert.upper, bound=bound_down, method=cert.method,
-                       why=f"sup error in [{cert.lower:.6g}, {cert.upper:.6g}] <= {bound_down:.6g}", evidence=ev)
+                       why=f"sup error in [{cert.lower:.6g}, {cert.upper:.6g}] <= {bound_down:.6g} "
+                           f"(semantics: {cert.semantics})", evidence=ev)
     why = (f"inconsistent replay: sampled error {cert.lower:.6g} > bound, not confirmed exactly"
            if cert.status is Status.REFUTED or cert.lower > bound_up else cert.message)
     return Outcome(verdict, measured=cert.upper, bound=bound_down, method=cert.method, why=why, evidence=ev)

@@ -181,7 +181,8 @@ def run(args) -> int:
     verdict = verdict_of(cert.status)
     witness = tuple(str(v) for v in cert.witness) if cert.witness is not None else None
     measured = float(cert.witness_error[0]) if verdict is Verdict.FAIL and cert.witness_error else cert.upper
-    out = Outcome(verdict, measured=measured, bound=eps, sense="le", method=cert.method, why=cert.message,
+    why = f"{cert.message} (semantics: {cert.semantics})" if verdict is Verdict.CERTIFIED else cert.message
+    out = Outcome(verdict, measured=measured, bound=eps, sense="le", method=cert.method, why=why,
                   evidence=Evidence(point=witness, lower_bound=cert.lower, upper_bound=cert.upper,
                                     box=cert.worst_box, replay=cert.replay or None,
                                     replayed_value=tuple(str(v) for v in cert.witness_error) if cert.witness_error else None,
@@ -233,4 +234,5 @@ def _print(console, built, expr, n: int, eps: float, cert, verdict: Verdict) -> 
     if cert.witness is not None:
         console.print(f"witness  x=({', '.join(str(float(v)) for v in cert.witness)})  {cert.shrunk_from}; {cert.replay}")
     console.print(f"method   {cert.method}; {cert.seconds:.1f} s")
+    console.print(f"covers   {cert.semantics}")
 

@@ -314,3 +314,78 @@ def test_path_count_includes_routes_taken_only_at_ties(want, rel, verdict):
     args = {"construction": "tests.unit.test_soundness_fixes:tie_route_built", "n_paths": want,
             "paths_relation": rel}
     assert _run("certified_routing", args).verdict.name == verdict
+
+
+# ------------------------------------------------------------------ 8. real arithmetic versus float64 as executed
+def huge_gate_built():
+    """Two gate scores 1e16 x + 0.5 and 1e16 x + 1: expert 1 (output x) always wins in real arithmetic, but
+    the float64 scores often tie, and the tie goes to expert 0 (output 100)."""
+    from constructions import Built, LinearGate, NetBuilder, StackedExperts
+
+    b = NetBuilder(1)
+    ex = StackedExperts((np.array([[[0.0]], [[1.0]]]),), (np.array([[100.0], [0.0]]),))
+    net = b.build(b.moe(b.input, LinearGate(np.array([[1e16], [1e16]]), np.array([0.5, 1.0])), ex))
+    return Built(net=net, target=(X0,), variables=(X0,), domain_lo=(0.5,), domain_hi=(1.0,))
+
+
+def test_huge_gate_weights_are_not_certified_for_the_float64_export():
+    import torch
+
+    from checkers.certify import certified_sup_error
+    from constructions import compile_net, evaluate_exact
+
+    built = huge_gate_built()
+    pts = np.linspace(0.5, 1.0, 401)
+    y = compile_net(built.net)(torch.tensor(pts[:, None])).numpy()[:, 0]
+    assert np.abs(y - pts).max() > 50  # the float64 export is off by ~100 ...
+    assert all(evaluate_exact(built.net, [Fraction(p)])[0] == Fraction(p) for p in pts[::40])  # ... the real net is not
+    cert = certified_sup_error(built, bound=1e-9, time_budget=5.0, max_boxes=4096)
+    assert cert.status is not Status.PROVED or "real arithmetic only" in cert.semantics
+    assert cert.float64_upper >= np.abs(y - pts).max()
+
+
+def test_certified_sup_error_names_its_semantics_and_allowance():
+    out = _run("certified_sup_error", {"construction": "constructions.yarotsky:sawtooth_square",
+                                       "bound": sp.Rational(1, 2**7)}, {"m": 3})
+    assert out.verdict.name == "CERTIFIED"
+    assert "semantics: real arithmetic <=" in out.why and "float64 as executed <=" in out.why
+    assert "rounding allowance" in out.why and out.evidence.extra["float64_covered"] is True
+
+
+def test_every_certified_outcome_names_its_semantics():
+    from checkers.checks import Outcome, Verdict
+
+    assert "semantics: real arithmetic" in Outcome(Verdict.CERTIFIED, why="proved").why
+    assert "semantics" not in Outcome(Verdict.UNKNOWN, why="undecided").why
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_float64_allowance_bounds_the_float_forward(seed):
+    import torch
+
+    from checkers.certify import float64_allowance
+    from constructions import compile_net, evaluate_exact, random_relu_net
+
+    rng = np.random.default_rng(seed)
+    net = random_relu_net((2, 16, 16, 1), seed=seed, scale=float(rng.choice([1.0, 30.0, 1e4])))
+    allowance = float64_allowance(net, [-1.0, -1.0], [1.0, 1.0])
+    pts = rng.uniform(-1, 1, (64, 2))
+    y = compile_net(net)(torch.tensor(pts)).numpy()[:, 0]
+    worst = max(abs(Fraction(float(v)) - evaluate_exact(net, [Fraction(a), Fraction(b)])[0])
+                for v, (a, b) in zip(y, pts))
+    assert worst <= Fraction(allowance.total)
+
+
+def test_gate_margin_makes_the_float_route_a_candidate():
+    import torch
+
+    from checkers.certify import bound_net
+
+    net = huge_gate_built().net
+    plain = bound_net(net, [[0.75]], [[0.75 + 2**-40]])
+    wide = bound_net(net, [[0.75]], [[0.75 + 2**-40]], route_margins={net.moe_nodes()[0]: 1.5})
+    node = net.moe_nodes()[0]
+    assert plain.candidates[node].numpy().tolist() == [[False, True]]
+    assert wide.candidates[node].numpy().tolist() == [[True, True]]
+    assert float(wide.upper[0, 0]) >= 100 > float(plain.upper[0, 0])
+    del torch
