@@ -110,11 +110,10 @@ def _moe(spec: MoE, lo, hi, err, margins: dict, v: str):
     if isinstance(r, LinearGate):
         W = np.asarray(r.weight, float)
         b = np.zeros(W.shape[0]) if r.bias is None else np.asarray(r.bias, float)
-        s_lo, s_hi, s_err = _affine(W, b, lo, hi, err)
+        _, _, s_err = _affine(W, b, lo, hi, err)
         delta = float(np.max(s_err, initial=0.0))
     else:
         delta = float(np.max(err, initial=0.0))
-        s_lo = s_hi = None
     margins[v] = delta
     o_lo, o_hi, o_err = _experts(spec.experts, lo, hi, err)
     k = r.k

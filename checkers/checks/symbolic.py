@@ -28,7 +28,6 @@ from checkers.checks._args import ClaimArgs, Expr
 from checkers.checks._outcome import Evidence, Outcome, Verdict, verdict_of
 from checkers.checks._registry import CheckContext, register_check
 from proofs import Status
-from proofs import InvalidInput
 from proofs.prover import (  # noqa: F401
     Domain,
     Proof,
