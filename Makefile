@@ -6,7 +6,7 @@ DEVICE ?= auto
 REPORTS ?= reports
 BENCH_PROFILE ?= small
 
-.PHONY: install verify test lint bench clean
+.PHONY: install verify test lint bench soundness clean
 
 # Keep an existing torch; install the CPU build torch==2.13.0 only where none is present
 # (an unpinned torch pulls a multi-GB CUDA build on these machines).
@@ -21,6 +21,10 @@ verify:
 
 test:
 	$(PYTHON) -m pytest -q -m "not slow" --ignore=tests/slow
+
+# the differential soundness harness (issue 11): >= 10,000 generated cases against an independent oracle
+soundness:
+	$(PYTHON) -m tests.quality.soundness_harness --out results/soundness.json
 
 # ruff (lint + format check) everywhere; mypy --strict on the statement model and the runner
 MYPY_STRICT ?= proofs/__init__.py proofs/_core.py proofs/_errors.py proofs/_registry.py proofs/_status.py proofs/boxes checkers/run

@@ -366,7 +366,8 @@ def _cert(status, upper, lower=0.0, witness_error=None):
     return SimpleNamespace(status=status, upper=upper, lower=lower, worst_box=((0.0, 1.0),), lower_point=(0.5,),
                            witness=(Fraction(1, 2),) if witness_error else None, witness_error=witness_error,
                            replay="r", shrunk_from="s", method="m", message="msg", n_boxes=1, boxes_single_route=1,
-                           boxes_several_routes=0, seconds=0.0)
+                           boxes_several_routes=0, seconds=0.0, semantics="real arithmetic", rounding_allowance=0.0,
+                           float64_upper=upper)
 
 
 def test_verdict_plumbing(monkeypatch):
