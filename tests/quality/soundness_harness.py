@@ -39,7 +39,6 @@ from tests.oracles.arb_oracle import (
     Undefined,
     arb_eval,
     exact_forward,
-    exact_route,
     exact_routes_only,
     real_arguments_negative,
     to_arb,
