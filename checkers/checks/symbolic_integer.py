@@ -262,7 +262,13 @@ def _chain_link(prev, cur, st, by, dom, instance, ctx) -> Proof:
     q = prove_nonneg(sympy.diff(F, u), udom, seed=ctx.seed, deadline=ctx.check_deadline, search=False)
     if q.status is not Status.PROVED:
         return Proof(Status.UNKNOWN, f"dF/du >= 0 not proved: {q.method}")
-    q = Proof(q.status, q.method + " (u > 0; F is continuous at u = 0)")
+    # dF/du >= 0 on u > 0 gives F(a) <= F(b) only for 0 <= a <= b and F continuous on [0, oo) in u
+    gap = _continuity_gap(F, u, udom, ctx)
+    if gap is not None:
+        return Proof(Status.UNKNOWN, f"F not proved continuous in {st['u']} on [0, oo): {gap}")
+    if not _nonneg(A, dom, ctx):
+        return Proof(Status.UNKNOWN, f"a = {sympy.sstr(A)} >= 0 not proved (F is nondecreasing on u >= 0 only)")
+    q = Proof(q.status, q.method + " (u > 0; F continuous on u >= 0 and a >= 0 proved)")
     spec = st.get("a_le_b", "nonneg")
     if spec == "nonneg":
         r = prove_nonneg(B - A, dom, seed=ctx.seed, deadline=ctx.check_deadline)
@@ -272,3 +278,45 @@ def _chain_link(prev, cur, st, by, dom, instance, ctx) -> Proof:
     if r.status is not Status.PROVED:
         return Proof(r.status, f"a <= b: {r.method}", r.point, r.value)
     return Proof(Status.PROVED, f"F nondecreasing in {st['u']} ({q.method}) and a <= b ({r.method})")
+
+
+def _nonneg(e, dom: Domain, ctx) -> bool:
+    """e >= 0 on the domain (the prover; log C(n, k) >= 0 for integers 0 <= k <= n as a lemma)."""
+    if isinstance(e, sympy.log) and isinstance(e.args[0], sympy.binomial):
+        n, k = e.args[0].args
+        names = {s.name for s in (n + k).free_symbols}
+        if names <= set(dom.integers) and all(prove_nonneg(t, dom, search=False, budget=200).status is Status.PROVED
+                                              for t in (k, n - k)):
+            return True  # C(n, k) >= 1
+    return prove_nonneg(e, dom, seed=ctx.seed, deadline=ctx.check_deadline, search=False).status is Status.PROVED
+
+
+def _continuity_gap(F, u, udom: Domain, ctx) -> str | None:
+    """None when every node of F that depends on u is proved continuous in u on the domain (u >= 0):
+    log argument > 0, fractional power base >= 0 (> 0 for a negative exponent), negative integer power
+    base != 0, sign/Heaviside argument of one sign, no tan; otherwise the first node not proved."""
+    for node in sympy.preorder_traversal(F):
+        if not (isinstance(node, sympy.Basic) and node.has(u)) or node == u:
+            continue
+        need = None
+        if isinstance(node, sympy.log):
+            need = ("pos", node.args[0])
+        elif isinstance(node, sympy.Pow) and not node.exp.is_Integer:
+            need = ("nonneg" if node.exp.is_positive else "pos", node.base)
+        elif isinstance(node, sympy.Pow) and node.exp.is_negative:
+            need = ("nonzero", node.base)
+        elif isinstance(node, (sympy.sign, sympy.Heaviside, sympy.DiracDelta)):
+            need = ("nonzero", node.args[0])
+        elif isinstance(node, (sympy.tan, sympy.cot, sympy.sec, sympy.csc, sympy.floor, sympy.ceiling)):
+            return sympy.sstr(node)
+        if need is None or not need[1].has(u):
+            continue
+        kind, arg = need
+        if kind == "nonneg" and prove_nonneg(arg, udom, search=False, budget=200).status is Status.PROVED:
+            continue
+        if kind in ("pos", "nonzero") and prove_positive(arg, udom):
+            continue
+        if kind == "nonzero" and prove_positive(-arg, udom):
+            continue
+        return sympy.sstr(node)
+    return None

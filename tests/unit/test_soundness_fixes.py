@@ -389,3 +389,16 @@ def test_gate_margin_makes_the_float_route_a_candidate():
     assert wide.candidates[node].numpy().tolist() == [[True, True]]
     assert float(wide.upper[0, 0]) >= 100 > float(plain.upper[0, 0])
     del torch
+
+
+# ------------------------------------------------------------------ chain links through a monotone template
+@pytest.mark.parametrize("template, a, b", [
+    ("u**2", -2, 1),                 # F nondecreasing on u >= 0 only; F(-2) = 4 > F(1) = 1
+    ("-Heaviside(u)", 0, 1),         # dF/du = -DiracDelta(u) is 0 for u > 0, but F jumps at 0: F(0) = -1/2 > -1
+])
+def test_monotone_link_needs_a_nonnegative_and_continuity(template, a, b):
+    u = sp.Symbol("u")
+    F = sp.sympify(template, locals={"u": u})
+    steps = ({"expr": F.subs(u, a)}, {"rel": "<=", "expr": F.subs(u, b), "by": "monotone", "u": "u",
+                                      "template": F, "a": sp.Integer(a), "b": sp.Integer(b)})
+    assert _verdict("symbolic_chain", {"steps": steps}) != "CERTIFIED"
