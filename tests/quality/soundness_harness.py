@@ -687,7 +687,7 @@ def summary(cases: list[Case]) -> dict:
     return out
 
 
-FULL = {"enclosure": 5600, "realness": 1800, "lipschitz": 1000, "symbolic": 450, "routing": 1000, "sup_error": 300}
+FULL = {"enclosure": 5700, "realness": 1800, "lipschitz": 1000, "symbolic": 300, "routing": 1000, "sup_error": 300}
 QUICK = {"enclosure": 120, "realness": 50, "lipschitz": 30, "symbolic": 10, "routing": 25, "sup_error": 8}
 
 
