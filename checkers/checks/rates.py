@@ -162,6 +162,7 @@ class RateArgs(PointsArgs):
     slope_tol: float = 0.1
     log_power: float = 0.0
     tail: int | None = None  # fit on the last ``tail`` sizes (default all)
+    two_sided: bool = False  # the claim "exponent == alpha within slope_tol" (a construction's predicted exponent)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -245,6 +246,8 @@ def fitted_rate(claim: Claim, a: RateArgs, instance: Mapping[str, Any], ctx: Che
     fit = fit_rate(sizes, lower, upper, log_power=lp, tail=a.tail)
     goal = -alpha + stol
     worst = max(fit.slope_hi, fit.loo_hi)
+    if a.two_sided:
+        return _two_sided(claim, a, instance, ctx, sizes, pts, certified, lower, upper, fit, alpha)
 
     def draw(ax):
         ax.loglog(sizes, upper, "o-", label="certified upper" if certified else "error (upper/sampled)")
@@ -264,8 +267,10 @@ def fitted_rate(claim: Claim, a: RateArgs, instance: Mapping[str, Any], ctx: Che
                   extra={"slope": round(fit.slope, 4), "slope_range": (round(fit.slope_lo, 4), round(fit.slope_hi, 4)),
                          "loo_range": (round(fit.loo_lo, 4), round(fit.loo_hi, 4)), "r2": round(fit.r2, 5),
                          "log_power": lp, "alpha": alpha, "points": table})
+    # slack in exponent units: how far alpha could be raised and the rule still hold (negative: refuted)
     common = dict(measured=worst if certified else fit.slope, bound=goal, sense="le",
-                  evidence=ev, figures=(fig,) if fig else ())
+                  evidence=ev, figures=(fig,) if fig else (), slack=goal - (worst if certified else fit.slope),
+                  slack_kind="exponent", slack_note="exponent margin: (-alpha + slope_tol) - largest consistent slope")
     fin = f"least-squares slope over {param} in {list(sizes)} (finite range; not the asymptotic O-rate itself)"
     status = _claim_status(certified, worst <= goal if certified else fit.slope_hi <= goal, fit.slope_lo > goal)
     verdict = verdict_of(status, empirical=not certified)
@@ -283,6 +288,44 @@ def fitted_rate(claim: Claim, a: RateArgs, instance: Mapping[str, Any], ctx: Che
     return Outcome(verdict, method=fin,
                    why=f"slope range [{fit.ci[0]:.3f}, {fit.ci[1]:.3f}] straddles {goal:.3f} or points uncertified",
                    **common)
+
+
+def _two_sided(claim, a: RateArgs, instance, ctx, sizes, pts, certified, lower, upper, fit: RateFit,
+               alpha: float) -> Outcome:
+    """"Exponent == alpha within slope_tol": every consistent slope (full tail and leave-one-out) in
+    [-alpha - tol, -alpha + tol] is CERTIFIED; all consistent full-tail slopes outside it, on certified
+    points, is FAIL; otherwise UNKNOWN (PASS-EMPIRICAL on sampled points inside the window)."""
+    lo_edge, hi_edge = -alpha - a.slope_tol, -alpha + a.slope_tol
+    c_lo, c_hi = fit.ci
+    holds = lo_edge <= c_lo and c_hi <= hi_edge if certified else lo_edge <= fit.slope <= hi_edge
+    fails = fit.slope_lo > hi_edge or fit.slope_hi < lo_edge
+    verdict = verdict_of(_claim_status(certified, holds, fails), empirical=not certified)
+    off = max(abs(c_lo + alpha), abs(c_hi + alpha)) if certified else abs(fit.slope + alpha)
+
+    def draw(ax):
+        ax.loglog(sizes, upper, "o-", label="certified upper" if certified else "error (upper/sampled)")
+        ref = np.asarray(sizes, dtype=float)
+        ax.loglog(ref, upper[0] * (ref / ref[0]) ** (-alpha), "--", label=f"slope -{alpha:g} (predicted)")
+        ax.set_xlabel(a.param)
+        ax.set_ylabel("sup error")
+        ax.set_title(f"{claim.name}: slope {fit.slope:.2f} vs -{alpha:g} +- {a.slope_tol:g}", fontsize=9)
+        ax.legend(fontsize=7)
+
+    fig = plot_png(ctx.out_dir, _figure_name(claim, a, f"error_vs_{a.param}", instance), draw)
+    ev = Evidence(lower_bound=c_lo, upper_bound=c_hi, replay="exact replay of each point's lower bound",
+                  extra={"slope": round(fit.slope, 4), "slope_range": (round(fit.slope_lo, 4), round(fit.slope_hi, 4)),
+                         "loo_range": (round(fit.loo_lo, 4), round(fit.loo_hi, 4)), "alpha": alpha,
+                         "window": (lo_edge, hi_edge),
+                         "points": {str(sz): f"[{lo:.4g}, {hi:.4g}] ({_shown(p)})"
+                                    for sz, lo, hi, p in zip(sizes, lower, upper, pts)}})
+    method = (f"least-squares slope over {a.param} in {list(sizes)}, two-sided against the predicted exponent "
+              f"{alpha:g} +- {a.slope_tol:g} (slope interval from the enclosures, leave-one-out range)")
+    why = (f"consistent slopes [{c_lo:.3f}, {c_hi:.3f}] (fit {fit.slope:.3f}) vs window [{lo_edge:.3f}, {hi_edge:.3f}]")
+    return Outcome(verdict, measured=fit.slope, bound=-alpha, sense="eq", method=method,
+                   why=("inside the window: " if verdict.is_pass else "outside the window: " if verdict is Verdict.FAIL
+                        else "not decided: ") + why,
+                   evidence=ev, figures=(fig,) if fig else (), slack=a.slope_tol - off, slack_kind="exponent",
+                   slack_note="exponent margin: slope_tol - largest distance of a consistent slope from -alpha")
 
 
 @register_check("error_flat_in_parameter", args=FlatArgs)
