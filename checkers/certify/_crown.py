@@ -71,8 +71,9 @@ def concretize_upper(A: torch.Tensor, c: torch.Tensor, lo: torch.Tensor, hi: tor
 
 def _no_nan(lower: torch.Tensor, upper: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """An interval with its NaN ends replaced by -inf (lower) and +inf (upper): sound, and comparable."""
-    return (torch.where(torch.isnan(lower), float("-inf"), lower),
-            torch.where(torch.isnan(upper), float("inf"), upper))
+    inf = float("inf")  # one pass each (nan_to_num keeps the infinities as they are)
+    return (torch.nan_to_num(lower, nan=-inf, posinf=inf, neginf=-inf),
+            torch.nan_to_num(upper, nan=inf, posinf=inf, neginf=-inf))
 
 
 @dataclass(eq=False)
