@@ -27,7 +27,7 @@ soundness:
 	$(PYTHON) -m tests.quality.soundness_harness --out results/soundness.json
 
 # ruff (lint + format check) everywhere; mypy --strict on the statement model and the runner
-MYPY_STRICT ?= proofs/__init__.py proofs/_core.py proofs/_errors.py proofs/_registry.py proofs/_status.py proofs/boxes checkers/run
+MYPY_STRICT ?= proofs/*.py proofs/boxes checkers/run
 lint:
 	$(PYTHON) -m ruff check proofs constructions checkers benchmarks tests
 	$(PYTHON) -m ruff format --check proofs constructions checkers benchmarks tests

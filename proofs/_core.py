@@ -15,7 +15,7 @@ import enum
 import re
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Mapping, cast
 
 import sympy
 
@@ -113,7 +113,8 @@ class Claim:
         """The parameter points checked under ``profile`` ('quick' or 'full')."""
         if profile not in PROFILES:
             raise InvalidInput(f"profile={profile!r} must be one of {', '.join(PROFILES)}")
-        return self.quick if profile == "quick" else self.full
+        # __post_init__ replaces a ``full`` of None by ``quick``
+        return self.quick if profile == "quick" else cast(tuple[Mapping[str, Any], ...], self.full)
 
     def statement_text(self) -> str:
         """The statement as one line of text (sympy's ``sstr`` for expressions; empty when omitted)."""
@@ -121,7 +122,8 @@ class Claim:
             return ""
         if isinstance(self.statement, str):
             return self.statement
-        return sympy.sstr(self.statement)
+        text: str = sympy.sstr(self.statement)
+        return text
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Callable, cast
 
 from proofs._errors import InvalidInput
 
@@ -68,9 +69,10 @@ class PreRegistered:
             raise InvalidInput(f"threshold={self.threshold!r} must be positive on a log10 scale")
 
     def _edges(self, band: tuple[float, float] | None = None) -> tuple[float, float]:
-        tr = (lambda v: math.log10(v)) if self.log10 else (lambda v: float(v))
+        tr: Callable[[float], float] = (lambda v: math.log10(v)) if self.log10 else (lambda v: float(v))
         if self.rule == "inside":
-            lo, hi = band if band is not None else self.band
+            # __post_init__ requires a band for rule 'inside'
+            lo, hi = band if band is not None else cast(tuple[float, float], self.band)
             return tr(lo), tr(hi)
         return (tr(self.threshold), math.inf) if self.rule == "above" else (-math.inf, tr(self.threshold))
 

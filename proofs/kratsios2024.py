@@ -54,6 +54,8 @@ References
 
 from __future__ import annotations
 
+from typing import Any
+
 import sympy
 from sympy import Eq, Le, Max, Symbol, ceiling, log, sqrt
 
@@ -85,7 +87,7 @@ _SIN3 = "sin(3*x0)*x1"
 _KINK = "Abs(x0 - 0.3) + x1**2"
 
 
-def _inst(function, n, e, experts, **kw):
+def _inst(function: str, n: int, e: float, experts: str, **kw: float) -> dict[str, Any]:
     return {"function": function, "n_in": n, "eps": e, "experts": experts, **kw}
 
 

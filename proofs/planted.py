@@ -92,15 +92,15 @@ def planted_instance(p: PlantedClaim) -> Mapping[str, Any]:
     return frozen_mapping({**lookup(p.theorem).claim(p.claim).quick[p.base], **p.instance})
 
 
-def _times(key: str, factor) -> Callable[[Mapping[str, Any]], Mapping[str, Any]]:
+def _times(key: str, factor: int | sympy.Expr) -> Callable[[Mapping[str, Any]], Mapping[str, Any]]:
     return lambda a: {key: sympy.sympify(a[key]) * sympy.nsimplify(factor)}
 
 
-def _plus(key: str, delta) -> Callable[[Mapping[str, Any]], Mapping[str, Any]]:
+def _plus(key: str, delta: int | sympy.Expr) -> Callable[[Mapping[str, Any]], Mapping[str, Any]]:
     return lambda a: {key: sympy.sympify(a[key]) + delta}
 
 
-def _set(**kw) -> Callable[[Mapping[str, Any]], Mapping[str, Any]]:
+def _set(**kw: Any) -> Callable[[Mapping[str, Any]], Mapping[str, Any]]:
     return lambda a: dict(kw)
 
 
@@ -110,27 +110,27 @@ def _syms(a: Mapping[str, Any], *names: str) -> tuple[sympy.Symbol, ...]:
     return tuple(found[nm] for nm in names)
 
 
-def _reading_b(a):
+def _reading_b(a: Mapping[str, Any]) -> Mapping[str, Any]:
     k, T = _syms(a, "k", "T")
     return {"expr": sympy.sqrt(k) * (1 + sympy.log(T / k))}
 
 
-def _no_one(a):
+def _no_one(a: Mapping[str, Any]) -> Mapping[str, Any]:
     k, T = _syms(a, "k", "T")
     return {"rhs": k * sympy.log(T / k)}
 
 
-def _lower_shifted(a):
+def _lower_shifted(a: Mapping[str, Any]) -> Mapping[str, Any]:
     T, n = _syms(a, "T", "n")
     return {"lhs": (T + 1) * (n + 1)}
 
 
-def _gap_z_minus_i(a):
+def _gap_z_minus_i(a: Mapping[str, Any]) -> Mapping[str, Any]:
     i, z = _syms(a, "i", "z")
     return {"rhs": z - i, "ranges": {"i": (1, 8), "z": (0, 8)}, "integers": ("i",)}
 
 
-def _quarter_natarajan(a):
+def _quarter_natarajan(a: Mapping[str, Any]) -> Mapping[str, Any]:
     return {"natarajan": sympy.sympify(a["natarajan"]) / 4}
 
 

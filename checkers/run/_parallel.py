@@ -15,16 +15,27 @@ import copyreg
 import io
 import os
 import pickle
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from types import MappingProxyType
-from typing import Callable, Sequence
+from typing import Any, Callable, Protocol, Sequence, TypeVar
 
 from checkers.run._results import CheckResult
 
 __all__ = ["available_cores", "run_parallel"]
 
-_WORKER: dict = {}
+_WORKER: dict[str, Any] = {}
+
+
+class _Row(Protocol):
+    """What the workers need of a row: its node id (the runner's ``RunItem``)."""
+
+    @property
+    def node_id(self) -> str: ...
+
+
+_C = TypeVar("_C")
+_I = TypeVar("_I", bound=_Row)
 
 
 def available_cores() -> int:
@@ -35,11 +46,11 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _read_only(d: dict) -> MappingProxyType:
+def _read_only(d: dict[Any, Any]) -> MappingProxyType[Any, Any]:
     return MappingProxyType(d)
 
 
-def _dumps(obj) -> bytes:
+def _dumps(obj: object) -> bytes:
     """Pickle, with read-only mappings (``MappingProxyType``, used by results) sent as dicts and re-wrapped."""
     buf = io.BytesIO()
     p = pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL)
@@ -49,7 +60,8 @@ def _dumps(obj) -> bytes:
     return buf.getvalue()
 
 
-def _init(config, threads: int, device: str, select: Callable, run_one: Callable) -> None:
+def _init(config: _C, threads: int, device: str, select: Callable[[_C], Sequence[_I]],
+          run_one: Callable[[_I, _C, str], CheckResult]) -> None:
     import torch
 
     torch.set_num_threads(threads)
@@ -63,9 +75,10 @@ def _run(nid: str) -> bytes | None:
     return _dumps(_WORKER["run_one"](item, _WORKER["config"], _WORKER["device"]))
 
 
-def run_parallel(config, items: Sequence, device: str, jobs: int, *, select: Callable, run_one: Callable,
-                 died: Callable, on_start: Callable | None = None,
-                 on_result: Callable | None = None) -> list[CheckResult]:
+def run_parallel(config: _C, items: Sequence[_I], device: str, jobs: int, *,
+                 select: Callable[[_C], Sequence[_I]], run_one: Callable[[_I, _C, str], CheckResult],
+                 died: Callable[[_I, str], CheckResult], on_start: Callable[[int, int, _I], None] | None = None,
+                 on_result: Callable[[int, int, CheckResult], None] | None = None) -> list[CheckResult]:
     """Run ``items`` on ``jobs`` worker processes; the results in item order.
 
     ``select(config)`` and ``run_one(item, config, device)`` are the runner's (module-level functions, sent
@@ -74,10 +87,10 @@ def run_parallel(config, items: Sequence, device: str, jobs: int, *, select: Cal
     total = len(items)
     results: list[CheckResult | None] = [None] * total
     threads = max(1, available_cores() // jobs)
-    local = []
+    local: list[int] = []
     with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=_init,
                              initargs=(config, threads, device, select, run_one)) as pool:
-        futures = {}
+        futures: dict[Future[bytes | None], int] = {}
         for i, item in enumerate(items):
             if on_start:
                 on_start(i, total, item)
@@ -87,16 +100,17 @@ def run_parallel(config, items: Sequence, device: str, jobs: int, *, select: Cal
             try:
                 data = fut.result()
             except Exception as exc:  # a worker killed (memory, signal): its rows are ERROR, the run goes on
-                results[i] = died(items[i], f"the worker running this row failed or died: {exc!r}")
+                row = died(items[i], f"the worker running this row failed or died: {exc!r}")
             else:
                 if data is None:
                     local.append(i)
                     continue
-                results[i] = pickle.loads(data)
+                row = pickle.loads(data)
+            results[i] = row
             if on_result:
-                on_result(i, total, results[i])
+                on_result(i, total, row)
     for i in local:
-        results[i] = run_one(items[i], config, device)
+        results[i] = row = run_one(items[i], config, device)
         if on_result:
-            on_result(i, total, results[i])
+            on_result(i, total, row)
     return results  # type: ignore[return-value]

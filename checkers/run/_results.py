@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 from checkers.checks import Outcome, Verdict, plain_value
 
@@ -89,7 +89,7 @@ class CheckResult:
         }
 
 
-def summary_counts(results) -> dict[str, int]:
+def summary_counts(results: Sequence[CheckResult]) -> dict[str, int]:
     """passed = CERTIFIED + PASS-EMPIRICAL, failed = FAIL + ERROR, skipped = UNKNOWN,
     apart = VACUOUS + NOT-REPRODUCED."""
     passed = sum(1 for r in results if r.verdict.is_pass)
@@ -99,7 +99,7 @@ def summary_counts(results) -> dict[str, int]:
     return {"passed": passed, "failed": failed, "skipped": skipped, "apart": apart}
 
 
-def apart_rows(results) -> list[str]:
+def apart_rows(results: Iterable[CheckResult]) -> list[str]:
     """``theorem::claim[instance]`` of every row counted apart (VACUOUS, NOT-REPRODUCED), in report order."""
     return [f"{r.theorem_id}::{r.claim}[{r.instance_label}]" for r in results if r.verdict.is_apart]
 

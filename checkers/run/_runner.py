@@ -17,7 +17,8 @@ import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from types import FrameType
+from typing import Any, Callable, Iterator, Mapping, NoReturn, Sequence
 
 from checkers.checks import (
     CheckContext,
@@ -153,7 +154,7 @@ def _alarm(seconds: float) -> Iterator[None]:
         yield
         return
 
-    def _on_alarm(signum, frame):
+    def _on_alarm(signum: int, frame: FrameType | None) -> NoReturn:
         raise CheckTimeout(f"timed out after {seconds:g} s")
 
     old = signal.signal(signal.SIGALRM, _on_alarm)
