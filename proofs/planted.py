@@ -209,6 +209,8 @@ PLANTED: tuple[PlantedClaim, ...] = (
                  "error ~ m^-2 on x^(3/2) (K/D = 3/2; no built-in slack)", {}, _set(alpha=sympy.Integer(2)), base=0),
     PlantedClaim("wang-e2025/cor-4.9", "fitted_exponent_eq_construction", "wrong exponent",
                  "our interpolant experts converge like m^-3 (two-sided)", {}, _set(alpha=sympy.Integer(3)), base=0),
+    PlantedClaim("wang-e2025/thm-4.8", "expert_width_le_m", "wrong count",
+                 "the network is in H_{3,m} at m = 16 (its tau layer is E^2 + 2D = 20 wide)", {"D": 2, "m": 16}),
     PlantedClaim("wang-e2025/thm-4.8", "sup_error_le_two_term_bound", "tighter constant", "the two-term bound / 8",
                  {"D": 2, "m": 16}, _times("bound", sympy.Rational(1, 8))),
     PlantedClaim("wang-e2025/cor-4.9", "sup_error_le_interpolation_bound", "tighter constant",

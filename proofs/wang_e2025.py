@@ -56,7 +56,7 @@ References
 from __future__ import annotations
 
 import sympy
-from sympy import Eq, Le, Min, Rational, Symbol, asin, sqrt
+from sympy import Eq, Le, Max, Min, Rational, Symbol, asin, sqrt
 
 from proofs._core import Claim, Provenance, Theorem
 from proofs._criteria import PreRegistered
@@ -205,6 +205,13 @@ shallow_moe_manifold_approx = register(Theorem(
               args={"construction": _CIRCLE_NL, "quantity": "depth", "formula": sympy.Integer(6), "relation": "eq"},
               quick=({"D": 2, "m": 8},), provenance=Provenance.PAPER,
               note="2 MoE layers of 3-layer experts, plain composition: 6 affine layers on every path"),
+        Claim(name="expert_width_le_m", check="size_formula",
+              statement=Le(Symbol("expert_width"), m, evaluate=False),
+              args={"construction": _CIRCLE_NL, "quantity": "expert_width", "formula": m, "relation": "le"},
+              quick=({"D": 2, "m": 32},), full=({"D": 2, "m": 32}, {"D": 16, "m": 48}),
+              provenance=Provenance.PAPER,
+              note=("H_{3,m}: every expert of width <= m; holds for m >= E^2 + 2D (the tau layer is E^2 + 2D wide: "
+                    "20 at D = 2), fails below it (e.g. m = 16)")),
         Claim(name="fitted_exponent_ge_claimed", check="fitted_rate",
               statement=Le(slope, -_ALPHA + Rational(1, 10), evaluate=False),
               args={"construction": _CIRCLE_NL, "param": "m", "alpha": Rational(1, 2), "log_power": 1,
@@ -277,6 +284,12 @@ shallow_moe_linear_chart_approx = register(Theorem(
                     "tau_width": sympy.Integer(16)},
               quick=({"D": 16, "m": 8},), provenance=Provenance.OURS,
               note="E = 4: 8 experts, 2 active, tau width c E^2 = 16 (c = 1)"),
+        Claim(name="expert_width_le_m", check="size_formula",
+              statement=Le(Symbol("expert_width"), m, evaluate=False),
+              args={"construction": _CIRCLE, "quantity": "expert_width", "formula": m, "relation": "le"},
+              quick=({"D": 2, "m": 32},), full=({"D": 2, "m": 32}, {"D": 16, "m": 48}),
+              provenance=Provenance.PAPER,
+              note="H_{2,m}: every expert of width <= m; holds for m >= E^2 + 2D (the tau layer), fails below it"),
         Claim(name="experiment_i_error_flat_in_dim", check="trained_ratio_in_band",
               statement="trained 1-layer 4-expert MoE: test error flat in D (paper: 3.4e-4 for every D)",
               args={"experiment": "I", "series": "I", "criterion": _EXP1_FLAT},
@@ -315,13 +328,21 @@ deep_moe_product_manifold_approx = register(Theorem(
         Claim(name="sup_error_le_bound", check="certified_sup_error",
               statement=Le(sup_err, BOUND_THM52, evaluate=False),
               args={"construction": _TORUS, "bound": BOUND_THM52, "tol": 0.05},
-              quick=({"depth": 1, "m": 8},), full=({"depth": 1, "m": 32}, {"depth": 2, "m": 8}),
+              quick=({"depth": 1, "m": 8}, {"depth": 2, "m": 4}), full=({"depth": 1, "m": 32}, {"depth": 2, "m": 8}),
               provenance=Provenance.OURS, constant=2 * (4 + 6 * _T) * _T**2),
         Claim(name="experts_2le_active_2l", check="expert_counts_from_graph",
               statement=Eq(n_total, 2 * L * 4, evaluate=False),
               args={"construction": _TORUS, "total": 8 * L, "active": 2 * L, "tau_width": sympy.Integer(16)},
               quick=({"depth": 2, "m": 4}, {"depth": 3, "m": 4}), provenance=Provenance.PAPER,
               note="2LE experts, 2L active; tau layers of width c E^2 = 16 (c = 1)"),
+        Claim(name="expert_width_eq_m_plus_carried", check="size_formula",
+              statement=Eq(Symbol("expert_width"), Max(16 + 4 * L, m + 4 * (L - 1)), evaluate=False),
+              args={"construction": _TORUS, "quantity": "expert_width", "formula": Max(16 + 4 * L, m + 4 * (L - 1)),
+                    "relation": "eq"},
+              quick=({"depth": 2, "m": 32},), full=({"depth": 2, "m": 32}, {"depth": 3, "m": 8}),
+              provenance=Provenance.OURS,
+              note=("our deep experts carry the other blocks' coordinates (x+, x-): width m + 4 (L - 1), above the "
+                    "class's m; the network is in H_{3, m + 4(L-1)} for m >= E^2 + 4: see docs/deviations.md")),
         Claim(name="routing_lands_in_chart_of_tau_close", check="routing_in_chart_of_tau_close",
               statement="every block: sup|tau_l - rho_l| < 1/(2E) => x_l in U_(i_l*)",
               args={"construction": _TORUS, "max_boxes": 256}, quick=({"depth": 1, "m": 4},),

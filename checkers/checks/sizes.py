@@ -21,15 +21,21 @@ from checkers.checks._construct import build_construction, eval_formula
 from checkers.checks._args import ClaimArgs, Construction, Expr
 from checkers.checks._outcome import Evidence, Outcome, Verdict
 from checkers.checks._registry import CheckContext, register_check
-from constructions import Built, count_sizes
+from constructions import Built, MoE, count_sizes
 from proofs import Claim, InvalidInput
 
 _REL = {"le": (lambda a, b: a <= b, "<="), "ge": (lambda a, b: a >= b, ">="), "eq": (lambda a, b: a == b, "==")}
 
 
 def counted_quantity(built, quantity: str) -> int:
-    """The named size of the built network (counted from its graph) or a count in ``Built.meta``."""
+    """The named size of the built network (counted from its graph), ``expert_width`` (the widest expert of
+    any MoE layer) or a count in ``Built.meta``."""
     net = built.net if isinstance(built, Built) else built
+    if quantity == "expert_width":  # the widest expert of any MoE layer (H_{l,m}: every expert has width <= m)
+        widths = [spec.experts.width for v in net.order if isinstance(spec := net.spec(v), MoE)]
+        if not widths:
+            raise InvalidInput("quantity 'expert_width': the network has no MoE layer")
+        return max(widths)
     sizes = count_sizes(net).as_dict()
     if quantity in sizes:
         return sizes[quantity]
