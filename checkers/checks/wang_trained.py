@@ -304,8 +304,10 @@ def trained_table_within(claim, a: TableArgs, instance: Mapping[str, Any], ctx: 
     decision = ("opposite" if "opposite" in decisions else "holds" if all(d == "holds" for d in decisions)
                 else "undecided")
     worst = max(rows, key=lambda r: abs(math.log10(r["ours"] / r["paper"])))
-    ev = _evidence(g, crit, {f"{r['series']} {g['param']}={r['p']}": f"ours {r['ours']:.3g} [{r['lo']:.3g}, {r['hi']:.3g}]"
-                             f" | paper {r['paper']:.3g}" for r in rows})
+    ev = _evidence(g, crit, {**{f"{r['series']} {g['param']}={r['p']}": f"ours {r['ours']:.3g} [{r['lo']:.3g}, "
+                                f"{r['hi']:.3g}] | paper {r['paper']:.3g}" for r in rows},
+                             **{f"{r['series']} {g['param']}={r['p']} per seed": [float(f"{e:.4g}") for e in r["runs"]]
+                                for r in rows}})
     n_in = decisions.count("holds")
     why = (f"{n_in} of {len(rows)} table values within {crit.band[1]:g}x of the paper's; furthest: {worst['series']} "
            f"{g['param']}={worst['p']} ours {worst['ours']:.3g} vs paper {worst['paper']:.3g} "

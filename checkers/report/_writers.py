@@ -114,6 +114,7 @@ def write_markdown(results: Sequence[CheckResult], path: str | Path, meta: Mappi
                          f"{_md(r.instance_label)} | {fmt(o.measured)} | {fmt(o.bound)} | {fmt(diff)} | {slack_text(o)} | "
                          f"**{verdict}** | {_md(how)} | {r.seconds:.2f}s |")
         lines.append("")
+    lines += _artifact_lines(results, Path(path).parent)
     bad = [r for r in results if r.verdict.is_failure]
     if bad:
         lines += ["## Failures", ""]
@@ -125,6 +126,23 @@ def write_markdown(results: Sequence[CheckResult], path: str | Path, meta: Mappi
         lines.append(apart + "  ")
     lines.append(f"verify: {c['passed']} passed, {c['failed']} failed, {c['skipped']} skipped")
     write_atomic(path, "\n".join(lines) + "\n")
+
+
+def _artifact_lines(results: Sequence[CheckResult], here: Path, inline_max: int = 6000) -> list[str]:
+    """The tables and figures rows wrote next to the report: a Markdown table of at most ``inline_max``
+    characters is inlined (e.g. the paper-vs-ours tables of the trained experiments), a PNG is linked."""
+    out = []
+    for r in results:
+        shown = []
+        for name in r.outcome.figures:
+            f = here / name
+            if name.endswith(".md") and f.is_file() and f.stat().st_size <= inline_max:
+                shown += [f.read_text().rstrip(), ""]
+            elif name.endswith(".png") and f.is_file():
+                shown += [f"![{name}]({name})", ""]
+        if shown:
+            out += [f"### {r.theorem_label} {r.claim} [{r.instance_label}]", "", *shown]
+    return ["## Tables and figures", "", *out] if out else []
 
 
 def apart_line(results: Sequence[CheckResult]) -> str:

@@ -34,3 +34,15 @@ def test_not_reproduced_is_named_apart_and_the_closing_line_keeps_its_format(tmp
     doc = json.loads((tmp_path / "r.json").read_text())
     jsonschema.validate(doc, json.loads(SCHEMA_PATH.read_text()))
     assert doc["summary"]["apart"] == 3
+
+
+def test_markdown_report_inlines_the_tables_and_links_the_figures_rows_wrote(tmp_path):
+    (tmp_path / "t.md").write_text("| series | paper | ours |\n|---|---|---|\n| I | 3.4e-4 | 0.1 |\n")
+    (tmp_path / "t.png").write_bytes(b"\x89PNG")
+    row = CheckResult(theorem_id="t/x", theorem_label="X", paper="p", claim="table", statement="s", instance={},
+                      outcome=Outcome(Verdict.NOT_REPRODUCED, why="w", figures=("t.md", "t.png", "gone.md")),
+                      seconds=0.0, device="cpu", provenance="statement: paper", claim_provenance="secondary")
+    write_markdown([row], tmp_path / "r.md", {"date": "d"})
+    text = (tmp_path / "r.md").read_text()
+    assert "## Tables and figures" in text and "| I | 3.4e-4 | 0.1 |" in text and "![t.png](t.png)" in text
+    assert text.strip().splitlines()[-1] == "verify: 0 passed, 0 failed, 0 skipped"
