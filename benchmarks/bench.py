@@ -23,6 +23,7 @@ from benchmarks.certify_bench import (
     peer_throughput,
 )
 from benchmarks.forward_bench import device_ceilings, forward_throughput
+from benchmarks.scaling_bench import PhaseMemory, certify_per_cell, forward_headline, peer_widths
 from checkers.report import make_console, run_meta, write_atomic
 from checkers.run import resolve_device
 from proofs import InvalidInput
@@ -32,6 +33,19 @@ TARGETS = (
     ("forward fp64 d=2 m=64 E=4 >= 500 M points/s", "cuda", lambda r: _best_forward(r, 2, 64, 4) >= 500e6),
     ("forward fp64 d=8 m=256 E=16 >= 100 M points/s", "cuda", lambda r: _best_forward(r, 8, 256, 16) >= 100e6),
     ("our CROWN boxes/s >= peer's on the same machine", "any", lambda r: _crown_vs_peer(r) >= 1.0),
+    # issue 15
+    ("certify time per cell: exponent of time in cells <= 1.1 (dim 2, eps 0.1..0.005)", "any",
+     lambda r: r["per_cell"]["time_exponent_in_cells"] <= 1.1),
+    ("certify time per cell flat within 2x (dim 2, eps 0.1..0.005)", "any",
+     lambda r: r["per_cell"]["us_per_cell_max_over_min"] <= 2.0),
+    ("approx --dim 3 --eps 0.05 certified within the default budget", "any",
+     lambda r: r["per_cell"]["dim3"]["proved"]),
+    ("CROWN boxes/s >= 5x bound-propagation (2-64-64-1, float64)", "any", lambda r: _crown_vs_peer(r) >= 5.0),
+    ("IBP boxes/s >= 1x bound-propagation (2-64-64-1, float64)", "any", lambda r: _crown_vs_peer(r, "ibp") >= 1.0),
+    ("CROWN and IBP widths no looser than bound-propagation's (median ratio <= 1 + 1e-9)", "any",
+     lambda r: max(w["median"] for w in r["peer_widths"].values()) <= 1 + 1e-9),
+    ("MoE forward >= 5x the former compiled IR at 2^20 points (d=8, m=256, E=16)", "any",
+     lambda r: r["forward_headline"]["speedup"] >= 5.0),
 )
 
 
@@ -42,9 +56,10 @@ def _best_forward(res: dict, d: int, m: int, E: int) -> float:
     return max(f["points_per_s"] for f in rows)
 
 
-def _crown_vs_peer(res: dict) -> float:
-    ours = {f["boxes"]: f["boxes_per_s"] for f in res["boxes"] if f["engine"] == "moecheck crown" and f["net"] == "relu 2-64-64-1"}
-    peer = {f["boxes"]: f["boxes_per_s"] for f in res["peer"] if f["engine"] == "bound-propagation crown"}
+def _crown_vs_peer(res: dict, method: str = "crown") -> float:
+    ours = {f["boxes"]: f["boxes_per_s"] for f in res["boxes"]
+            if f["engine"] == f"moecheck {method}" and f["net"] == "relu 2-64-64-1"}
+    peer = {f["boxes"]: f["boxes_per_s"] for f in res["peer"] if f["engine"] == f"bound-propagation {method}"}
     common = sorted(set(ours) & set(peer))
     if not common:
         raise ValueError("no peer figures in this run")
@@ -82,6 +97,13 @@ def _plots(res: dict, out: Path, tag: str) -> list[str]:
         ax.set_xscale("log"); ax.set_yscale("log"); ax.set_xlabel("1/eps"); ax.set_ylabel("seconds to certify")
         ax.set_title("MoMLP certification time"); ax.legend(); fig.tight_layout()
         name = f"bench-scaling-{tag}.png"; fig.savefig(out / name, dpi=110); plt.close(fig); names.append(name)
+    rows = [r for r in (res.get("per_cell") or {}).get("rows", []) if r["proved"]]
+    if rows:
+        fig, ax = plt.subplots(figsize=(6, 4))
+        ax.plot([1 / r["eps"] for r in rows], [r["us_per_cell"] for r in rows], marker="o", label="us per cell")
+        ax.set_xscale("log"); ax.set_yscale("log"); ax.set_xlabel("1/eps"); ax.set_ylabel("microseconds per cell")
+        ax.set_title("approx sin(3*x0)*x1, dim 2: certify time per cell"); ax.legend(); fig.tight_layout()
+        name = f"bench-per-cell-{tag}.png"; fig.savefig(out / name, dpi=110); plt.close(fig); names.append(name)
     return names
 
 
@@ -97,8 +119,29 @@ def _table(res: dict) -> None:
         _grid_line(con, res["grid"])
     if res["scaling"]:
         _scaling_table(con, res["scaling"])
+    _issue15_lines(con, res)
     for name, verdict in res["targets"].items():
         con.print(f"target: {name}: {verdict}")
+
+
+def _issue15_lines(con, res: dict) -> None:
+    pc = res.get("per_cell") or {}
+    for r in pc.get("rows", []):
+        con.print(f"certify per cell (dim 2) eps={r['eps']}: {r['status']}, {r['cells']:,} cells, {r['seconds']:.2f}s, "
+                  f"{r['us_per_cell']:.1f} us/cell")
+    if pc:
+        con.print(f"  exponent of time in cells {pc['time_exponent_in_cells']:.2f}; us/cell max/min "
+                  f"{pc['us_per_cell_max_over_min']:.2f}; dim 3 eps 0.05: {pc['dim3']['status']} in "
+                  f"{pc['dim3']['seconds']:.1f}s")
+    fh = res.get("forward_headline") or {}
+    if fh:
+        con.print(f"forward d=8 m=256 E=16 at {fh['points']:,} points: {fh['segments_points_per_s']:,.0f} points/s "
+                  f"({fh['speedup']:.2f}x the former loop, {fh['ratio_to_floor']:.3f} of the floor, "
+                  f"{fh['experts_used']:.0%} of experts used)")
+    for method, w in (res.get("peer_widths") or {}).items():
+        con.print(f"{method} width ours/peer: median {w['median']:.6f}, min {w['min']:.4f}, max {w['max']:.4f}")
+    for name, b in (res.get("peak_rss_bytes") or {}).items():
+        con.print(f"peak RSS {name}: {b / 2**20:,.0f} MiB")
 
 
 def _forward_table(con, res: dict) -> None:
@@ -150,6 +193,7 @@ def main(argv=None) -> int:
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("--out", default="results")
     p.add_argument("--skip", action="append", default=[], choices=["forward", "boxes", "peer", "grid", "scaling"])
+    p.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's choice)")
     args = p.parse_args(argv)
     try:
         device = resolve_device(args.device)
@@ -160,16 +204,26 @@ def main(argv=None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
     t0 = time.perf_counter()
-    torch.set_num_threads(torch.get_num_threads())
+    torch.set_num_threads(args.threads or torch.get_num_threads())
     name = torch.cuda.get_device_name(0) if device == "cuda" else f"CPU ({torch.get_num_threads()} threads)"
     ceilings = {dt: device_ceilings(device, getattr(torch, dt)) for dt in ("float64", "float32")}
     res: dict = {"meta": run_meta(device=device, device_name=name, profile=args.profile, ceilings=ceilings)}
-    res["forward"] = [f.as_dict() for f in forward_throughput(args.profile, device, ceilings, log)] if "forward" not in args.skip else []
-    res["boxes"] = [f.as_dict() for f in box_throughput(args.profile, device, log)] if "boxes" not in args.skip else []
-    peer, peer_note = peer_throughput(args.profile, device, log) if "peer" not in args.skip else ([], "skipped")
+    mem = PhaseMemory()
+    skip = set(args.skip)
+
+    def phase(name, fn, empty):
+        return mem.run(name, fn) if name not in skip else empty
+
+    res["forward"] = phase("forward", lambda: [f.as_dict() for f in forward_throughput(args.profile, device, ceilings, log)], [])
+    res["forward_headline"] = phase("forward", lambda: forward_headline(device, ceilings, log), {})
+    res["boxes"] = phase("boxes", lambda: [f.as_dict() for f in box_throughput(args.profile, device, log)], [])
+    peer, peer_note = phase("peer", lambda: peer_throughput(args.profile, device, log), ([], "skipped"))
     res["peer"], res["meta"]["peer"] = [f.as_dict() for f in peer], peer_note
-    res["grid"] = grid_vs_certified(args.profile, device) if "grid" not in args.skip else {}
-    res["scaling"] = certify_scaling(args.profile, device, log) if "scaling" not in args.skip else []
+    res["peer_widths"] = phase("peer", lambda: peer_widths(device), {})
+    res["grid"] = phase("grid", lambda: grid_vs_certified(args.profile, device), {})
+    res["scaling"] = phase("scaling", lambda: certify_scaling(args.profile, device, log), [])
+    res["per_cell"] = phase("scaling", lambda: certify_per_cell(args.profile, device, log), {})
+    res["peak_rss_bytes"] = dict(mem.peaks)
     res["targets"] = {}
     for what, kind, pred in TARGETS:
         if kind == "cuda" and device != "cuda":

@@ -83,14 +83,8 @@ def box_throughput(profile: str, device: str, progress=None) -> list[BoxFigure]:
     return out
 
 
-def peer_throughput(profile: str, device: str, progress=None) -> tuple[list[BoxFigure], str]:
-    """The peer on the same 2-64-64-1 net and boxes (MoE routing is not supported by the peer)."""
-    try:
-        from bound_propagation import BoundModelFactory, HyperRectangle
-    except ImportError:
-        return [], "bound-propagation not installed (pip install 'moecheck[bench-peer]'); peer skipped"
-    cfg = CERT_CONFIGS[profile]
-    net = random_relu_net((2, 64, 64, 1), seed=0)
+def _sequential(net) -> torch.nn.Sequential:
+    """The affine/ReLU chain ``net`` as a float64 torch Sequential without gradients (the peer's input)."""
     seq = torch.nn.Sequential()
     for v in net.order:
         spec = net.spec(v)
@@ -102,11 +96,23 @@ def peer_throughput(profile: str, device: str, progress=None) -> tuple[list[BoxF
             seq.append(lin)
         elif net.graph.nodes[v]["op"] == "relu":
             seq.append(torch.nn.ReLU())
-    model = BoundModelFactory().build(seq.to(device))
+    return seq.requires_grad_(False)
+
+
+def peer_throughput(profile: str, device: str, progress=None) -> tuple[list[BoxFigure], str]:
+    """The peer on the same 2-64-64-1 net and boxes (MoE routing is not supported by the peer)."""
+    try:
+        from bound_propagation import BoundModelFactory, HyperRectangle
+    except ImportError:
+        return [], "bound-propagation not installed (pip install 'moecheck[bench-peer]'); peer skipped"
+    cfg = CERT_CONFIGS[profile]
+    net = random_relu_net((2, 64, 64, 1), seed=0)
+    model = BoundModelFactory().build(_sequential(net).to(device))
     out = []
     for B in cfg["boxes"]:
         lo, hi = _boxes(B, 2, 1.0 / math.sqrt(B), 0, device)
-        for method, fn in (("ibp", model.ibp), ("crown", model.crown)):
+        crown = lambda hr: model.crown(hr).concretize()  # noqa: E731  (output intervals, as ours return)
+        for method, fn in (("ibp", model.ibp), ("crown", crown)):
             s = timed(lambda: fn(HyperRectangle(lo, hi)), device, cfg["repeats"])
             out.append(BoxFigure(f"bound-propagation {method}", "relu 2-64-64-1", B, s, B / s))
             if progress:

@@ -35,10 +35,11 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def timed(fn, device: str, repeats: int) -> float:
+def timed(fn, device: str, repeats: int, *, warmup: bool = True) -> float:
     """Median seconds of ``fn()`` after one warm-up call (device work synchronised)."""
-    fn()
-    _sync(device)
+    if warmup:
+        fn()
+        _sync(device)
     ts = []
     for _ in range(repeats):
         t0 = time.perf_counter()

@@ -67,15 +67,20 @@ class Float64Allowance:
         return bool(np.all(np.isfinite(self.output_error))) and all(np.isfinite(m) for m in self.route_margins.values())
 
 
+def _mv(W, x):
+    """W x for W (out, in) or stacked (E, out, in), x (in,) shared or (E, in) per matrix."""
+    return W @ x if x.ndim == 1 else (W @ x[..., None])[..., 0]
+
+
 def _affine(W, b, lo, hi, err):
-    """Real interval (lo, hi), float error bound of y = W x + b (W (out, in))."""
+    """Real interval (lo, hi), float error bound of y = W x + b (W (out, in), or (E, out, in) with b (E, out))."""
     Wp, Wn = np.maximum(W, 0), np.minimum(W, 0)
-    y_lo = Wp @ lo + Wn @ hi + b
-    y_hi = Wp @ hi + Wn @ lo + b
+    y_lo = _mv(Wp, lo) + _mv(Wn, hi) + b
+    y_hi = _mv(Wp, hi) + _mv(Wn, lo) + b
     mag_x = np.maximum(np.abs(lo), np.abs(hi)) * _SAFE
     A = np.abs(W)
-    e = A @ err + _gamma(W.shape[1] + 1) * (A @ (mag_x + err) + np.abs(b))
-    slack = _gamma(W.shape[1] + 1) * (A @ mag_x + np.abs(b))  # the interval itself, rounded outward
+    e = _mv(A, err) + _gamma(W.shape[-1] + 1) * (_mv(A, mag_x + err) + np.abs(b))
+    slack = _gamma(W.shape[-1] + 1) * (_mv(A, mag_x) + np.abs(b))  # the interval itself, rounded outward
     return y_lo - slack, y_hi + slack, e * _SAFE
 
 
@@ -92,17 +97,17 @@ def _prelu(a, lo, hi, err):
 
 
 def _experts(ex, lo, hi, err):
-    """Hull over the experts of their real outputs, and the max over experts of their float error."""
-    outs = []
-    for e in range(ex.n_experts):
-        l, h, r = lo, hi, err
-        for i, (W, b) in enumerate(zip(ex.weights, ex.biases)):
-            l, h, r = _affine(np.asarray(W[e], float), np.asarray(b[e], float), l, h, r)
-            if i < ex.n_layers - 1:
-                l, h, r = _prelu(float(ex.slope), l, h, r)
-        outs.append((l, h, r))
-    return (np.min([o[0] for o in outs], axis=0), np.max([o[1] for o in outs], axis=0),
-            np.max([o[2] for o in outs], axis=0))
+    """Hull over the experts of their real outputs, and the max over experts of their float error.
+
+    All experts at once: layer l's weights (E, out, in) act on (in,) (the shared input) or on (E, in)
+    (each expert's own hidden interval); the bounds are :func:`_affine`'s, expert by expert.
+    """
+    l, h, r = lo, hi, err
+    for i, (W, b) in enumerate(zip(ex.weights, ex.biases)):
+        l, h, r = _affine(np.asarray(W, float), np.asarray(b, float), l, h, r)
+        if i < ex.n_layers - 1:
+            l, h, r = _prelu(float(ex.slope), l, h, r)
+    return l.min(axis=0), h.max(axis=0), r.max(axis=0)
 
 
 def _moe(spec: MoE, lo, hi, err, margins: dict, v: str):

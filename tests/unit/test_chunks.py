@@ -88,3 +88,25 @@ def test_derived_box_limit_gives_the_same_certificate_as_an_explicit_one():
     assert a.status is b.status is Status.PROVED and a.upper == b.upper and a.n_boxes == b.n_boxes
     with pytest.raises(InvalidInput, match="memory_budget"):
         certified_sup_error(built, bound=0.03, memory_budget=-1)
+
+
+@pytest.mark.parametrize("slope", [0.0, 0.2])
+def test_float64_allowance_of_all_experts_is_the_max_over_single_experts(slope):
+    # the allowance is computed for every expert at once; it must equal the hull over experts taken one by one
+    from checkers.certify import float64_allowance
+
+    rng = np.random.default_rng(4)
+    E, n = 5, 2
+    ws = (rng.normal(size=(E, 6, n)) * 10.0 ** rng.integers(-3, 4, (E, 1, 1)), rng.normal(size=(E, 1, 6)))
+    bs = (rng.normal(size=(E, 6)), rng.normal(size=(E, 1)))
+    gate = LinearGate(rng.normal(size=(E, n)), rng.normal(size=E))
+
+    def net(idx):
+        b = NetBuilder(n)
+        ex = StackedExperts(tuple(w[idx] for w in ws), tuple(v[idx] for v in bs), slope)
+        return b.build(b.moe(b.input, gate, ex))
+
+    whole = float64_allowance(net(np.arange(E)), [-1.0, 0.0], [1.0, 2.0])
+    alone = [float64_allowance(net(np.full(E, e)), [-1.0, 0.0], [1.0, 2.0]) for e in range(E)]
+    assert np.allclose(whole.output_error, np.max([a.output_error for a in alone], axis=0), rtol=1e-12, atol=0)
+    assert whole.route_margins == alone[0].route_margins
