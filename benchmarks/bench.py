@@ -192,7 +192,7 @@ def main(argv=None) -> int:
     p.add_argument("--profile", choices=["small", "full"], default="small")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("--out", default="results")
-    p.add_argument("--skip", action="append", default=[], choices=["forward", "boxes", "peer", "grid", "scaling"])
+    p.add_argument("--skip", action="append", default=[], choices=["forward", "headline", "boxes", "peer", "widths", "grid", "scaling", "per-cell"])
     p.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's choice)")
     args = p.parse_args(argv)
     try:
@@ -215,14 +215,14 @@ def main(argv=None) -> int:
         return mem.run(name, fn) if name not in skip else empty
 
     res["forward"] = phase("forward", lambda: [f.as_dict() for f in forward_throughput(args.profile, device, ceilings, log)], [])
-    res["forward_headline"] = phase("forward", lambda: forward_headline(device, ceilings, log), {})
+    res["forward_headline"] = phase("headline", lambda: forward_headline(device, ceilings, log), {})
     res["boxes"] = phase("boxes", lambda: [f.as_dict() for f in box_throughput(args.profile, device, log)], [])
     peer, peer_note = phase("peer", lambda: peer_throughput(args.profile, device, log), ([], "skipped"))
     res["peer"], res["meta"]["peer"] = [f.as_dict() for f in peer], peer_note
-    res["peer_widths"] = phase("peer", lambda: peer_widths(device), {})
+    res["peer_widths"] = phase("widths", lambda: peer_widths(device), {})
     res["grid"] = phase("grid", lambda: grid_vs_certified(args.profile, device), {})
     res["scaling"] = phase("scaling", lambda: certify_scaling(args.profile, device, log), [])
-    res["per_cell"] = phase("scaling", lambda: certify_per_cell(args.profile, device, log), {})
+    res["per_cell"] = phase("per-cell", lambda: certify_per_cell(args.profile, device, log), {})
     res["peak_rss_bytes"] = dict(mem.peaks)
     res["targets"] = {}
     for what, kind, pred in TARGETS:
@@ -236,7 +236,7 @@ def main(argv=None) -> int:
             res["targets"][what] = "not measured"
     res["meta"]["gpu_vs_cpu_crown"] = "not measured: needs runs on both devices (compare bench-cpu.json and bench-cuda.json)"
     res["meta"]["seconds"] = time.perf_counter() - t0
-    res["figures"] = _plots(res, out, device) if res["forward"] and res["boxes"] else []
+    res["figures"] = _plots(res, out, device) if res["forward"] or res["boxes"] or res["per_cell"] else []
     path = out / f"bench-{device}.json"
     write_atomic(path, json.dumps(res, indent=2, default=lambda o: None if isinstance(o, float) and not math.isfinite(o) else str(o)) + "\n")
     _table(res)
