@@ -25,7 +25,7 @@ from constructions import LinearGate, NetBuilder, StackedExperts, compile_net
 __all__ = ["ForwardFigure", "device_ceilings", "forward_throughput", "FORWARD_CONFIGS"]
 
 FORWARD_CONFIGS = {
-    "small": dict(d=(2, 8), m=(64, 256), E=(4, 16, 64), dtypes=("float64", "float32"), points=1 << 16, repeats=3),
+    "small": dict(d=(2, 8), m=(64, 256), E=(4, 16, 64), dtypes=("float64",), points=1 << 16, repeats=3),
     "full": dict(d=(2, 8), m=(64, 256), E=(4, 16, 64), dtypes=("float64", "float32"), points=1 << 22, repeats=10),
 }
 
