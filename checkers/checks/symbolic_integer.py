@@ -104,12 +104,19 @@ def prove_integer_relation(lhs, rhs, var: str, dom: Domain, *, exponentiate: boo
         steps.append(f"exact check of {n} small cases")
     x = next((s for s in (lhs + rhs).free_symbols if s.name == var), sympy.Symbol(var))
     lo, hi = dom.ranges[var]
+    lo = _first_integer(lo, dom)  # [review] the induction runs over lo, lo + 1, ...: lo must be an integer
+    if lo is None:
+        return Proof(Status.UNKNOWN, f"induction on {var} needs an integer first value; the lower bound "
+                     f"{sympy.sstr(dom.ranges[var][0])} is not proved integer-valued", steps=tuple(steps))
     base = {n: r for n, r in dom.ranges.items() if n != var}
     bdom = Domain(base, frozenset(dom.integers) - {var})
     b = prove_nonneg(sympy.simplify(expand_log_on((rhs - lhs).subs(x, lo), bdom)), bdom,
                      budget=budget, seed=ctx.seed, deadline=ctx.check_deadline)
     if b.status is not Status.PROVED:
-        return Proof(b.status, f"base case {var}={lo}: {b.method}", b.point, b.value)
+        point = b.point
+        if b.status is Status.REFUTED:  # [review] the refuting point names the induction variable too
+            point = {**b.point, var: lo.subs({sympy.Symbol(k): sympify_arg(v) for k, v in b.point.items()})}
+        return Proof(b.status, f"base case {var}={lo}: {b.method}", point, b.value)
     steps.append(f"base case {var}={lo}: {b.method}")
     L = sympy.exp(lhs) if exponentiate else lhs
     R = sympy.exp(rhs) if exponentiate else rhs
@@ -127,6 +134,20 @@ def prove_integer_relation(lhs, rhs, var: str, dom: Domain, *, exponentiate: boo
                          f"{p.method}", steps=tuple(steps))
         steps.append(f"{sympy.sstr(chain[i])} <= {sympy.sstr(chain[i + 1])}: {p.method}")
     return Proof(Status.PROVED, "induction on " + var + " by ratios; " + "; ".join(steps), steps=tuple(steps))
+
+
+def _first_integer(lo, dom: Domain):
+    """The least integer of a range starting at ``lo``: ceil(lo) for a number; a bound in other variables
+    only when it is integer-valued for every integer value of them (all integer variables); else None."""
+    lo = sympify_arg(lo)
+    if lo in (sympy.oo, -sympy.oo, sympy.zoo) or not lo.is_real and lo.is_number:
+        return None
+    if lo.is_number:
+        return sympy.ceiling(lo)
+    if not all(s.name in dom.integers for s in lo.free_symbols):
+        return None
+    as_int = lo.xreplace({s: sympy.Symbol(s.name, integer=True) for s in lo.free_symbols})
+    return lo if as_int.is_integer is True else None
 
 
 @dataclass(frozen=True, kw_only=True)
