@@ -22,7 +22,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Mapping
 
+import mpmath
 import sympy
+from mpmath import iv
 
 from checkers.checks._args import ClaimArgs, Expr
 from checkers.checks._outcome import Evidence, Outcome, Verdict, verdict_of
@@ -33,6 +35,7 @@ from proofs.prover import (  # noqa: F401
     Proof,
     Unsupported,
     assume_domain,
+    ieval,
     in_domain,
     prove_identity,
     prove_nonneg,
@@ -369,6 +372,28 @@ def symbolic_argmax(claim, a: ArgmaxArgs, instance: Mapping[str, Any], ctx: Chec
 
 
 # -------------------------------------------------------------------------------------- limits
+_INFINITIES = (sympy.oo, -sympy.oo, sympy.zoo)
+
+
+def _proved_finite(lim, dom: Domain) -> bool:
+    """The limit is a finite real number for every value of its free symbols on the claim's domain
+    (sympy's assumptions, else an interval enclosure over the numeric ranges). ``oo*sign(a)`` or
+    ``1/a`` with ``a`` in [0, 1] is not."""
+    if lim.has(*_INFINITIES, sympy.nan) or lim.is_extended_real is False:
+        return False
+    if lim.is_real is True and lim.is_finite is True:
+        return True
+    bounds = dom.numeric_bounds()
+    names = {s.name for s in lim.free_symbols}
+    if not names or bounds is None or not names <= set(bounds):
+        return False
+    try:
+        val = ieval(lim, {n: iv.mpf(list(bounds[n])) for n in names})
+        return bool(mpmath.isfinite(val.a) and mpmath.isfinite(val.b))
+    except (Unsupported, ArithmeticError, ValueError, TypeError, AttributeError):
+        return False
+
+
 @register_check("symbolic_limit", args=LimitArgs)
 def symbolic_limit(claim, a: LimitArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     """The limit of ``expr`` as ``var`` -> ``point`` (sympy's Gruntz algorithm, exact).
@@ -400,19 +425,25 @@ def symbolic_limit(claim, a: LimitArgs, instance: Mapping[str, Any], ctx: CheckC
         return Outcome(Verdict.UNKNOWN, method="sympy limit", why=f"sympy could not compute the limit: {exc}")
     if lim.has(sympy.Limit) or lim is sympy.nan or lim.has(sympy.AccumBounds):
         return Outcome(Verdict.UNKNOWN, method="sympy limit", why=f"sympy returned {_fmt(lim)}")
+    if lim.is_extended_real is False:  # [review] principal branches made the expression complex on the way
+        return Outcome(Verdict.UNKNOWN, method="sympy limit", why=f"sympy returned the non-real {_fmt(lim)}")
     exp = a.expected
     method = f"sympy limit (Gruntz) of {_fmt(f)} as {x.name} -> {point}: {_fmt(lim)}"
-    infinite = lim in (sympy.oo, -sympy.oo, sympy.zoo)
+    infinite = lim in _INFINITIES
+    finite = _proved_finite(lim, dom)  # [review] finite for every value of the other symbols on their ranges
     if exp == "finite":
-        ok = not infinite
+        ok = True if finite else (False if infinite else None)
     elif exp == "infinite":
-        ok = infinite
+        ok = True if infinite else (False if finite else None)
     else:
         want = assume_domain(sympify_arg(exp), dom)
         ok = sympy.simplify(lim - want).is_zero
-        if ok is None:
-            return Outcome(Verdict.UNKNOWN, method=method, why="could not compare the limit with the expected value")
-    measured = float(lim) if lim.is_number and not infinite else None
+        if ok and lim.free_symbols and not finite:
+            ok = None  # e.g. 1/a on a range holding 0: the stated value is not the limit at every point
+    if ok is None:
+        return Outcome(Verdict.UNKNOWN, method=method, why=f"could not decide that the limit {_fmt(lim)} is {exp} "
+                       "on the whole domain")
+    measured = float(lim) if lim.is_number and lim.is_real and not infinite else None
     if ok:
         return Outcome(Verdict.CERTIFIED, measured, method=method, sense="eq",
                        why=f"limit is {_fmt(lim)} ({exp} as stated)")

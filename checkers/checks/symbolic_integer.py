@@ -312,10 +312,16 @@ def _nonneg(e, dom: Domain, ctx) -> bool:
     return prove_nonneg(e, dom, seed=ctx.seed, deadline=ctx.check_deadline, search=False).status is Status.PROVED
 
 
+# nodes continuous in their arguments everywhere they are real; Pow, log, sign, Heaviside are checked apart
+_CONTINUOUS = (sympy.Add, sympy.Mul, sympy.Pow, sympy.log, sympy.sign, sympy.Heaviside, sympy.exp, sympy.sin,
+               sympy.cos, sympy.sinh, sympy.cosh, sympy.tanh, sympy.atan, sympy.Abs, sympy.Max, sympy.Min)
+
+
 def _continuity_gap(F, u, udom: Domain, ctx) -> str | None:
     """None when every node of F that depends on u is proved continuous in u on the domain (u >= 0):
     log argument > 0, fractional power base >= 0 (> 0 for a negative exponent), negative integer power
-    base != 0, sign/Heaviside argument of one sign, no tan; otherwise the first node not proved."""
+    base != 0, sign/Heaviside argument of one sign, every other node one of ``_CONTINUOUS`` (no tan, Piecewise,
+    Mod, floor, ...); otherwise the first node not proved."""
     for node in sympy.preorder_traversal(F):
         if not (isinstance(node, sympy.Basic) and node.has(u)) or node == u:
             continue
@@ -328,8 +334,10 @@ def _continuity_gap(F, u, udom: Domain, ctx) -> str | None:
             need = ("nonzero", node.base)
         elif isinstance(node, (sympy.sign, sympy.Heaviside, sympy.DiracDelta)):
             need = ("nonzero", node.args[0])
-        elif isinstance(node, (sympy.tan, sympy.cot, sympy.sec, sympy.csc, sympy.floor, sympy.ceiling)):
+        elif not isinstance(node, _CONTINUOUS):  # [review] a whitelist: Piecewise, Mod, frac, tan, ... unproved
             return sympy.sstr(node)
+        if isinstance(node, sympy.Pow) and need is not None and node.exp.has(u):
+            need = ("pos", node.base)  # b**e = exp(e log b): jumps where b = 0 as e -> 0
         if need is None or not need[1].has(u):
             continue
         kind, arg = need
