@@ -41,10 +41,11 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import mpmath
 import numpy as np
+import numpy.typing as npt
 import sympy
 from mpmath import iv, mp
 
@@ -59,20 +60,24 @@ LIBM_ULPS = 4
 _INF = np.inf
 _PI_HALF_UP = float(np.nextafter(np.pi / 2, np.inf))  # float(pi/2) < pi/2, so one step up exceeds it
 
-Interval = tuple  # (lo: ndarray, hi: ndarray)
+FloatArray = npt.NDArray[np.float64]
+# (lo, hi); the interpreters also pass float64 scalars (constants), which numpy broadcasts alike
+Interval = tuple[FloatArray, FloatArray]
 
 
-def down(x: np.ndarray) -> np.ndarray:
+def down(x: FloatArray) -> FloatArray:
     """The next float below ``x`` (one ulp toward -inf)."""
-    return np.nextafter(x, -_INF)
+    below: FloatArray = np.nextafter(x, -_INF)
+    return below
 
 
-def up(x: np.ndarray) -> np.ndarray:
+def up(x: FloatArray) -> FloatArray:
     """The next float above ``x`` (one ulp toward +inf)."""
-    return np.nextafter(x, _INF)
+    above: FloatArray = np.nextafter(x, _INF)
+    return above
 
 
-def widen(lo: np.ndarray, hi: np.ndarray, ulps: int = LIBM_ULPS) -> Interval:
+def widen(lo: FloatArray, hi: FloatArray, ulps: int = LIBM_ULPS) -> Interval:
     """``[lo, hi]`` widened by ``ulps`` floats each way (the libm error allowance)."""
     for _ in range(ulps):
         lo, hi = down(lo), up(hi)
@@ -93,7 +98,7 @@ def neg(x: Interval) -> Interval:
     return -x[1], -x[0]
 
 
-def _endpoint_product(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+def _endpoint_product(u: FloatArray, v: FloatArray) -> FloatArray:
     # an exactly-zero end contributes the value 0 even against an unbounded end (0 * inf := 0)
     return np.where((u == 0) | (v == 0), 0.0, u * v)
 
@@ -130,19 +135,20 @@ def _magnitude(x: Interval) -> Interval:
     return np.where(a >= 0, a, np.where(b <= 0, -b, 0.0)), np.maximum(-a, b)
 
 
-def _pow_nonneg(t: np.ndarray, n: int, step: Callable) -> np.ndarray:
+def _pow_nonneg(t: FloatArray, n: int, step: Callable[[FloatArray], FloatArray]) -> FloatArray:
     # t**n for t >= 0 by repeated squaring, every product rounded by `step` (monotone in t)
-    result, base = None, t
+    result: FloatArray | None = None
+    base = t
     while n:
         if n & 1:
             result = base if result is None else step(result * base)
         n >>= 1
         if n:
             base = step(base * base)
-    return result
+    return result  # type: ignore[return-value]  # callers pass n >= 2, so result is set
 
 
-def _down_nonneg(v: np.ndarray) -> np.ndarray:
+def _down_nonneg(v: FloatArray) -> FloatArray:
     return np.maximum(down(v), 0.0)  # the exact value is >= 0
 
 
@@ -174,7 +180,7 @@ def pow_half(x: Interval, p: int) -> Interval:
     return pow_int(sqrt(x), p)
 
 
-def pow_const(x: Interval, r: tuple[float, float]) -> Interval:
+def pow_const(x: Interval, r: Interval) -> Interval:
     """``x**r`` for a constant non-integer exponent enclosed by ``r = (r_lo, r_hi)`` (real for x >= 0)."""
     a, b = np.maximum(x[0], 0.0), np.maximum(x[1], 0.0)
     # t**s is monotone in t >= 0 for fixed s and in s for fixed t: its extremes sit at the corners
@@ -200,7 +206,7 @@ def log(x: Interval) -> Interval:
         return widen(np.log(np.maximum(x[0], 0.0)), np.log(np.maximum(x[1], 0.0)))
 
 
-def _extremum_indices(x: Interval, offset: float) -> tuple[np.ndarray, np.ndarray]:
+def _extremum_indices(x: Interval, offset: float) -> tuple[FloatArray, FloatArray]:
     # the integers m with (m + offset) * pi in [a, b], over-approximated by a 1e-9 relative slack
     a, b = x
     with np.errstate(all="ignore"):
@@ -209,7 +215,7 @@ def _extremum_indices(x: Interval, offset: float) -> tuple[np.ndarray, np.ndarra
         return np.ceil(ua - slack), np.floor(ub + slack)
 
 
-def _sin_or_cos(x: Interval, fn: Callable, offset: float) -> Interval:
+def _sin_or_cos(x: Interval, fn: Callable[[FloatArray], FloatArray], offset: float) -> Interval:
     # extrema of sin sit at (m + 1/2) pi, those of cos at m pi; the value there is (-1)**m
     a, b = x
     with np.errstate(all="ignore"):
@@ -273,7 +279,8 @@ def min_(*xs: Interval) -> Interval:
     return lo, hi
 
 
-def _step_range(x: Interval, below: Interval, at_zero: Interval, above: Interval) -> Interval:
+def _step_range(x: Interval, below: Interval | tuple[float, float], at_zero: Interval | tuple[float, float],
+                above: Interval | tuple[float, float]) -> Interval:
     # range of a function equal to `below` for t < 0, `at_zero` at 0 and `above` for t > 0
     a, b = x
     parts = [(a < 0, below), ((a <= 0) & (b >= 0), at_zero), (b > 0, above)]
@@ -289,7 +296,7 @@ def sign(x: Interval) -> Interval:
     return _step_range(x, (-1.0, -1.0), (0.0, 0.0), (1.0, 1.0))
 
 
-def heaviside(x: Interval, h0: tuple[float, float]) -> Interval:
+def heaviside(x: Interval, h0: Interval) -> Interval:
     return _step_range(x, (0.0, 0.0), h0, (1.0, 1.0))
 
 
@@ -300,7 +307,7 @@ def dirac(x: Interval) -> Interval:
     return np.where(away, 0.0, -_INF), np.where(away, 0.0, _INF)
 
 
-def undefined_mask(kind: str, x: Interval, param) -> np.ndarray | None:
+def undefined_mask(kind: str, x: Interval, param: Any) -> npt.NDArray[np.bool_] | None:
     """Entries whose argument interval lies entirely outside the domain of op ``kind`` (or None)."""
     a, b = x
     if kind == "log" or kind in ("pow_const", "pow_half") and param < 0:
@@ -308,14 +315,15 @@ def undefined_mask(kind: str, x: Interval, param) -> np.ndarray | None:
     if kind in ("pow_const", "pow_half"):
         return b < 0
     if kind == "pow_int" and param < 0:
-        return (a == 0) & (b == 0)
+        both_zero: npt.NDArray[np.bool_] = (a == 0) & (b == 0)
+        return both_zero
     return None
 
 
 # An op takes the list of argument intervals and the step's static parameter: the integer power for
 # pow_int, the odd p of x**(p/2) for pow_half, the exponent's sign for pow_const (whose exponent and
 # Heaviside's value at 0 arrive as a second, constant argument).
-FLOAT_INTERVAL_OPS: dict[str, Callable[[Sequence[Interval], object], Interval]] = {
+FLOAT_INTERVAL_OPS: dict[str, Callable[[Sequence[Interval], Any], Interval]] = {
     "add": lambda xs, p: add(*xs),
     "mul": lambda xs, p: mul(*xs),
     "neg": lambda xs, p: neg(xs[0]),
@@ -341,11 +349,11 @@ FLOAT_INTERVAL_OPS: dict[str, Callable[[Sequence[Interval], object], Interval]] 
 # ---------------------------------------------------------------- plain float evaluation (sampling)
 
 
-def _point_dirac(t: np.ndarray) -> np.ndarray:
+def _point_dirac(t: FloatArray) -> FloatArray:
     return np.where(t == 0, np.nan, 0.0)
 
 
-POINT_OPS: dict[str, Callable[[Sequence[np.ndarray], object], np.ndarray]] = {
+POINT_OPS: dict[str, Callable[[Sequence[FloatArray], Any], FloatArray]] = {
     "add": lambda xs, p: sum(xs[1:], xs[0]),
     "mul": lambda xs, p: np.prod(np.broadcast_arrays(*xs), axis=0),
     "neg": lambda xs, p: -xs[0],
@@ -371,28 +379,28 @@ POINT_OPS: dict[str, Callable[[Sequence[np.ndarray], object], np.ndarray]] = {
 # ---------------------------------------------------------------- scalar mpmath intervals (replays)
 
 
-def mp_ends(x) -> tuple[mpmath.mpf, mpmath.mpf]:
+def mp_ends(x: Any) -> tuple[Any, Any]:
     """The exact endpoints of an ``mpmath.iv`` interval as ``mpmath.mpf``."""
     lo, hi = x._mpi_
     return mp.make_mpf(lo), mp.make_mpf(hi)
 
 
-def mp_interval(lo, hi):
+def mp_interval(lo: Any, hi: Any) -> Any:
     """``iv.mpf([lo, hi])``, rounded outward to the interval context's precision."""
     return iv.mpf([lo, hi])
 
 
-def _mp_monotone(fn: Callable, x):
+def _mp_monotone(fn: Callable[[Any], Any], x: Any) -> Any:
     # an increasing function, evaluated on the thin intervals at each end
     lo, hi = mp_ends(x)
     return mp_interval(mp_ends(fn(mp_interval(lo, lo)))[0], mp_ends(fn(mp_interval(hi, hi)))[1])
 
 
-def _mp_tanh_thin(t):
+def _mp_tanh_thin(t: Any) -> Any:
     return 1 - 2 / (iv.exp(2 * t) + 1)
 
 
-def _mp_atan_thin(t):
+def _mp_atan_thin(t: Any) -> Any:
     x = mp_ends(t)[0]
     if mpmath.isinf(x):
         return iv.pi / 2 if x > 0 else -iv.pi / 2
@@ -402,14 +410,14 @@ def _mp_atan_thin(t):
         return mp_interval(y - slack, y + slack)
 
 
-def _mp_pow_const(x, r):
+def _mp_pow_const(x: Any, r: Any) -> Any:
     # x**r = exp(r log x) on the part x >= 0; 0**r = 0 for r > 0 and +inf for r < 0
     lo, hi = mp_ends(x)
     positive = mp_ends(r)[0] > 0
     if not positive and hi <= 0:
         raise mpmath.libmp.ComplexResult("a negative power of 0")
 
-    def at(t):
+    def at(t: Any) -> Any:
         if t <= 0:
             return mp_interval(0, 0) if positive else mp_interval(mp.inf, mp.inf)
         return iv.exp(r * iv.log(mp_interval(t, t)))
@@ -418,18 +426,18 @@ def _mp_pow_const(x, r):
     return mp_interval(min(e[0] for e in ends), max(e[1] for e in ends))
 
 
-def _mp_step_range(x, below, at_zero, above):
+def _mp_step_range(x: Any, below: Any, at_zero: Any, above: Any) -> Any:
     lo, hi = mp_ends(x)
     values = [v for present, v in ((lo < 0, below), (lo <= 0 <= hi, at_zero), (hi > 0, above)) if present]
     return mp_interval(min(mp_ends(v)[0] for v in values), max(mp_ends(v)[1] for v in values))
 
 
-def _mp_fold_ends(xs, pick):
+def _mp_fold_ends(xs: Sequence[Any], pick: Callable[[Any], Any]) -> Any:
     ends = [mp_ends(x) for x in xs]
     return mp_interval(pick(e[0] for e in ends), pick(e[1] for e in ends))
 
 
-def _mp_nonneg_part(x, strict: bool = False):
+def _mp_nonneg_part(x: Any, strict: bool = False) -> Any:
     # the part of x inside [0, inf) (or (0, inf) when strict), which must not be empty
     lo, hi = mp_ends(x)
     if hi < 0 or strict and hi == 0:
@@ -437,18 +445,19 @@ def _mp_nonneg_part(x, strict: bool = False):
     return mp_interval(max(lo, 0), hi)
 
 
-def _mp_nonzero(x):
+def _mp_nonzero(x: Any) -> Any:
     if mp_ends(x) == (0, 0):
         raise mpmath.libmp.ComplexResult("division by zero")
     return x
 
 
-def _mp_dirac(x):
+def _mp_dirac(x: Any) -> Any:
     lo, hi = mp_ends(x)
     return mp_interval(0, 0) if lo > 0 or hi < 0 else mp_interval(-mp.inf, mp.inf)
 
 
-MP_INTERVAL_OPS: dict[str, Callable] = {
+# mpmath is untyped: its intervals are Any
+MP_INTERVAL_OPS: dict[str, Callable[[Sequence[Any], Any], Any]] = {
     "add": lambda xs, p: sum(xs[1:], xs[0]),
     "mul": lambda xs, p: _mp_product(xs),
     "neg": lambda xs, p: -xs[0],
@@ -471,7 +480,7 @@ MP_INTERVAL_OPS: dict[str, Callable] = {
 }
 
 
-def _mp_product(xs):
+def _mp_product(xs: Sequence[Any]) -> Any:
     out = xs[0]
     for y in xs[1:]:
         out = out * y
@@ -481,7 +490,7 @@ def _mp_product(xs):
 # ---------------------------------------------------------------- constants
 
 
-def mp_constant(atom: sympy.Expr):
+def mp_constant(atom: sympy.Expr) -> Any:
     """An ``mpmath.iv`` enclosure of a numeric sympy atom at the current interval precision."""
     if atom.is_Rational:
         return iv.mpf(int(atom.p)) / iv.mpf(int(atom.q))
@@ -533,7 +542,7 @@ def float_constant(atom: sympy.Expr) -> tuple[sympy.Expr, float, float]:
 class Step:
     kind: str
     args: tuple[int, ...]
-    param: object = None
+    param: Any = None  # per kind: the power, the exponent's sign, or (atom, lo, hi) of a constant
 
 
 @dataclass(frozen=True)
@@ -546,9 +555,10 @@ class Program:
     releases: tuple[tuple[int, ...], ...]  # slots no longer needed after each step
 
 
-def run_intervals(program: Program, lo: np.ndarray, hi: np.ndarray):
+def run_intervals(program: Program, lo: FloatArray, hi: FloatArray
+                  ) -> tuple[FloatArray, FloatArray, npt.NDArray[np.bool_]]:
     """Outward-rounded enclosures (B, n_outputs) of the program's outputs, and the undefined mask."""
-    values: list = [(lo[:, i], hi[:, i]) for i in range(program.n_in)]
+    values: list[Any] = [(lo[:, i], hi[:, i]) for i in range(program.n_in)]  # intervals; None once released
     undefined = np.zeros(lo.shape[0], dtype=bool)
     with np.errstate(all="ignore"):
         for step, release in zip(program.steps, program.releases):
@@ -569,9 +579,9 @@ def run_intervals(program: Program, lo: np.ndarray, hi: np.ndarray):
     return np.where(nan, -np.inf, out_lo), np.where(nan, np.inf, out_hi), undefined
 
 
-def run_points(program: Program, pts: np.ndarray) -> np.ndarray:
+def run_points(program: Program, pts: FloatArray) -> FloatArray:
     """Plain float64 values (N, n_outputs) at points (N, n_in): for sampling, not rigorous."""
-    values: list = [pts[:, i] for i in range(program.n_in)]
+    values: list[Any] = [pts[:, i] for i in range(program.n_in)]
     with np.errstate(all="ignore"):
         for step in program.steps:
             if step.kind == "const":
@@ -581,7 +591,7 @@ def run_points(program: Program, pts: np.ndarray) -> np.ndarray:
     return np.stack([np.broadcast_to(values[k], (pts.shape[0],)) for k in program.outputs], axis=1)
 
 
-def run_mp(program: Program, inputs: list, constant: Callable) -> list:
+def run_mp(program: Program, inputs: list[Any], constant: Callable[[sympy.Expr], Any]) -> list[Any]:
     """The program on scalar ``mpmath.iv`` inputs; ``constant(atom)`` encloses each constant."""
     values = list(inputs)
     for step in program.steps:
@@ -592,11 +602,12 @@ def run_mp(program: Program, inputs: list, constant: Callable) -> list:
     return [values[k] for k in program.outputs]
 
 
-def dual_norm_upper(g_lo: np.ndarray, g_hi: np.ndarray, q) -> np.ndarray:
+def dual_norm_upper(g_lo: FloatArray, g_hi: FloatArray, q: float) -> FloatArray:
     """Upward-rounded upper bound of ||g||_q over the interval vectors g (K, n) -> (K,)."""
     size = np.maximum(np.abs(g_lo), np.abs(g_hi))
     if q == np.inf:
-        return size.max(axis=1)
+        largest: FloatArray = size.max(axis=1)
+        return largest
     total = np.zeros(size.shape[0])
     for i in range(size.shape[1]):
         term = size[:, i] if q == 1 else up(size[:, i] * size[:, i])
@@ -604,7 +615,7 @@ def dual_norm_upper(g_lo: np.ndarray, g_hi: np.ndarray, q) -> np.ndarray:
     return total if q == 1 else up(np.sqrt(total))
 
 
-def validated_boxes(n_in: int, lo, hi) -> tuple[np.ndarray, np.ndarray]:
+def validated_boxes(n_in: int, lo: npt.ArrayLike, hi: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
     """``lo, hi`` as float64 arrays of shape (B, n_in), finite, with lo <= hi; else InvalidInput."""
     lo, hi = np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64)
     if lo.ndim != 2 or lo.shape != hi.shape or lo.shape[1] != n_in:
@@ -619,7 +630,7 @@ def validated_boxes(n_in: int, lo, hi) -> tuple[np.ndarray, np.ndarray]:
     return lo, hi
 
 
-def mpf_to_fraction(v) -> Fraction:
+def mpf_to_fraction(v: Any) -> Fraction:
     """The exact rational value of a finite mpmath mpf (a binary float).
 
     Never via ``mpmath.mpf(v)``: that re-rounds to the global 53-bit precision.
@@ -632,4 +643,5 @@ def mpf_to_fraction(v) -> Fraction:
     # +1/8, so every negative target value was replayed with the wrong sign (false FAIL verdicts).
     # ``_mpf_`` = (sign, man, exp, bc) carries the sign.
     sign, man, exp, _ = v._mpf_
-    return (-1) ** int(sign) * Fraction(int(man)) * (Fraction(2) ** int(exp))
+    value: Fraction = (-1) ** int(sign) * Fraction(int(man)) * (Fraction(2) ** int(exp))
+    return value
