@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Sequence
+from typing import Iterable, Mapping, Sequence, cast
 
 import mpmath
 import numpy as np
+import numpy.typing as npt
 import sympy
 
 from proofs import InvalidInput, Status
@@ -50,7 +51,8 @@ def real_arguments(exprs: Sequence[sympy.Expr]) -> list[tuple[sympy.Expr, bool]]
     return list(dict.fromkeys(out))
 
 
-def prove_real_on_domain(exprs, variables, lo, hi, *, max_boxes: int = 1 << 14) -> RealnessResult:
+def prove_real_on_domain(exprs: Sequence[sympy.Expr], variables: Sequence[sympy.Symbol], lo: npt.ArrayLike,
+                         hi: npt.ArrayLike, *, max_boxes: int = 1 << 14) -> RealnessResult:
     """Prove every argument of :func:`real_arguments` nonnegative (positive under log) on the box [lo, hi]."""
 
     args = real_arguments(exprs)
@@ -60,15 +62,17 @@ def prove_real_on_domain(exprs, variables, lo, hi, *, max_boxes: int = 1 << 14) 
     powers = _symbolic_powers(exprs)
     strict = np.array([s for _, s in args])
 
-    def arguments_bound(box_lo, box_hi) -> BoxBounds:
+    def arguments_bound(box_lo: np.ndarray, box_hi: np.ndarray) -> BoxBounds:
         a_lo, _ = target.interval(box_lo, box_hi)
-        ok = np.where(strict[None, :], a_lo > 0, a_lo >= 0).all(axis=1)
+        # .all(axis=1) of a 2-d array is a 1-d array (numpy's stub also allows a scalar)
+        ok = cast(npt.NDArray[np.bool_], np.where(strict[None, :], a_lo > 0, a_lo >= 0).all(axis=1))
         # the most negative argument lower bound first: that is where a refuting point is likeliest
         return BoxBounds(np.where(ok, 0.0, np.inf), settled=ok, priority=np.nan_to_num(-a_lo.min(axis=1), nan=np.inf))
 
-    def refute(box_lo, box_hi, bounds):
+    def refute(box_lo: np.ndarray, box_hi: np.ndarray, bounds: BoxBounds) -> RealnessResult | None:
         # an exact point where some argument is negative (zero under a log)
-        for b in np.nonzero(~bounds.settled)[0][:32]:
+        # arguments_bound always sets ``settled``
+        for b in np.nonzero(~cast(npt.NDArray[np.bool_], bounds.settled))[0][:32]:
             found = _negative_argument(args, variables, powers, (box_lo[b], box_hi[b], 0.5 * box_lo[b] + 0.5 * box_hi[b]))
             if found is not None:
                 return found
@@ -77,13 +81,16 @@ def prove_real_on_domain(exprs, variables, lo, hi, *, max_boxes: int = 1 << 14) 
     s = box_search(np.asarray(lo, float), np.asarray(hi, float), arguments_bound, goal=0.0, max_boxes=max_boxes,
                    batch_boxes=max_boxes, visit=refute)
     if s.witness is not None:
-        return s.witness
+        refuted: RealnessResult = s.witness  # what refute returned
+        return refuted
     if not s.complete:
         return RealnessResult(Status.UNKNOWN, f"realness of the target not proved near {s.open_lo[0].tolist()}")
     return RealnessResult(Status.PROVED, f"sqrt/log arguments proved >= 0 over {s.n_boxes} boxes")
 
 
-def _negative_argument(args, variables, powers, points) -> RealnessResult | None:
+def _negative_argument(args: Sequence[tuple[sympy.Expr, bool]], variables: Sequence[sympy.Symbol],
+                       powers: Mapping[sympy.Expr, list[sympy.Expr]], points: Iterable[np.ndarray]
+                       ) -> RealnessResult | None:
     """REFUTED at the first of ``points`` where the exact enclosure of an argument is < 0 (<= 0 under a log)."""
     for x in points:
         point = tuple(Fraction(float(v)) for v in x)
@@ -101,9 +108,9 @@ def _negative_argument(args, variables, powers, points) -> RealnessResult | None
     return None
 
 
-def _symbolic_powers(exprs) -> dict:
+def _symbolic_powers(exprs: Sequence[sympy.Expr]) -> dict[sympy.Expr, list[sympy.Expr]]:
     """{base: [exponents]} of the powers with a symbolic exponent."""
-    out: dict = {}
+    out: dict[sympy.Expr, list[sympy.Expr]] = {}
     for e in exprs:
         for node in sympy.preorder_traversal(sympy.sympify(e)):
             if isinstance(node, sympy.Pow) and not node.exp.is_integer and not node.exp.is_number:
@@ -111,7 +118,8 @@ def _symbolic_powers(exprs) -> dict:
     return out
 
 
-def _non_integer_at(exponents, variables, point) -> bool:
+def _non_integer_at(exponents: Sequence[sympy.Expr], variables: Sequence[sympy.Symbol],
+                    point: Sequence[Fraction]) -> bool:
     """Whether some exponent is provably strictly between two consecutive integers at the point."""
     for e in exponents:
         try:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
+import numpy.typing as npt
 import sympy as sp
 
 from . import _interval as ia
@@ -70,7 +71,8 @@ def smoothness_guards(exprs: Sequence[sp.Expr]) -> tuple[Guard, ...]:
     return tuple(dict.fromkeys(out))
 
 
-def guard_masks(guards: Sequence[Guard], program: ia.Program, lo: np.ndarray, hi: np.ndarray):
+def guard_masks(guards: Sequence[Guard], program: ia.Program, lo: np.ndarray, hi: np.ndarray
+                ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
     """(lipschitz_ok, c2_ok), (B,) bool each: which boxes pass every guard (program: all guard exprs)."""
     B = lo.shape[0]
     lip, c2 = np.ones(B, dtype=bool), np.ones(B, dtype=bool)
