@@ -37,18 +37,19 @@ import functools
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Sequence
+from typing import Sequence, cast
 
 import mpmath
 import numpy as np
+import numpy.typing as npt
 import sympy as sp
 from mpmath import iv
 
 from proofs import InvalidInput, Status
-from proofs.boxes import BoxBounds, box_search
+from proofs.boxes import BoxBounds, BoxSearch, box_search
 
 from . import _interval as ia
-from ._smoothness import guard_masks, smoothness_guards
+from ._smoothness import Guard, guard_masks, smoothness_guards
 from ._interval import (
     mpf_to_fraction,  # [review] e.man is unsigned: the signed conversion lives there
 )
@@ -131,7 +132,7 @@ def _compile_program(exprs: tuple[sp.Expr, ...], variables: tuple[sp.Symbol, ...
     for k, step in enumerate(steps):
         for a in step.args:
             last_use[a] = k
-    releases = [[] for _ in steps]
+    releases: list[list[int]] = [[] for _ in steps]
     for slot_, k in last_use.items():
         if slot_ not in outputs:
             releases[k].append(slot_)
@@ -148,7 +149,7 @@ class _Programs:
     hessians: ia.Program
     first_gradient: ia.Program
     guards: ia.Program | None  # every guard expression of the targets (None: no guard)
-    guard_list: tuple = ()
+    guard_list: tuple[Guard, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -209,14 +210,15 @@ class Target:
         Where a derivative does not exist on a whole box the enclosure is [-inf, inf].
         """
         out = self._derivative_enclosure(self._programs.gradients, lo, hi)
-        return tuple(a.reshape(-1, self.n_out, self.n_in) for a in out)
+        return cast(tuple[np.ndarray, np.ndarray], tuple(a.reshape(-1, self.n_out, self.n_in) for a in out))  # a pair
 
     def hessian_interval(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Enclosures of every d^2 f_k / d x_i d x_j: lo, hi (B, n_in) -> (B, n_out, n_in, n_in) each."""
         out = self._derivative_enclosure(self._programs.hessians, lo, hi)
-        return tuple(a.reshape(-1, self.n_out, self.n_in, self.n_in) for a in out)
+        return cast(tuple[np.ndarray, np.ndarray], tuple(a.reshape(-1, self.n_out, self.n_in, self.n_in) for a in out))
 
-    def _derivative_enclosure(self, program: ia.Program, lo, hi) -> tuple[np.ndarray, np.ndarray]:
+    def _derivative_enclosure(self, program: ia.Program, lo: npt.ArrayLike, hi: npt.ArrayLike
+                              ) -> tuple[np.ndarray, np.ndarray]:
         lo, hi = ia.validated_boxes(self.n_in, lo, hi)
         out_lo, out_hi, undefined = ia.run_intervals(program, lo, hi)
         return np.where(undefined[:, None], -np.inf, out_lo), np.where(undefined[:, None], np.inf, out_hi)
@@ -225,7 +227,8 @@ class Target:
         """(lipschitz, c2): (B,) whether every f_k is proved locally Lipschitz / C^2 on each box
         (``proofs.formula._smoothness``); the mean-value and Taylor forms are used only there."""
         lo, hi = ia.validated_boxes(self.n_in, lo, hi)
-        return guard_masks(self._programs.guard_list, self._programs.guards, lo, hi)
+        # guards is None only with an empty guard_list, where guard_masks does not read the program
+        return guard_masks(self._programs.guard_list, cast(ia.Program, self._programs.guards), lo, hi)
 
 
 def compile_target(exprs: Sequence[sp.Expr], variables: Sequence[sp.Symbol]) -> Target:
@@ -289,7 +292,8 @@ def _build_target(exprs: tuple[sp.Expr, ...], variables: tuple[sp.Symbol, ...]) 
 # ---------------------------------------------------------------- the residual f - a.G - c
 
 
-def affine_residual_bounds(target: Target, lo, hi, a, c) -> tuple[np.ndarray, np.ndarray]:
+def affine_residual_bounds(target: Target, lo: npt.ArrayLike, hi: npt.ArrayLike, a: npt.ArrayLike, c: npt.ArrayLike
+                           ) -> tuple[np.ndarray, np.ndarray]:
     """Sound bounds over each box b of h_b(x) = F(x) - sum_j a[b, j] G_j(x) - c[b].
 
     F is ``target.exprs[0]``; G_j is ``target.exprs[1 + j]``, or the coordinate x_j when
@@ -319,14 +323,14 @@ def affine_residual_bounds(target: Target, lo, hi, a, c) -> tuple[np.ndarray, np
     m = np.minimum(np.maximum(0.5 * lo + 0.5 * hi, lo), hi)  # a float centre inside the box
     d = [(ia.down(lo[:, i] - m[:, i]), ia.up(hi[:, i] - m[:, i])) for i in range(n)]  # X_i - m_i
 
-    def residual_parts(blo, bhi, with_hessian):
+    def residual_parts(blo: np.ndarray, bhi: np.ndarray, with_hessian: bool) -> _Parts:
         # h, grad h (and Hess h) on the boxes [blo, bhi], as lists of intervals
         f_lo, f_hi = target.interval(blo, bhi)
         g_lo, g_hi = target.grad_interval(blo, bhi)
         h_lo, h_hi = target.hessian_interval(blo, bhi) if with_hessian else (None, None)
         value = ia.add((f_lo[:, 0], f_hi[:, 0]), (-c, -c))
         grad = [(g_lo[:, 0, i], g_hi[:, 0, i]) for i in range(n)]
-        hess = [[(h_lo[:, 0, i, j], h_hi[:, 0, i, j]) for j in range(n)] for i in range(n)] if with_hessian else None
+        hess = [[(h_lo[:, 0, i, j], h_hi[:, 0, i, j]) for j in range(n)] for i in range(n)] if with_hessian else None  # type: ignore[index]  # h_lo, h_hi are set with_hessian
         for j in range(n_terms):
             aj = (a[:, j], a[:, j])
             if target.n_out == 1:  # G_j = x_j: value x_j, gradient e_j, Hessian 0
@@ -337,16 +341,22 @@ def affine_residual_bounds(target: Target, lo, hi, a, c) -> tuple[np.ndarray, np
             value = ia.add(value, ia.neg(ia.mul2(aj, (f_lo[:, k], f_hi[:, k]))))
             grad = [ia.add(grad[i], ia.neg(ia.mul2(aj, (g_lo[:, k, i], g_hi[:, k, i])))) for i in range(n)]
             if with_hessian:
-                hess = [[ia.add(hess[i][jj], ia.neg(ia.mul2(aj, (h_lo[:, k, i, jj], h_hi[:, k, i, jj]))))
+                hess = [[ia.add(hess[i][jj], ia.neg(ia.mul2(aj, (h_lo[:, k, i, jj], h_hi[:, k, i, jj]))))  # type: ignore[index]  # all set with_hessian
                          for jj in range(n)] for i in range(n)]  # fmt: skip
         return value, grad, hess
 
     lipschitz, c2 = target.smooth_masks(lo, hi)
     with np.errstate(all="ignore"):  # inf - inf cannot occur; 0 * inf is handled as 0
-        return _intersected_forms(residual_parts(lo, hi, True), residual_parts(m, m, False), d, lipschitz, c2)
+        return _intersected_forms(residual_parts(lo, hi, True), residual_parts(m, m, False), d, lipschitz, c2)  # type: ignore[arg-type]  # with_hessian=True sets the Hessian
 
 
-def _intersected_forms(on_box, at_centre, d, lipschitz, c2) -> tuple[np.ndarray, np.ndarray]:
+# value, gradient and (when asked for) Hessian of the residual, as intervals
+_Parts = tuple[ia.Interval, list[ia.Interval], list[list[ia.Interval]] | None]
+
+
+def _intersected_forms(on_box: tuple[ia.Interval, list[ia.Interval], list[list[ia.Interval]]], at_centre: _Parts,
+                       d: Sequence[ia.Interval], lipschitz: npt.NDArray[np.bool_], c2: npt.NDArray[np.bool_]
+                       ) -> tuple[np.ndarray, np.ndarray]:
     """Intersect the naive, mean-value and second-order enclosures of h over X (d_i = X_i - m_i); the
     mean-value form only where h is proved Lipschitz on the box, the second-order form where C^2."""
     (h_box, grad_box, hess_box), (h_mid, grad_mid, _) = on_box, at_centre
@@ -354,7 +364,7 @@ def _intersected_forms(on_box, at_centre, d, lipschitz, c2) -> tuple[np.ndarray,
     # mean-value form: h(x) in h(m) + sum_i dh/dx_i(X) (X_i - m_i)
     mean_value = ia.add(h_mid, *[ia.mul2(grad_box[i], d[i]) for i in range(n)])
     # Taylor with integral remainder: h(m) + grad h(m).(X-m) + sum_i H_ii/2 d_i^2 + sum_{i<j} H_ij d_i d_j
-    half = (0.5, 0.5)
+    half = cast(ia.Interval, (0.5, 0.5))  # a constant interval: numpy broadcasts the floats alike
     quadratic = [ia.mul2(ia.mul2(half, hess_box[i][i]), ia.pow_int(d[i], 2)) for i in range(n)]
     quadratic += [ia.mul(hess_box[i][j], d[i], d[j]) for i in range(n) for j in range(i + 1, n)]
     second_order = ia.add(h_mid, *[ia.mul2(grad_mid[i], d[i]) for i in range(n)], *quadratic)
@@ -433,11 +443,15 @@ class LipschitzResult:
 
 
 # the norm of grad f dual to the norm on x - y, as (q, its name)
+# a pair of points (x, y), exact
+_Pair = tuple[tuple[Fraction, ...], tuple[Fraction, ...]]
+
 _DUAL = {"2": (2, "2"), "1": (np.inf, "inf"), "inf": (1, "1")}
 
 
 def certified_lipschitz(
-    target: Target, lo, hi, L: float, *, norm: str = "2", max_boxes: int = 200_000, time_budget: float = 30.0
+    target: Target, lo: npt.ArrayLike, hi: npt.ArrayLike, L: float, *, norm: str = "2", max_boxes: int = 200_000,
+    time_budget: float = 30.0,
 ) -> LipschitzResult:
     """Prove |f(x) - f(y)| <= L ||x - y|| on the domain box, or refute it with a replayed pair.
 
@@ -472,12 +486,12 @@ def certified_lipschitz(
     program, (q, q_name) = target._programs.first_gradient, _DUAL[norm]
     sampled_max, attempts = [0.0], [0]
 
-    def gradient_bound(b_lo, b_hi) -> BoxBounds:
+    def gradient_bound(b_lo: np.ndarray, b_hi: np.ndarray) -> BoxBounds:
         g_lo, g_hi, undefined = ia.run_intervals(program, b_lo, b_hi)
         lipschitz, _ = target.smooth_masks(b_lo, b_hi)  # the gradient bounds f's slope only there
         return BoxBounds(np.where(undefined | ~lipschitz, np.inf, ia.dual_norm_upper(g_lo, g_hi, q)))
 
-    def pair_at_centres(b_lo, b_hi, _bounds):
+    def pair_at_centres(b_lo: np.ndarray, b_hi: np.ndarray, _bounds: BoxBounds) -> _Pair | None:
         # seed a refuting pair at the box centres with the largest float gradient norm above L
         centres = 0.5 * b_lo + 0.5 * b_hi
         sampled = ia.run_points(program, centres)
@@ -499,7 +513,7 @@ def certified_lipschitz(
     return _lipschitz_result(s, float(L), norm, q_name, sampled_max[0])
 
 
-def _lipschitz_result(s, L: float, norm: str, q_name: str, best: float) -> LipschitzResult:
+def _lipschitz_result(s: BoxSearch, L: float, norm: str, q_name: str, best: float) -> LipschitzResult:
     """The :class:`LipschitzResult` of the box search ``s`` on sup ||grad f||_q against L."""
     upper = max(s.upper, 0.0)
     result = functools.partial(LipschitzResult, L=L, norm=norm, upper=upper if math.isfinite(upper) else None,
@@ -515,7 +529,8 @@ def _lipschitz_result(s, L: float, norm: str, q_name: str, best: float) -> Lipsc
                   f"boxes keep a gradient bound up to {s.open_upper.max():.6g} > L; sampled up to {best:.6g}")  # fmt: skip
 
 
-def _jump_witness(target, lo, hi, lipschitz, L, norm, attempts):
+def _jump_witness(target: Target, lo: np.ndarray, hi: np.ndarray, lipschitz: npt.NDArray[np.bool_], L: float,
+                  norm: str, attempts: int) -> _Pair | None:
     """Where f is not proved Lipschitz (a pole, a jump), the opposite corners of the smallest such
     boxes as an exactly replayed pair, or None."""
     if attempts >= 200 or lipschitz.all():
@@ -529,7 +544,8 @@ def _jump_witness(target, lo, hi, lipschitz, L, norm, attempts):
     return None
 
 
-def _pair_witness(target, centre, grad, L, norm, dom_lo, dom_hi):
+def _pair_witness(target: Target, centre: np.ndarray, grad: np.ndarray, L: float, norm: str, dom_lo: np.ndarray,
+                  dom_hi: np.ndarray) -> _Pair | None:
     """(x, y) as Fractions near ``centre`` with |f(x) - f(y)| > L ||x - y|| proved exactly, or None."""
     if norm == "2":
         direction = grad / np.linalg.norm(grad)
@@ -547,7 +563,7 @@ def _pair_witness(target, centre, grad, L, norm, dom_lo, dom_hi):
     return None
 
 
-def _pair_refutes(target: Target, pair, L: Fraction, norm: str) -> bool:
+def _pair_refutes(target: Target, pair: _Pair, L: Fraction, norm: str) -> bool:
     """Whether exact_value proves |f(x) - f(y)| > L ||x - y|| (compared in exact rationals)."""
     f, variables = target.exprs[0], target.variables
     try:
