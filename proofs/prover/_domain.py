@@ -4,7 +4,7 @@ sympy assumptions the ranges prove, and membership of an exact point."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +36,8 @@ class Domain:
     integers: frozenset[str] = frozenset()
 
     @classmethod
-    def from_args(cls, ranges: Mapping[str, Any], integers=(), fixed: Mapping[str, Any] | None = None) -> Domain:
+    def from_args(cls, ranges: Mapping[str, Any], integers: Iterable[str] = (), fixed: Mapping[str, Any] | None = None
+                  ) -> Domain:
         fixed = dict(fixed or {})
         rs = {}
         for name, (lo, hi) in ranges.items():
@@ -71,11 +72,11 @@ class Domain:
         return out
 
 
-def _subs_name(e, subs):
+def _subs_name(e: Any, subs: Mapping[sympy.Symbol, Any]) -> Any:
     return e.subs(subs) if isinstance(e, sympy.Basic) else e
 
 
-def _resolve(bound, known, side):
+def _resolve(bound: Any, known: Mapping[str, tuple[float, float]], side: int) -> float | None:
     """A numeric value for ``bound`` given numeric boxes of the variables it names (outer side)."""
     if bound is oo or bound is -oo:
         return float(bound)
@@ -108,7 +109,7 @@ class Proof:
 
 
 # ------------------------------------------------------------------------------ assumptions from ranges
-def _sign_of_bound(b) -> int | None:
+def _sign_of_bound(b: Any) -> int | None:
     """+1 if b > 0, 0 if b >= 0 (not known > 0), -1 if b < 0, -2 if b <= 0, None when unknown."""
     if b is oo or b is -oo or not isinstance(b, sympy.Basic):
         return None
@@ -123,7 +124,7 @@ def _sign_of_bound(b) -> int | None:
     return None
 
 
-def range_assumptions(name: str, dom: Domain, declared: sympy.Symbol | None = None) -> dict:
+def range_assumptions(name: str, dom: Domain, declared: sympy.Symbol | None = None) -> dict[str, bool]:
     """The sympy assumptions of the variable ``name`` on the domain: real, integer when declared so, the
     sign its range proves, and a sign the symbol was ``declared`` with only where the range agrees with
     it (declared positive with a lower bound >= 0 is the half-open range; declared positive with a
@@ -159,7 +160,7 @@ def assume_domain(expr: sympy.Expr, dom: Domain) -> sympy.Expr:
 
 
 # ------------------------------------------------------------------------------ counterexamples
-def in_domain(point, dom) -> bool:
+def in_domain(point: Mapping[str, Any], dom: Domain) -> bool:
     env = {n: _iv_of(v) for n, v in point.items()}
     for n, (lo, hi) in dom.ranges.items():
         try:

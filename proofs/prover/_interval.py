@@ -36,7 +36,7 @@ def sympify_arg(v: Any) -> Any:
 
 
 # ----------------------------------------------------------------------------------------- intervals
-def _iv_const(x: sympy.Basic):
+def _iv_const(x: sympy.Basic) -> Any:
     if x.is_Integer:
         return iv.mpf(int(x))
     if x.is_Rational:
@@ -50,15 +50,15 @@ def _iv_const(x: sympy.Basic):
     raise Unsupported(f"constant {x}")
 
 
-def _lo(x) -> mpmath.mpf:
+def _lo(x: Any) -> mpmath.mpf:
     return mpmath.mpf(x._mpi_[0])
 
 
-def _hi(x) -> mpmath.mpf:
+def _hi(x: Any) -> mpmath.mpf:
     return mpmath.mpf(x._mpi_[1])
 
 
-def ieval(expr: sympy.Basic, env: Mapping[str, Any]):
+def ieval(expr: sympy.Basic, env: Mapping[str, Any]) -> Any:
     """An outward-rounded enclosure of ``expr`` with each symbol (by name) bound to an interval."""
     if expr.is_Symbol:
         try:
@@ -126,13 +126,13 @@ def ieval(expr: sympy.Basic, env: Mapping[str, Any]):
     raise Unsupported(f"node {type(expr).__name__}")
 
 
-def _pow_at_zero(b, ex):
+def _pow_at_zero(b: Any, ex: Any) -> Any:
     """b**ex for b = [0, hi] and ex > 0: monotone in b, so [0, hi**ex] (outward)."""
     top = iv.exp(ex * iv.log(iv.mpf(_hi(b)))) if _hi(b) > 0 else iv.mpf(0)
     return iv.mpf([0, _hi(top)])
 
 
-def _iv_of(value: Any):
+def _iv_of(value: Any) -> Any:
     if isinstance(value, Fraction):
         return iv.mpf(value.numerator) / iv.mpf(value.denominator)
     if isinstance(value, tuple):
