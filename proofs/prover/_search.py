@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import itertools
 import math
+import random
+from collections.abc import Iterable, Iterator, Mapping
 from fractions import Fraction
 
 import mpmath
 import sympy
 
-from proofs.prover._domain import in_domain
+from proofs.prover._domain import Domain, in_domain
 from proofs.prover._interval import (
     Unsupported,
     replay,
@@ -19,20 +21,23 @@ from proofs.prover._interval import (
 
 __all__ = ["find_counterexample"]
 
+# an exact coordinate: an int on an integer variable, else a Fraction
+Value = int | Fraction
 
-def _special_values(a: float, b: float, integer: bool) -> list:
+
+def _special_values(a: float, b: float, integer: bool) -> list[Value]:
     """The endpoints of [a, b], the sign changes -1, 0, 1 and their neighbours inside it (exact values)."""
     if integer:
         a_i, b_i = math.ceil(a), math.floor(b)
-        raw = [a_i, b_i, a_i + 1, b_i - 1, -1, 0, 1, 2, -2]
+        raw: list[Value] = [a_i, b_i, a_i + 1, b_i - 1, -1, 0, 1, 2, -2]
         return list(dict.fromkeys(v for v in raw if a_i <= v <= b_i))
-    ends = [Fraction(a), Fraction(b)]
+    ends: list[Value] = [Fraction(a), Fraction(b)]
     raw = ends + [Fraction(v) for v in (-1, 0, 1, Fraction(1, 2), Fraction(-1, 2), Fraction(1, 1024), Fraction(-1, 1024))]
     raw += [ends[0] + (ends[1] - ends[0]) * Fraction(1, 1 << 20), ends[1] - (ends[1] - ends[0]) * Fraction(1, 1 << 20)]
     return list(dict.fromkeys(v for v in raw if ends[0] <= v <= ends[1]))
 
 
-def _random_value(a: float, b: float, integer: bool, rng):
+def _random_value(a: float, b: float, integer: bool, rng: random.Random) -> Value:
     if integer:
         a_i, b_i = math.ceil(a), math.floor(b)
         if b_i - a_i <= 10**6:
@@ -49,7 +54,8 @@ def _random_value(a: float, b: float, integer: bool, rng):
     return Fraction(rng.uniform(a, b)).limit_denominator(1 << 20)
 
 
-def _sample_points(dom, bounds, rng, n_points):
+def _sample_points(dom: Domain, bounds: Mapping[str, tuple[float, float]], rng: random.Random, n_points: int
+                   ) -> Iterator[dict[str, Value]]:
     """The corners of the special values of every variable (endpoints, sign changes), then random points."""
     names = list(dom.ranges)
     special = {n: _special_values(*bounds[n], n in dom.integers) for n in names}
@@ -57,6 +63,7 @@ def _sample_points(dom, bounds, rng, n_points):
         exact = [Fraction(int(b.p), int(b.q)) for b in dom.ranges[n] if isinstance(b, sympy.Basic) and b.is_Rational]
         special[n] = list(dict.fromkeys(exact + special[n]))
     n_corners = math.prod(len(v) for v in special.values())
+    grid: Iterable[tuple[Value, ...]]
     if n_corners <= max(n_points, 1):
         grid = itertools.product(*(special[n] for n in names))
     else:  # too many: every variable at each special value, the others at random special values
@@ -72,7 +79,8 @@ def _sample_points(dom, bounds, rng, n_points):
             yield p
 
 
-def find_counterexample(expr, dom, bounds, rng, n_points=400) -> tuple[dict, tuple] | None:
+def find_counterexample(expr: sympy.Expr, dom: Domain, bounds: Mapping[str, tuple[float, float]], rng: random.Random,
+                        n_points: int = 400) -> tuple[dict[str, Value], tuple[str, str]] | None:
     """A domain point where ``expr < 0`` in exact replay, shrunk toward the lower bounds, or None."""
     f = sympy.lambdify([sympy.Symbol(n) for n in dom.ranges], expr.xreplace(
         {s: sympy.Symbol(s.name) for s in expr.free_symbols}), modules=["mpmath"])
@@ -96,18 +104,19 @@ def find_counterexample(expr, dom, bounds, rng, n_points=400) -> tuple[dict, tup
     return None
 
 
-def _shrink(expr, dom, point):
+def _shrink(expr: sympy.Expr, dom: Domain, point: Mapping[str, Value]) -> dict[str, Value]:
     """Move each coordinate toward its (numeric) lower bound by bisection while the exact replay
     stays negative; continuous coordinates are kept on simple dyadic rationals."""
-    def neg(p):
+    def neg(p: Mapping[str, Value]) -> bool:
         if not in_domain(p, dom):
             return False
         try:
-            return replay(expr, p, prec=80)[1] < 0
+            below: bool = replay(expr, p, prec=80)[1] < 0
+            return below
         except Unsupported:
             return False
 
-    def simple(n, v):
+    def simple(n: str, v: Value) -> Value:
         return math.floor(v) if n in dom.integers else Fraction(v).limit_denominator(64)
 
     p = dict(point)
