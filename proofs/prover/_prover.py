@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from fractions import Fraction
 from typing import Any
 
@@ -72,7 +72,7 @@ __all__ = [
 oo = sympy.oo
 
 
-def _substitution_covers(expr, sub: Mapping[str, Any], dom: Domain) -> bool:
+def _substitution_covers(expr: sympy.Basic, sub: Mapping[str, Any], dom: Domain) -> bool:
     """Whether the claim's substitution {v: a(others) * w + b(others)} (one new symbol w >= 0, a > 0 and
     b <= lower bound of v proved on the domain) maps onto a superset of v's range. Any other shape is
     not used: a substitution is never trusted on the claim's word."""
@@ -101,7 +101,7 @@ def _substitution_covers(expr, sub: Mapping[str, Any], dom: Domain) -> bool:
 
 
 # ------------------------------------------------------------------------------------- tier 1: sympy
-def _rewrites(e: sympy.Expr, expensive: bool | None = None):
+def _rewrites(e: sympy.Expr, expensive: bool | None = None) -> Iterator[sympy.Expr]:
     """Equivalent forms of ``e`` under its symbols' assumptions (never ``force=True``, which treats every
     quantity as positive whatever the ranges say): the cheap ones, then (``expensive``) the
     ``simplify`` ones; ``None`` yields both."""
@@ -116,22 +116,23 @@ def _rewrites(e: sympy.Expr, expensive: bool | None = None):
         yield sympy.simplify(sympy.powsimp(sympy.expand_power_base(e)))
 
 
-def _orthant_substitutions(expr: sympy.Expr, dom: Domain, extra: tuple[Mapping[str, Any], ...]):
+def _orthant_substitutions(expr: sympy.Expr, dom: Domain, extra: tuple[Mapping[str, Any], ...]
+                           ) -> Iterator[tuple[str, sympy.Expr]]:
     """Yield (label, expr') with every variable replaced by an expression in nonnegative symbols."""
     names = list(dom.ranges)
     sym = {n: next((s for s in expr.free_symbols if s.name == n), sympy.Symbol(n)) for n in names}
 
-    def fresh(n, integer=False):
+    def fresh(n: str, integer: bool = False) -> sympy.Symbol:
         return sympy.Symbol(f"{n}_", nonnegative=True, integer=integer or None)
 
-    def shift(n):
+    def shift(n: str) -> sympy.Expr | None:
         lo = dom.ranges[n][0]
         if lo is not -oo and lo.is_number:
             return lo + fresh(n, n in dom.integers and lo.is_integer)
         return None
 
-    def base_subs():
-        s = {}
+    def base_subs() -> dict[sympy.Symbol, sympy.Symbol]:
+        s: dict[sympy.Symbol, sympy.Symbol] = {}
         for n in names:
             lo = dom.ranges[n][0]
             if lo.is_number and lo >= 0:
@@ -172,7 +173,8 @@ def _orthant_substitutions(expr: sympy.Expr, dom: Domain, extra: tuple[Mapping[s
         yield "sympy, after the claim's substitution " + ", ".join(f"{k} = {v}" for k, v in sub.items()), e2
 
 
-def _tier_sympy(expr, dom, extra, attr: str = "is_nonnegative") -> Proof | None:
+def _tier_sympy(expr: sympy.Expr, dom: Domain, extra: tuple[Mapping[str, Any], ...], attr: str = "is_nonnegative"
+                ) -> Proof | None:
     variants = list(_orthant_substitutions(expr, dom, extra))
     variants = variants[len(variants) - len(extra):] + variants[: len(variants) - len(extra)]  # hints first
     for expensive in (False, True):
@@ -183,14 +185,14 @@ def _tier_sympy(expr, dom, extra, attr: str = "is_nonnegative") -> Proof | None:
     return None
 
 
-def prove_positive(expr: sympy.Expr, dom: Domain, substitutions=()) -> bool:
+def prove_positive(expr: sympy.Expr, dom: Domain, substitutions: Iterable[Mapping[str, Any]] = ()) -> bool:
     """``expr > 0`` on the domain, by the sympy tier (binomials and factorials rewritten as gammas)."""
     e = assume_domain(expr, dom).rewrite(sympy.gamma)
     return _tier_sympy(e, dom, tuple(substitutions), "is_positive") is not None
 
 
 # ---------------------------------------------------------------------------- tier 2: derivative sign
-def _value_sign_at(g, x, a) -> int | None:
+def _value_sign_at(g: sympy.Expr, x: sympy.Symbol, a: sympy.Expr) -> int | None:
     if a is oo or a is -oo:
         try:
             lim = sympy.limit(g, x, a)
@@ -212,7 +214,7 @@ def _value_sign_at(g, x, a) -> int | None:
     return sign_of_constant(v)
 
 
-def _tier_derivative(g, x, lo, hi, depth) -> list[str] | None:
+def _tier_derivative(g: sympy.Expr, x: sympy.Symbol, lo: sympy.Expr, hi: sympy.Expr, depth: int) -> list[str] | None:
     """The proof steps of g >= 0 on [lo, hi] by derivative signs (recursively), or None."""
     xs = sympy.Symbol(x.name, positive=bool(lo.is_number and lo > 0) or None, real=True)
     g = g.xreplace({x: xs})
@@ -235,7 +237,7 @@ def _tier_derivative(g, x, lo, hi, depth) -> list[str] | None:
 
 
 # ----------------------------------------------------------------------- tier 3: branch-and-bound
-def _feasible_corner(box, dom):
+def _feasible_corner(box: Mapping[str, tuple[float, float]], dom: Domain) -> bool:
     """False when the box lies wholly outside the dependent bounds (e.g. k_lo > T_hi)."""
     env = {n: iv.mpf([a, b]) for n, (a, b) in box.items()}
     for n, (lo, hi) in dom.ranges.items():
@@ -259,14 +261,15 @@ def _float_down(x: mpmath.mpf) -> float:
     return math.nextafter(f, -math.inf) if mpmath.mpf(f) > x else f
 
 
-def _bnb(expr, dom, bounds, budget, deadline) -> tuple[Status, int, dict | None]:
+def _bnb(expr: sympy.Expr, dom: Domain, bounds: Mapping[str, tuple[float, float]], budget: int,
+         deadline: Callable[[], None] | None) -> tuple[Status, int, dict[str, tuple[Any, Any]] | None]:
     """Interval branch and bound of ``expr >= 0`` over the box ``bounds`` (the one box search, objective -expr):
     (PROVED, or REFUTED with a box where expr < 0 throughout (still to be replayed at a point), or UNKNOWN;
     boxes bounded; that box as {name: (lo, hi)} or None)."""
     names = list(bounds)
     integer = np.array([n in dom.integers for n in names])
 
-    def negated_bounds(lo, hi):
+    def negated_bounds(lo: np.ndarray, hi: np.ndarray) -> BoxBounds:
         # upper of -expr = -(lower of expr), rounded up; lower of -expr on the whole box = -(upper of expr)
         up, low = np.full(lo.shape[0], np.inf), np.full(lo.shape[0], -np.inf)
         for r in range(lo.shape[0]):
@@ -281,7 +284,7 @@ def _bnb(expr, dom, bounds, budget, deadline) -> tuple[Status, int, dict | None]
             up[r], low[r] = -_float_down(_lo(val)), _float_down(-_hi(val))
         return BoxBounds(up, lower=low)
 
-    def split(lo, hi, _data):
+    def split(lo: np.ndarray, hi: np.ndarray, _data: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         # the widest side (integers at integer points: [a, m] and [m + 1, b])
         rows, side = np.arange(lo.shape[0]), np.argmax(hi - lo, axis=1)
         a, b = lo[rows, side], hi[rows, side]
@@ -302,7 +305,8 @@ def _bnb(expr, dom, bounds, budget, deadline) -> tuple[Status, int, dict | None]
 
 
 # ------------------------------------------------------------------------------------------ driver
-def prove_nonneg(expr: sympy.Expr, dom: Domain, *, substitutions=(), budget: int = 4000, seed: int = 0,
+def prove_nonneg(expr: sympy.Expr, dom: Domain, *, substitutions: Iterable[Mapping[str, Any]] = (), budget: int = 4000,
+                 seed: int = 0,
                  deadline: Callable[[], None] | None = None, search: bool = True) -> Proof:
     """Prove ``expr >= 0`` on ``dom`` (tiers in the module docstring), or refute it with an exact point."""
     expr = assume_domain(expr, dom)
@@ -339,7 +343,9 @@ def prove_nonneg(expr: sympy.Expr, dom: Domain, *, substitutions=(), budget: int
         if res is Status.PROVED:
             return Proof(Status.PROVED, f"interval arithmetic (mpmath.iv, outward rounding) over {where}: {nboxes} boxes")
         if res is Status.REFUTED:
-            mid = {n: (int(a) if n in dom.integers else Fraction(str((a + b) / 2))) for n, (a, b) in box.items()}
+            # a REFUTED branch and bound always returns its box
+            mid = {n: (int(a) if n in dom.integers else Fraction(str((a + b) / 2)))
+                   for n, (a, b) in box.items()}  # type: ignore[union-attr]
             if in_domain(mid, dom):
                 lo, hi = replay(expr, mid)
                 if hi < 0:
@@ -349,12 +355,12 @@ def prove_nonneg(expr: sympy.Expr, dom: Domain, *, substitutions=(), budget: int
     return Proof(Status.UNKNOWN, f"sympy undecided and the domain ({dom.describe()}) is not compact: no interval certificate")
 
 
-def _outer_range(dom: Domain, name: str):
+def _outer_range(dom: Domain, name: str) -> tuple[sympy.Expr, sympy.Expr]:
     """Numeric bounds of ``name`` over the whole domain (a superset: other variables' ranges resolved
     outward; an infinite one makes the bound infinite)."""
     lo, hi = dom.ranges[name]
     loose = _loose_bounds(dom)
-    out = []
+    out: list[sympy.Expr] = []
     for b, side in ((lo, 0), (hi, 1)):
         if b is oo or b is -oo or b.is_number:
             out.append(b)
@@ -373,8 +379,8 @@ def _outer_range(dom: Domain, name: str):
     return out[0], out[1]
 
 
-def _loose_bounds(dom):
-    out = {}
+def _loose_bounds(dom: Domain) -> dict[str, tuple[float, float]]:
+    out: dict[str, tuple[float, float]] = {}
     for n, (lo, hi) in dom.ranges.items():
         out[n] = (float(lo) if lo.is_number else (1.0 if lo is not -oo else -math.inf),
                   float(hi) if hi.is_number else 1e4 if hi is oo else 1e4)
@@ -385,7 +391,7 @@ def expand_log_on(e: sympy.Expr, dom: Domain) -> sympy.Expr:
     """``expand_log`` valid on the domain: log(a b) = log a + log b and log(a^c) = c log a only where a and
     b are proved positive there (each such factor is replaced by a positive symbol while expanding)."""
     e = assume_domain(e, dom)
-    reps: dict = {}
+    reps: dict[sympy.Expr, sympy.Dummy] = {}
     for node in sympy.preorder_traversal(e):
         if not isinstance(node, sympy.log):
             continue
@@ -399,7 +405,8 @@ def expand_log_on(e: sympy.Expr, dom: Domain) -> sympy.Expr:
     return out.xreplace({v: k for k, v in reps.items()})
 
 
-def prove_identity(lhs, rhs, dom: Domain, *, seed: int = 0, deadline: Callable[[], None] | None = None) -> Proof:
+def prove_identity(lhs: sympy.Basic, rhs: sympy.Basic, dom: Domain, *, seed: int = 0,
+                   deadline: Callable[[], None] | None = None) -> Proof:
     """Proof that ``lhs == rhs`` identically (sympy), or a refuting point found in ``dom``."""
     d = assume_domain(sympy.sympify(lhs) - sympy.sympify(rhs), dom)
     el = expand_log_on(d, dom) if d.has(sympy.log) else d
