@@ -160,18 +160,34 @@ def _circle_target(f, D):
     return chart, tgt, fn
 
 
+def random_rotation(D: int, seed: int) -> np.ndarray:
+    """A random orthogonal D x D matrix (QR of a Gaussian matrix, signs fixed), reproducible from ``seed``."""
+    q, r = np.linalg.qr(np.random.default_rng(seed).standard_normal((D, D)))
+    return q * np.sign(np.diag(r))[None, :]
+
+
+def _rotate_input_layer(w1: np.ndarray, ex1, Q: np.ndarray):
+    """Layer 1 reading x = Q x0 as it read x0: every input weight row w becomes w Q^T (only the input layer changes)."""
+    ws = (ex1.weights[0] @ Q.T,) + tuple(ex1.weights[1:])
+    return w1 @ Q.T, type(ex1)(ws, ex1.biases, slope=ex1.slope)
+
+
 def circle_moe(D: int = 2, m: int = 16, *, f=EXP1_F, n_tau: int | None = None, tau_bias=None,
-               pass_through: str = "x") -> Built:
+               pass_through: str = "x", rotation_seed: int | None = None) -> Built:
     """Cor 4.9 on the unit circle in R^D: Psi in H^(2,4)_(2,.) with linear charts t = sin(theta - c_i).
 
     Arguments:
         D: ambient dimension (the circle spans e_1, e_2). m: pieces (= width) of each layer-2 expert.
         f: target, a sympy expression in x1, x2. n_tau: pieces of q (default E = 4).
         tau_bias: planted only, {chart: shift} added to tau (a worse tau that mis-routes).
+        rotation_seed: embed the circle by a random rotation Q (``random_rotation(D, seed)``): x = Q (cos, sin, 0..);
+            only the input layer changes (its weights become W Q^T); needs pass_through 'span'.
     Returns:
-        Built over theta in [0, 2 pi], x = (cos theta, sin theta, 0, ...): net (N, D) -> (N, 1).
+        Built over theta in [0, 2 pi], x = (cos theta, sin theta, 0, ...) (times Q): net (N, D) -> (N, 1).
     """
     P = _check(D, m, 2, pass_through)
+    if rotation_seed is not None and P != 2:
+        raise InvalidInput("rotation_seed needs pass_through='span' (layer 2 reads the circle's plane coordinates)")
     E = 4
     consts = tau_constants(E, n_tau)
     T = consts["T"]
@@ -187,9 +203,15 @@ def circle_moe(D: int = 2, m: int = 16, *, f=EXP1_F, n_tau: int | None = None, t
         ex.output(ex.cpwl(a, 0.0, knots, fn(np.cos(u), np.sin(u))))
         experts.append(ex)
     w1, ex1 = _layer1(D, 2, consts["n_tau"], tau_bias, three=False, n_pass=P)
+    if rotation_seed is not None:
+        Q = random_rotation(int(D), int(rotation_seed))
+        w1, ex1 = _rotate_input_layer(w1, ex1, Q)
+        chart = tuple(sympy.Float(Q[i, 0]) * sympy.cos(THETA) + sympy.Float(Q[i, 1]) * sympy.sin(THETA)
+                      for i in range(int(D)))
     net = stacked_moe_net(D, [(w1, ex1, 1), (_gate_on_tau(P, E), stack_experts(experts), 1)],
-                          name=f"wang-cor4.9-circle-D{D}-m{m}" + ("-planted" if tau_bias else ""))
-    meta = _circle_meta(D, P, m, E, consts, tau_bias, {"chart_kind": "linear"})
+                          name=f"wang-cor4.9-circle-D{D}-m{m}" + ("-planted" if tau_bias else "")
+                          + (f"-rot{rotation_seed}" if rotation_seed is not None else ""))
+    meta = _circle_meta(D, P, m, E, consts, tau_bias, {"chart_kind": "linear", "rotation_seed": rotation_seed})
     return Built(net=net, target=(tgt,), variables=(THETA,), domain_lo=(0.0,), domain_hi=(2 * math.pi,),
                  chart=chart, meta=meta,
                  description=f"Cor 4.9: circle in R^{D}, 4 linear charts, experts = PL interpolants on {m} pieces")
