@@ -219,7 +219,10 @@ def _tier_derivative(g: sympy.Expr, x: sympy.Symbol, lo: sympy.Expr, hi: sympy.E
     xs = sympy.Symbol(x.name, positive=bool(lo.is_number and lo > 0) or None, real=True)
     g = g.xreplace({x: xs})
     x = xs
-    shifted = g.xreplace({x: lo + sympy.Symbol("t_", nonnegative=True)}) if lo.is_number else g
+    # [review] only a finite lower bound shifts: -oo + t_ is -oo, and g(-oo) "nonnegative" proved nothing
+    # (-exp(x) >= 0 on [-oo, oo] was "proved" as -exp(-oo) = 0, certifying 1 + x + 1e-20 <= exp(x))
+    finite_lo = lo.is_number and lo.is_finite is True
+    shifted = g.xreplace({x: lo + sympy.Symbol("t_", nonnegative=True)}) if finite_lo else g
     for form in _rewrites(shifted):
         if form.is_nonnegative is True:
             return [f"{sympy.sstr(g)} >= 0 on [{lo}, {hi}] (sympy)"]

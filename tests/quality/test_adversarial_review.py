@@ -144,3 +144,21 @@ def test_monotone_link_through_max_is_still_certified():
         {"rel": "<=", "expr": sp.Max(3, 0), "by": "monotone", "u": "u", "template": sp.Max(U, 0), "a": 1, "b": 3},
     )
     assert _run("symbolic_chain", {"steps": steps}).verdict.name == "CERTIFIED"
+
+
+# ------------------------------------------------------------ derivative tier with a lower bound of -oo
+@pytest.mark.parametrize("hi", ["oo", 5])
+def test_derivative_tier_never_shifts_by_minus_infinity(hi):
+    # 1 + x + 1e-20 <= exp(x) is false at x = 0 (exactly: exp(0) = 1 < 1 + 1e-20); it was CERTIFIED through
+    # "-exp(x) >= 0 on [-oo, oo]", read off -exp(-oo + t) = 0
+    x = sp.Symbol("x")
+    eps = sp.Rational(1, 10**20)
+    assert not sp.exp(0) >= 1 + 0 + eps
+    out = _run("symbolic_relation", {"lhs": 1 + x + eps, "rhs": sp.exp(x), "ranges": {"x": ("-oo", hi)}})
+    assert out.verdict.name != "CERTIFIED"
+
+
+def test_derivative_tier_still_proves_from_a_finite_lower_bound():
+    x = sp.Symbol("x")
+    out = _run("symbolic_relation", {"lhs": 1 + x, "rhs": sp.exp(x), "ranges": {"x": (0, "oo")}})
+    assert out.verdict.name == "CERTIFIED"
