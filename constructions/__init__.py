@@ -13,6 +13,11 @@ _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 # construction helpers other packages use
 from ._active_memory import ActiveMemoryMoE as ActiveMemoryMoE
+from ._budget import human_bytes as human_bytes
+from ._budget import memory_budget as memory_budget
+from ._budget import parse_bytes as parse_bytes
+from ._budget import require_memory as require_memory
+from ._budget import set_memory_budget as set_memory_budget
 from ._cpwl_experts import kuhn_interpolate as kuhn_interpolate
 from ._cpwl_experts import moebius as moebius
 from .ir import Affine as Affine
@@ -38,4 +43,4 @@ from .ir import random_relu_net as random_relu_net
 from .ir import route_numpy as route_numpy
 from .ir import sequential_net as sequential_net
 
-__all__ = ["Built", "TorchNet", "compile_net", "Affine", "Concat", "Input", "LinearGate", "MoE", "Net", "NetBuilder", "PReLU", "Slice", "StackedExperts", "TreeRouter", "dyadic_tree_router", "evaluate_exact", "evaluate_numpy", "random_relu_net", "route_numpy", "sequential_net", "NetSizes", "count_sizes", "ActiveMemoryMoE", "kuhn_interpolate", "moebius"]
+__all__ = ["human_bytes", "memory_budget", "parse_bytes", "require_memory", "set_memory_budget", "Built", "TorchNet", "compile_net", "Affine", "Concat", "Input", "LinearGate", "MoE", "Net", "NetBuilder", "PReLU", "Slice", "StackedExperts", "TreeRouter", "dyadic_tree_router", "evaluate_exact", "evaluate_numpy", "random_relu_net", "route_numpy", "sequential_net", "NetSizes", "count_sizes", "ActiveMemoryMoE", "kuhn_interpolate", "moebius"]

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
+from constructions._budget import require_memory
 from constructions._cpwl_experts import (
     hat_sum_program,
     line_program,
@@ -41,7 +42,8 @@ from constructions.ir import Built, Net, NetBuilder, StackedExperts, dyadic_tree
 from proofs import InvalidInput
 from proofs.formula import compile_target, input_symbols, parse_expression
 
-__all__ = ["FAMILIES", "TargetBounds", "target_bounds", "momlp", "single_network", "momlp_net", "expert_level"]
+__all__ = ["FAMILIES", "TargetBounds", "target_bounds", "momlp", "single_network", "momlp_net", "expert_level",
+           "momlp_levels", "momlp_bytes"]
 
 FAMILIES = ("constant", "cpwl", "deep")
 MAX_LEVEL = 30
@@ -251,10 +253,24 @@ def _validate(n_in, eps, experts, lipschitz, slope, r):
     return eps, slope, L, r
 
 
-@functools.lru_cache(maxsize=32)
-def _momlp_cached(function, n_in, eps, experts, lipschitz, slope, r) -> Built:
-    expr, variables = _target(function, n_in)
-    n = len(variables)
+def momlp_bytes(n: int, depth: int, experts: str, sub_level: int = 0) -> float:
+    """An upper estimate of the memory (bytes) that building and certifying the MoMLP takes, computed
+    before anything is allocated: 2^(n D) experts, each with its parameters, the router's centres, the
+    construction's temporaries and the compiled copy (float64). ``momlp`` refuses a size over the budget."""
+    experts_n = float(2) ** (n * depth)
+    if experts == "constant":
+        per_expert = 8.0 * n + 4  # weights, bias, cell corner and centre, temporaries, compiled copy
+    else:
+        per_expert = float(2 ** sub_level + 1) ** n * (n + 6)  # vertex values and program coefficients
+    grid = float(2 ** (depth + sub_level) + 1) ** n if experts != "constant" else 0.0
+    return 8.0 * (experts_n * per_expert + grid) + (64 << 20)
+
+
+def momlp_levels(function, n_in: int, eps: float, *, experts: str = "constant", lipschitz: float | None = None,
+                 r: float | None = None) -> dict:
+    """The levels ``momlp`` would build (router depth D, sub-grid level k, grid level T, our bound and its
+    constants) and the estimated bytes, without building anything."""
+    n = int(n_in)
     T, bound, consts = expert_level(function, n, eps, experts=experts, lipschitz=lipschitz)
     k = 0
     if experts == "deep":
@@ -262,6 +278,23 @@ def _momlp_cached(function, n_in, eps, experts, lipschitz, slope, r) -> Built:
         k = int(min(T, max(1, round(r * math.log2(1 / eps) / n)))) if eps < 1 else 1
         T = max(T, k)
     D = T - k
+    return {"depth": D, "sub_level": k, "grid_level": T, "error_bound": bound, "consts": consts, "r": r,
+            "bytes": momlp_bytes(n, D, experts, k)}
+
+
+def _require_fits(n: int, lv: dict, experts: str) -> None:
+    D, k = lv["depth"], lv["sub_level"]
+    require_memory(lv["bytes"], f"the MoMLP on [0,1]^{n} (router depth D={D}: 2^{n * D} {experts} experts"
+                   + (f", sub-grid 2^{k} per axis" if k else "") + ")")
+
+
+@functools.lru_cache(maxsize=32)
+def _momlp_cached(function, n_in, eps, experts, lipschitz, slope, r) -> Built:
+    expr, variables = _target(function, n_in)
+    n = len(variables)
+    lv = momlp_levels(function, n, eps, experts=experts, lipschitz=lipschitz, r=r)
+    _require_fits(n, lv, experts)  # before allocating
+    T, bound, consts, k, D, r = lv["grid_level"], lv["error_bound"], lv["consts"], lv["sub_level"], lv["depth"], lv["r"]
     net = momlp_net(expr, n, depth=D, experts=experts, sub_level=k, slope=slope)
     meta = {"family": experts, "depth": D, "sub_level": k, "grid_level": T, "cell_side": 2.0 ** -D,
             "error_bound": bound, "slope": slope, "r": r, **{f"const_{a}": v for a, v in consts.items()}}
@@ -306,6 +339,7 @@ def single_network(function, n_in: int, eps: float, *, slope: float = 0.0) -> Bu
     n = len(variables)
     eps, slope, _, _ = _validate(n, eps, "deep", None, slope, None)
     T, bound, consts = expert_level(expr, n, eps, experts="cpwl")
+    require_memory(momlp_bytes(n, 0, "deep", T), f"the single network on [0,1]^{n} (a 2^{T}-per-axis grid)")
     net = momlp_net(expr, n, depth=0, experts="deep", sub_level=T, slope=slope)
     meta = {"family": "single", "depth": 0, "sub_level": T, "grid_level": T, "error_bound": bound,
             "slope": slope, **{f"const_{a}": v for a, v in consts.items()}}

@@ -12,6 +12,7 @@ from ._core import Provenance as Provenance
 from ._core import Theorem as Theorem
 from ._criteria import PreRegistered as PreRegistered
 from ._errors import InvalidInput as InvalidInput
+from ._errors import ResourceLimit as ResourceLimit
 from ._errors import require as require
 from ._registry import BUILTIN_MODULES as BUILTIN_MODULES
 from ._registry import load_builtin as load_builtin
@@ -23,6 +24,6 @@ from ._registry import source_of as source_of
 from ._registry import unregister as unregister
 from ._status import Status as Status
 
-__all__ = ["PAPERS", "PROFILES", "Claim", "Provenance", "Theorem", "PreRegistered", "InvalidInput", "require",
+__all__ = ["PAPERS", "PROFILES", "Claim", "Provenance", "Theorem", "PreRegistered", "InvalidInput", "ResourceLimit", "require",
            "BUILTIN_MODULES", "load_builtin", "load_user_module", "lookup", "register", "registered", "unregister",
            "source_of", "Status"]

@@ -16,3 +16,8 @@ def require(condition: bool, message: str) -> None:
     """Raise :class:`InvalidInput` with ``message`` unless ``condition`` holds."""
     if not condition:
         raise InvalidInput(message)
+
+
+class ResourceLimit(InvalidInput):
+    """A size estimated before allocation exceeds its budget; the message names the size, the budget and
+    the knob. At the command line it is an input error (exit 2); inside ``verify`` the row is UNKNOWN."""

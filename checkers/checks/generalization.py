@@ -34,6 +34,7 @@ from checkers.checks._registry import CheckContext, CheckTimeout, register_check
 from checkers.checks._seeds import bootstrap_interval, interval_of, ols_slope
 from constructions.trained import JobsTimeout, default_workers, run_jobs
 from proofs import PreRegistered
+from proofs.prover import replay
 
 __all__ = ["smoe_gap_le_bound", "smoe_gap_trend", "smoe_best_k_interior", "bound_terms_for"]
 
@@ -365,3 +366,45 @@ def smoe_best_k_interior(claim, a: SmoeTrendArgs, instance: Mapping[str, Any], c
     why = {"holds": "an interior k is best: ", "opposite": "an edge k (1 or T) is best (one task; not a refutation): ",
            "undecided": "interior vs edge not resolved within the seed interval: "}[decision] + f"{iv}; {txt}"
     return Outcome(_VERDICT[decision], value, 0.0, "le", method, why, ev, **_SLACK)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BoundValueArgs(ClaimArgs):
+    """``bound_value_below_range``: a bound given term by term (formulas in the instance's values) is below
+    ``loss_range``, the largest value the bounded loss gap can take."""
+
+    terms: Mapping[str, Expr]
+    loss_range: float = 1.0
+
+
+@register_check("bound_value_below_range", args=BoundValueArgs)
+def bound_value_below_range(claim, a: BoundValueArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
+    """Each term evaluated in interval arithmetic (170 bits) at the instance: CERTIFIED when the whole
+    bound is below the loss range (it says something), VACUOUS when even its lower end is not, UNKNOWN when
+    a term is not given (its value is missing from the instance) and the given ones stay below."""
+    vals = {k: sympy.nsimplify(v, rational=True) for k, v in instance.items() if v is not None}
+    enclosures, formulas, missing = {}, {}, []
+    for name, e in a.terms.items():
+        e = sympy.sympify(e)
+        formulas[name] = sympy.sstr(e)
+        at = e.subs({s: vals[s.name] for s in e.free_symbols if s.name in vals})
+        if at.free_symbols:
+            missing.append(name)
+            continue
+        lo, hi = replay(at, {})
+        enclosures[name] = (float(lo), float(hi))
+    lo, hi = sum(v[0] for v in enclosures.values()), sum(v[1] for v in enclosures.values())
+    total = (lo + hi) / 2
+    ev = Evidence(lower_bound=lo, upper_bound=hi, replay="interval arithmetic, 170 bits",
+                  extra={"terms": {n: (sum(enclosures[n]) / 2 if n in enclosures else None) for n in a.terms},
+                         "formulas": formulas, "missing": missing})
+    common = dict(measured=total, bound=a.loss_range, sense="le", method="each term in interval arithmetic",
+                  evidence=ev)
+    left_out = f" (without the {', '.join(missing)} term{'s' if len(missing) > 1 else ''}, not given)" if missing else ""
+    if lo >= a.loss_range:
+        return Outcome(Verdict.VACUOUS, why=f"the bound is >= {lo:.6g}{left_out}, not below the loss range "
+                                            f"{a.loss_range:g}: it says nothing here", **common)
+    if hi < a.loss_range and not missing:
+        return Outcome(Verdict.CERTIFIED, why=f"the bound is <= {hi:.6g} < the loss range {a.loss_range:g}", **common)
+    return Outcome(Verdict.UNKNOWN, why=f"the bound is in [{lo:.6g}, {hi:.6g}]{left_out}: not decided against "
+                                        f"the loss range {a.loss_range:g}", **common)

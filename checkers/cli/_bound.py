@@ -4,24 +4,25 @@
                         [--json out.json]
 
 The formula is not re-typed here: the terms are the sympy expressions ``SMOE_BOUND_TERMS`` of
-``proofs.zhao2024``, evaluated at the given values. Bad or inconsistent values raise
-:class:`proofs.InvalidInput` (one line; the command line maps it to exit code 2).
+``proofs.zhao2024``, evaluated at the given values in interval arithmetic by the check
+``bound_value_below_range``, through the same runner, report, writers, closing line and exit-code rule as
+``verify`` (CERTIFIED: the bound is below the loss range 1; VACUOUS: it is not; UNKNOWN: the expert term R
+is not given and the rest stays below 1). Bad or inconsistent values raise :class:`proofs.InvalidInput`
+(one line; the command line maps it to exit code 2).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import os
-import sys
-import tempfile
-from pathlib import Path
 from typing import Any
 
-import sympy
+from rich.text import Text
 
-from proofs import InvalidInput
+from checkers.cli._common import add_output_options, outputs_of, show_and_write
+from checkers.report import safe_text
+from checkers.run import CheckResult, RunConfig, RunItem, run_checks
+from proofs import Claim, InvalidInput, Provenance, lookup
 from proofs.zhao2024 import SMOE_BOUND_TERMS
 
 __all__ = ["add_parser", "run", "evaluate_smoe_bound"]
@@ -46,7 +47,7 @@ def add_parser(subparsers) -> None:
     s.add_argument("--expert-rademacher", metavar="R", default=None,
                    help="max over routing patterns of the loss-class Rademacher complexity (>= 0); "
                         "without it the total leaves out the expert term 2R")
-    s.add_argument("--json", metavar="PATH", default=None, help="also write the terms as JSON (atomically)")
+    add_output_options(s)
     s.set_defaults(handler=run)
 
 
@@ -96,67 +97,38 @@ def _validated(args) -> dict[str, Any]:
     return {"m": m, "T": T, "k": k, "delta": delta, "d_N": d_N, "R": R}
 
 
-def evaluate_smoe_bound(*, m: int, T: int, k: int, delta: float, d_N: int, R: float | None) -> dict[str, Any]:
-    """Each Z3 term at the given values (from ``proofs.zhao2024.SMOE_BOUND_TERMS``) and the total."""
-
-    vals = {"m": sympy.Integer(m), "T": sympy.Integer(T), "k": sympy.Integer(k),
-            "delta": sympy.nsimplify(delta, rational=True), "d_N": sympy.Integer(d_N)}
-    if R is not None:
-        vals["R"] = sympy.nsimplify(R, rational=True)
-    terms: dict[str, float | None] = {}
-    formulas = {}
-    for name, expr in SMOE_BOUND_TERMS.items():
-        formulas[name] = sympy.sstr(expr)
-        e = expr.subs({s: vals[s.name] for s in expr.free_symbols if s.name in vals})
-        terms[name] = float(e.evalf(30)) if not e.free_symbols else None
-    total = sum(v for v in terms.values() if v is not None)
-    return {"bound": "smoe", "theorem": THEOREM_ID, "construction": "ours",
-            "inputs": {"m": m, "T": T, "k": k, "delta": delta, "natarajan": d_N, "expert_rademacher": R},
-            "formulas": formulas, "terms": terms, "total": total,
-            "total_includes_expert_term": R is not None, "vacuous": total >= 1}
+def evaluate_smoe_bound(*, m: int, T: int, k: int, delta: float, d_N: int, R: float | None) -> CheckResult:
+    """The row of ``bound smoe``: each Z3 term (``proofs.zhao2024.SMOE_BOUND_TERMS``) evaluated at the given
+    values in interval arithmetic, decided against the loss range [0, 1] by the runner."""
+    theorem = lookup(THEOREM_ID)
+    claim = Claim(name="bound_below_loss_range", check="bound_value_below_range",
+                  statement="L_D - L_S <= 2 R + router + confidence terms < 1 (the loss range)",
+                  args={"terms": SMOE_BOUND_TERMS}, provenance=Provenance.OURS)
+    inst = {"m": m, "T": T, "k": k, "delta": delta, "d_N": d_N} | ({"R": R} if R is not None else {})
+    (row,) = run_checks(RunConfig(theorem_ids=(THEOREM_ID,), device="cpu", timeout=60.0),
+                        items=[RunItem(theorem, claim, inst)])
+    return row
 
 
-def _write_json(path: str, data: dict) -> None:
-    target = Path(path)
-    if target.parent and not target.parent.exists():
-        raise InvalidInput(f"--json {path!r}: directory {str(target.parent)!r} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent or Path("."))
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(data, fh, indent=2)
-            fh.write("\n")
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _lines(res: dict) -> list[str]:
-    i = res["inputs"]
-    head = [f"zhao2024 Z3 sparse-MoE bound ({res['theorem']}; construction: ours)",
-            f"m={i['m']}  T={i['T']}  k={i['k']}  delta={i['delta']:g}  d_N={i['natarajan']}"
-            + (f"  R={i['expert_rademacher']:g}" if i["expert_rademacher"] is not None else "  R=not given")]
+def _lines(row: CheckResult) -> list[str]:
+    i, ex = row.instance, row.outcome.evidence.extra
+    head = [f"zhao2024 Z3 sparse-MoE bound ({THEOREM_ID}; construction: ours)",
+            f"m={i['m']}  T={i['T']}  k={i['k']}  delta={i['delta']:g}  d_N={i['d_N']}"
+            + (f"  R={i['R']:g}" if "R" in i else "  R=not given")]
     rows = []
     for name in ("expert", "router", "confidence"):
-        v = res["terms"][name]
-        rows.append((f"{name} term", res["formulas"][name], "not given (2R left out)" if v is None else f"{v:.6g}"))
-    label = "total" if res["total_includes_expert_term"] else "total without the expert term"
-    rows.append((label, "", f"{res['total']:.6g}" + ("  (vacuous: >= 1 for a loss in [0,1])" if res["vacuous"] else "")))
+        v = ex["terms"][name]
+        rows.append((f"{name} term", ex["formulas"][name], "not given (2R left out)" if v is None else f"{v:.6g}"))
+    label = "total without the expert term" if ex["missing"] else "total"
+    rows.append((label, "", f"{row.outcome.measured:.6g}"))
     w0, w1 = max(len(r[0]) for r in rows), max(len(r[1]) for r in rows)
     return head + [f"  {a:<{w0}}  {b:<{w1}}  {c}" for a, b, c in rows]
 
 
 def run(args: argparse.Namespace) -> int:
-    """Evaluate and print the bound; write JSON if asked. Returns the exit code (0)."""
-    res = evaluate_smoe_bound(**_validated(args))
-    if args.json:
-        _write_json(args.json, res)
-    try:
-        from rich.console import Console
-
-        console = Console(width=120, highlight=False, soft_wrap=True)
-        for line in _lines(res):
-            console.print(line, markup=False)
-    except ImportError:  # rich is a dependency; plain text keeps the command usable without it
-        sys.stdout.write("\n".join(_lines(res)) + "\n")
-    return 0
+    """Evaluate, show the terms and the row, write the report files; the exit code follows ``verify``'s rule."""
+    values = _validated(args)
+    outputs = outputs_of(args)
+    row = evaluate_smoe_bound(**values)
+    head = [Text(safe_text(line)) for line in _lines(row)]
+    return show_and_write([row], args, outputs, meta={"command": "bound smoe", "device": "cpu"}, head=head)

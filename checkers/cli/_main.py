@@ -16,7 +16,17 @@ import sympy
 
 from checkers import report
 from checkers.cli import _approx, _bound, _selftest
-from checkers.report import check_writable, make_console, run_meta
+from checkers.cli._common import (
+    add_budget_option,
+    add_output_options,
+    apply_budget,
+    out_dir_of,
+    outputs_of,
+    seed,
+    show_and_write,
+)
+from checkers.report import make_console
+from constructions import parse_bytes
 from checkers.run import RunConfig, available_cores, resolve_device, run_checks, select
 from proofs import PAPERS, InvalidInput, load_user_module, lookup, registered
 
@@ -41,16 +51,6 @@ def _positive_float(text: str) -> float:
     return v
 
 
-def _seed(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer; expected a non-negative integer seed") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected a non-negative integer seed")
-    return v
-
-
 def _jobs(text: str) -> int:
     try:
         v = int(text)
@@ -63,35 +63,20 @@ def _jobs(text: str) -> int:
 
 def _cmd_verify(args) -> int:
 
-    outputs = {flag: check_writable(p, flag) for flag, p in
-               (("--json", args.json), ("--markdown", args.markdown), ("--junit", args.junit)) if p}
-    out_dir = Path(args.out_dir) if args.out_dir else (next(iter(outputs.values())).parent if outputs else Path("reports"))
+    outputs = outputs_of(args)
+    out_dir = out_dir_of(args, outputs)
     config = RunConfig(theorem_ids=tuple(args.theorem or ()), papers=tuple(args.paper or ()), keyword=args.k,
                        profile=args.profile, device=args.device, seed=args.seed, timeout=args.timeout,
                        out_dir=out_dir, modules=tuple(args.module or ()),
-                       jobs=args.jobs if args.jobs is not None else available_cores()).validated()
+                       jobs=args.jobs if args.jobs is not None else available_cores(),
+                       max_memory=parse_bytes(args.max_memory) if args.max_memory is not None else None).validated()
 
     device = resolve_device(config.device)
     items = select(config)
-    console = report.make_console(ascii_box=args.ascii)
     with report.ProgressReporter(len(items)) as progress:
         results = run_checks(config, items=items, on_start=progress.on_start, on_result=progress.on_result)
-    console.print(report.render_report(results, ascii_box=args.ascii))
-    console.print(report.render_legend())
-    meta = run_meta(profile=config.profile, device=device, seed=config.seed)
-    for flag, path in outputs.items():
-        {"--json": report.write_json, "--markdown": report.write_markdown, "--junit": report.write_junit}[flag](
-            results, path, meta)
-        console.print(f"wrote {path}")
-    figures = sorted({f for r in results for f in r.outcome.figures})
-    if figures:
-        console.print(f"figures in {out_dir}: {', '.join(figures)}")
-    apart = report.apart_line(results)
-    if apart:  # before the closing line, which stays last and unchanged for CI parsers
-        console.print(apart, markup=False, highlight=False, style=None)
-    line = report.closing_line(results)
-    console.print(line, markup=False, highlight=False, style=None)
-    return 1 if any(r.verdict.is_failure for r in results) else 0
+    return show_and_write(results, args, outputs, out_dir=out_dir,
+                          meta={"profile": config.profile, "device": device, "seed": config.seed})
 
 
 def _cmd_list(args) -> int:
@@ -185,6 +170,7 @@ def _plugins() -> list:
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="moecheck", description="Check published mixture-of-experts theorems on real instances.")
+    p.add_argument("--version", action="version", version=f"moecheck {_version()}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     v = sub.add_parser("verify", help="check theorems and print the report")
@@ -193,16 +179,14 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("-k", metavar="SUBSTRING", help="only checks whose id 'theorem::claim[instance]' contains this")
     v.add_argument("--profile", default="quick", choices=["quick", "full"], help="instance set (default quick)")
     v.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="torch device (default auto)")
-    v.add_argument("--seed", type=_seed, default=0, help="base random seed (default 0)")
+    v.add_argument("--seed", type=seed, default=0, help="base random seed, 0..2^31-1 (default 0)")
     v.add_argument("--timeout", type=_positive_float, default=300.0, help="seconds per check (default 300)")
     v.add_argument("--module", action="append", metavar="FILE.py", help="also check the Theorems declared in FILE.py")
     v.add_argument("--jobs", type=_jobs, metavar="N",
                    help="worker processes running rows (default: the cores available); same rows, seeds and report")
-    v.add_argument("--json", metavar="PATH", help="write the schema-versioned JSON report")
-    v.add_argument("--markdown", metavar="PATH", help="write a Markdown report")
-    v.add_argument("--junit", metavar="PATH", help="write JUnit XML")
+    add_output_options(v)
     v.add_argument("--out-dir", metavar="DIR", help="where checks write figures (default: next to the report)")
-    v.add_argument("--ascii", action="store_true", help="plain ASCII table borders (for logs)")
+    add_budget_option(v)
     v.set_defaults(handler=_cmd_verify)
 
     ls = sub.add_parser("list", help="list the registered theorems")
@@ -220,11 +204,21 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _version() -> str:
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+
+        return version("moecheck")
+    except (ImportError, PackageNotFoundError):
+        return "0.1.0 (not installed)"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code (0 ok, 1 a FAIL/ERROR row, 2 bad input)."""
+    """Run the command line; returns the exit code (0 ok, 1 a FAIL/ERROR row, 2 bad input, 130 interrupted)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        apply_budget(args)
         return int(args.handler(args))
     except InvalidInput as exc:
         print(f"moecheck: error: {exc}", file=sys.stderr)

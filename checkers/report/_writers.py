@@ -20,21 +20,66 @@ from checkers.run import CheckResult, apart_rows, margins, slack_text, summary_c
 from proofs import InvalidInput
 
 __all__ = ["SCHEMA_VERSION", "SCHEMA_PATH", "write_atomic", "write_json", "write_markdown", "write_junit",
-           "run_meta", "fmt", "check_writable", "apart_line"]
+           "run_meta", "fmt", "check_writable", "apart_line", "safe_text", "FILE_MODE"]
+
+#: every file moecheck writes gets this mode (less the umask), like the figures
+FILE_MODE = 0o644
+
+
+def safe_text(s: object) -> str:
+    r"""``s`` with control characters escaped (``\x1b``, ``\u202e``), so that no input can move the cursor,
+    recolour a terminal or break an XML or Markdown file. Used by every renderer except JSON (which
+    escapes them itself and stays exact).
+
+    >>> print(safe_text("a\x1b[31mb\n"))
+    a\x1b[31mb\n
+    """
+    text = str(s)
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        if ch.isprintable() or ch == " ":
+            out.append(ch)
+        else:
+            code = ord(ch)
+            out.append({"\n": "\\n", "\t": "\\t", "\r": "\\r"}.get(ch) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"))
+    return "".join(out)
 
 SCHEMA_VERSION = 1
 SCHEMA_PATH = Path(__file__).with_name("results.schema.json")
 
 
+def _q(path: object) -> str:
+    r = repr(safe_text(path))
+    return r if len(r) <= 200 else r[:97] + "..." + r[-97:]
+
+
 def check_writable(path: str | Path, flag: str) -> Path:
-    """Validate an output path before any work starts (a bad path is an input error, not a crash)."""
+    """Validate an output path before any work starts (a bad path is an input error, not a crash).
+
+    One rule for every command: the path is not a directory, no existing part of its parent path is a
+    file, and the nearest existing directory is writable; a missing parent directory is created only when
+    the file is written (so an input error leaves nothing behind)."""
+    if not str(path).strip():
+        raise InvalidInput(f"{flag} {_q(path)}: expected a file path")
     p = Path(path)
-    if p.exists() and p.is_dir():
-        raise InvalidInput(f"{flag} {str(path)!r} is a directory; expected a file path")
-    parent = p.parent if str(p.parent) else Path(".")
-    if parent.exists() and not parent.is_dir():
-        raise InvalidInput(f"{flag} {str(path)!r}: {str(parent)!r} is not a directory")
+    if p.is_dir():
+        raise InvalidInput(f"{flag} {_q(path)} is a directory; expected a file path")
+    parent = p.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise InvalidInput(f"{flag} {_q(path)}: {_q(parent)} is a file; expected a directory there")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InvalidInput(f"{flag} {_q(path)}: directory {_q(parent)} is not writable")
     return p
+
+
+def _umask() -> int:
+    old = os.umask(0)
+    os.umask(old)
+    return old
 
 
 def write_atomic(path: str | Path, text: str) -> None:
@@ -43,6 +88,7 @@ def write_atomic(path: str | Path, text: str) -> None:
     p.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
     try:
+        os.fchmod(fd, FILE_MODE & ~_umask())  # mkstemp makes 0600; reports are as readable as the figures
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
         os.replace(tmp, p)
@@ -93,7 +139,7 @@ def fmt(v: float | None, digits: int = 4) -> str:
 
 
 def _md(s: str) -> str:
-    return s.replace("|", "\\|").replace("\n", " ")
+    return safe_text(s.replace("\n", " ")).replace("|", "\\|").replace("`", "\\`")
 
 
 def write_markdown(results: Sequence[CheckResult], path: str | Path, meta: Mapping[str, Any] | None = None) -> None:
@@ -103,14 +149,14 @@ def write_markdown(results: Sequence[CheckResult], path: str | Path, meta: Mappi
              f"{meta.get('date', '')} · profile {meta.get('profile', '?')} · device {meta.get('device', '?')} · "
              f"torch {meta.get('torch', '?')} · {meta.get('platform', '')}", ""]
     for paper in dict.fromkeys(r.paper for r in results):
-        lines += [f"## {paper}", "", "| theorem | claim | instance | measured | bound | margin | slack | verdict | how | time |",
+        lines += [f"## {_md(paper)}", "", "| theorem | claim | instance | measured | bound | margin | slack | verdict | how | time |",
                   "|---|---|---|---|---|---|---|---|---|---|"]
         for r in (r for r in results if r.paper == paper):
             o = r.outcome
             diff, _ = margins(o.measured, o.bound, o.sense)
             verdict = o.verdict.value + (" (finding)" if r.finding else "")
             how = "; ".join(x for x in (o.method, o.why) if x)
-            lines.append(f"| {_md(r.theorem_label)} `{r.theorem_id}` ({_md(r.provenance)}) | {_md(r.claim)} | "
+            lines.append(f"| {_md(r.theorem_label)} `{_md(r.theorem_id)}` ({_md(r.provenance)}) | {_md(r.claim)} | "
                          f"{_md(r.instance_label)} | {fmt(o.measured)} | {fmt(o.bound)} | {fmt(diff)} | {slack_text(o)} | "
                          f"**{verdict}** | {_md(how)} | {r.seconds:.2f}s |")
         lines.append("")
@@ -173,7 +219,7 @@ def failure_block(r: CheckResult) -> list[str]:
     diff, _ = margins(o.measured, o.bound, o.sense)
     lines.append(f"values   measured {fmt(o.measured)} vs bound {fmt(o.bound)} (margin {fmt(diff)}){rv}")
     lines.append(f"repro    {r.repro}")
-    return lines
+    return [safe_text(line) for line in lines]
 
 
 def write_junit(results: Sequence[CheckResult], path: str | Path, meta: Mapping[str, Any] | None = None) -> None:
@@ -184,14 +230,15 @@ def write_junit(results: Sequence[CheckResult], path: str | Path, meta: Mapping[
                f'errors="{sum(r.verdict is Verdict.ERROR for r in results)}" skipped="{c["skipped"] + c["apart"]}">')
     for paper in dict.fromkeys(r.paper for r in results):
         rows = [r for r in results if r.paper == paper]
-        out.append(f'  <testsuite name={quoteattr(paper)} tests="{len(rows)}" '
+        out.append(f'  <testsuite name={quoteattr(safe_text(paper))} tests="{len(rows)}" '
                    f'failures="{sum(r.verdict is Verdict.FAIL for r in rows)}" errors="{sum(r.verdict is Verdict.ERROR for r in rows)}" '
                    f'skipped="{sum(r.verdict in (Verdict.UNKNOWN, Verdict.VACUOUS, Verdict.NOT_REPRODUCED) for r in rows)}" time="{sum(r.seconds for r in rows):.3f}">')
         for r in rows:
             name = f"{r.claim}[{r.instance_label}]"
-            out.append(f'    <testcase classname={quoteattr(r.theorem_id)} name={quoteattr(name)} time="{r.seconds:.3f}">')
+            out.append(f'    <testcase classname={quoteattr(safe_text(r.theorem_id))} name={quoteattr(safe_text(name))} '
+                       f'time="{r.seconds:.3f}">')
             o = r.outcome
-            msg = quoteattr(f"{o.verdict.value}: {o.why or o.method}")
+            msg = quoteattr(safe_text(f"{o.verdict.value}: {o.why or o.method}"))
             body = escape("\n".join(failure_block(r)))
             if o.verdict is Verdict.FAIL:
                 out.append(f"      <failure message={msg}>{body}</failure>")
@@ -199,7 +246,7 @@ def write_junit(results: Sequence[CheckResult], path: str | Path, meta: Mapping[
                 out.append(f"      <error message={msg}>{body}</error>")
             elif o.verdict in (Verdict.UNKNOWN, Verdict.VACUOUS, Verdict.NOT_REPRODUCED):  # JUnit has no 'apart': a vacuous row is skipped
                 out.append(f"      <skipped message={msg}/>")
-            out.append(f"      <system-out>{escape(o.verdict.value + ': ' + o.method + ' ' + o.why)}</system-out>")
+            out.append(f"      <system-out>{escape(safe_text(o.verdict.value + ': ' + o.method + ' ' + o.why))}</system-out>")
             out.append("    </testcase>")
         out.append("  </testsuite>")
     out.append("</testsuites>")

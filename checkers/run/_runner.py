@@ -33,11 +33,13 @@ from checkers.checks import (
 )
 from checkers.run._parallel import available_cores, run_parallel
 from checkers.run._results import CheckResult
+from constructions import set_memory_budget
 from proofs import (
     PAPERS,
     PROFILES,
     Claim,
     InvalidInput,
+    ResourceLimit,
     Theorem,
     load_user_module,
     lookup,
@@ -66,6 +68,7 @@ class RunConfig:
     out_dir: Path = field(default_factory=lambda: Path("reports"))
     modules: tuple[str, ...] = ()
     jobs: int = 1  # worker processes (``--jobs``); 1 runs the rows in this process
+    max_memory: int | None = None  # bytes (``--max-memory``) every construction's size is checked against
 
     def validated(self) -> "RunConfig":
         if self.profile not in PROFILES:
@@ -193,13 +196,15 @@ def make_result(item: RunItem, outcome: Outcome, seconds: float, device: str, re
 
 def run_one(item: RunItem, config: RunConfig, device: str) -> CheckResult:
     """Run one check; exceptions become ERROR, time-outs UNKNOWN."""
+    if config.max_memory is not None:  # also in a spawned worker, which starts with the default budget
+        set_memory_budget(config.max_memory)
     seed = _seed_for(config.seed, item.node_id)
     ctx = CheckContext(profile=config.profile, device=device, seed=seed, timeout=config.timeout,
                        out_dir=Path(config.out_dir), started=time.monotonic())
     t0 = time.perf_counter()
     try:
         fn = get_check(item.claim.check)
-        with _alarm(config.timeout + max(1.0, 0.2 * config.timeout)):  # hard stop after a grace period
+        with _alarm(config.timeout + max(0.5, 0.05 * config.timeout)):  # hard stop: the budget kept within 5%
             outcome = fn(item.claim, item.instance, ctx)
         if not isinstance(outcome, Outcome):
             raise TypeError(f"check {item.claim.check!r} returned {type(outcome).__name__}, expected Outcome")
@@ -208,6 +213,11 @@ def run_one(item: RunItem, config: RunConfig, device: str) -> CheckResult:
     except CheckTimeout as exc:
         outcome = Outcome(Verdict.UNKNOWN, method="time budget", why=f"not decided: {exc}",
                           evidence=Evidence(seed=seed))
+    except ResourceLimit as exc:  # refused before allocating: the claim is not decided at this size
+        outcome = Outcome(Verdict.UNKNOWN, method="size guard", why=f"not decided: {exc}", evidence=Evidence(seed=seed))
+    except MemoryError:
+        outcome = Outcome(Verdict.UNKNOWN, method="size guard", evidence=Evidence(seed=seed),
+                          why="not decided: out of memory (lower --max-memory so the size guard refuses it up front)")
     except Exception as exc:  # a broken check is an ERROR row, never a crash of the run
         tb = traceback.extract_tb(exc.__traceback__)
         where = f" at {Path(tb[-1].filename).name}:{tb[-1].lineno}" if tb else ""

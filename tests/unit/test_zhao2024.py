@@ -2,6 +2,8 @@
 
 import dataclasses
 import json
+
+import jsonschema
 import math
 import random
 import re
@@ -14,6 +16,7 @@ from hypothesis import strategies as st
 
 import proofs.zhao2024 as Z
 from checkers.cli import build_parser
+from checkers.report import SCHEMA_PATH
 from checkers.checks import CheckContext, get_check, registered_checks
 from checkers.checks import Verdict
 from checkers.checks.rademacher import exact_rademacher
@@ -235,10 +238,13 @@ def test_bound_cli_prints_each_term_and_writes_json(tmp_path, capsys):
     assert args.handler(args) == 0
     text = capsys.readouterr().out
     assert "router term" in text and "confidence term" in text and "total" in text and "construction: ours" in text
-    data = json.loads(out.read_text())
+    doc = json.loads(out.read_text())  # the one results format, written by the one writer
+    jsonschema.validate(doc, json.loads(SCHEMA_PATH.read_text()))
+    (data,) = doc["results"]
     vals = {Z.m: 1000, Z.T: 16, Z.k: 2, Z.delta: sympy.Rational(1, 20), Z.d_N: 64, Z.R: sympy.Rational(1, 100)}
-    assert data["terms"]["router"] == pytest.approx(float(Z.SMOE_BOUND_TERMS["router"].subs(vals)))
-    assert data["total"] == pytest.approx(float(Z.SMOE_BOUND.subs(vals)))
+    assert data["evidence"]["extra"]["terms"]["router"] == pytest.approx(float(Z.SMOE_BOUND_TERMS["router"].subs(vals)))
+    assert data["measured"] == pytest.approx(float(Z.SMOE_BOUND.subs(vals)))
+    assert data["verdict"] == "VACUOUS" and data["bound"] == 1.0
     assert not list(tmp_path.glob("*.tmp"))
 
 
