@@ -27,10 +27,10 @@ from pathlib import Path
 import sympy
 
 from checkers import report
-from checkers.checks import Verdict
+from checkers.checks import Outcome, Verdict
 from checkers.cli._common import add_budget_option, add_output_options, outputs_of, show_and_write
 from checkers.report import check_writable
-from checkers.run import CheckResult, RunConfig, RunItem, resolve_device, run_checks
+from checkers.run import CheckResult, RunConfig, RunItem, make_result, resolve_device, run_checks
 from constructions import compile_net, count_sizes, require_memory
 from constructions.momlp import momlp, momlp_levels
 from proofs import Claim, InvalidInput, Provenance, lookup
@@ -165,7 +165,8 @@ def run(args) -> int:
         return args.time_budget - (time.monotonic() - t_start)
 
     def config(timeout: float) -> RunConfig:
-        return RunConfig(theorem_ids=(K1,), device=device, timeout=max(0.5, timeout), out_dir=Path("reports"))
+        # a hard stop can land late (a long numpy call): ask for less so the command keeps its budget
+        return RunConfig(theorem_ids=(K1,), device=device, timeout=max(0.5, 0.9 * timeout), out_dir=Path("reports"))
 
     results: list[CheckResult] = []
     L = None
@@ -182,12 +183,17 @@ def run(args) -> int:
             else:
                 _require_fits(args, None)  # the network without L: checked before it is built
         inst = _instance(args, L)
-        items = [RunItem(k1, c, inst) for c in _claims(args, max(0.5, left() - 1.0), L is not None)]
-        results += run_checks(config(left()), items=items, on_start=progress.on_start, on_result=progress.on_result)
+        for item in (RunItem(k1, c, inst) for c in _claims(args, max(0.5, left() - 1.0), L is not None)):
+            if left() < 0.5:  # one budget for the whole command: a row it cannot reach is not run
+                out = Outcome(Verdict.UNKNOWN, method="time budget", why="not run: --time-budget spent on the rows before")
+                results.append(make_result(item, out, 0.0, device))
+                continue
+            results += run_checks(config(left()), items=[item], on_start=progress.on_start,
+                                  on_result=progress.on_result)
     results = [dataclasses.replace(r, repro=_repro(args)) for r in results]
     sup = next(r for r in results if r.claim == "sup_error_le_eps")
     head = []
-    if sup.outcome.method != "size guard":
+    if sup.outcome.method not in ("size guard", "time budget", "exception"):  # the network was built (cached)
         built = momlp(args.function, args.dim, float(args.eps), experts=args.experts, lipschitz=L, slope=args.slope,
                       r=args.r)
         head.append(_sizes_table(built, args.dim, float(args.eps)))

@@ -216,7 +216,10 @@ def _version() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 1 a FAIL/ERROR row, 2 bad input, 130 interrupted)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # a usage error (one line, already printed) or --help / --version
+        return exc.code if isinstance(exc.code, int) else 2
     try:
         apply_budget(args)
         return int(args.handler(args))

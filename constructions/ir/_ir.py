@@ -184,15 +184,20 @@ class TreeRouter:
         """The cell (box) of every leaf inside the root box [lo, hi]: (E, n) lower and upper corners."""
         cl = lo[None, :].copy()
         ch = hi[None, :].copy()
-        n = self.n_in
-        bits = (np.arange(2 ** n)[:, None] >> np.arange(n)[None, :]) & 1  # (2^n, n) child sign bits
+        n, k = self.n_in, 2 ** self.n_in
+        bits = ((np.arange(k)[:, None] >> np.arange(n)[None, :]) & 1).astype(bool)  # (2^n, n) child sign bits
+        step = max(1, _CHUNK_ROWS // k)  # in chunks: no single numpy call runs long (a time-out lands promptly)
         for c in self.centres:
-            c_rep = np.repeat(c, 2 ** n, axis=0)
-            b = np.tile(bits, (c.shape[0], 1)).astype(bool)
-            cl = np.repeat(cl, 2 ** n, axis=0)
-            ch = np.repeat(ch, 2 ** n, axis=0)
-            cl = np.where(b, np.maximum(cl, c_rep), cl)
-            ch = np.where(b, ch, np.minimum(ch, c_rep))
+            parents = cl.shape[0]
+            new_l, new_h = np.empty((parents * k, n)), np.empty((parents * k, n))
+            for s in range(0, parents, step):
+                e = min(parents, s + step)
+                c_rep = np.repeat(c[s:e], k, axis=0)
+                b = np.tile(bits, (e - s, 1))
+                pl, ph = np.repeat(cl[s:e], k, axis=0), np.repeat(ch[s:e], k, axis=0)
+                new_l[s * k:e * k] = np.where(b, np.maximum(pl, c_rep), pl)
+                new_h[s * k:e * k] = np.where(b, ph, np.minimum(ph, c_rep))
+            cl, ch = new_l, new_h
         return cl, ch
 
 
@@ -541,6 +546,10 @@ def _moe_exact(spec: MoE, x: list[Fraction]) -> list[Fraction]:
     return h
 
 
+#: rows per numpy call in the tree loops (a signal, e.g. a time-out, is handled between calls)
+_CHUNK_ROWS = 1 << 18
+
+
 def dyadic_tree_router(n_in: int, depth: int, *, lo: float = 0.0, hi: float = 1.0) -> TreeRouter:
     """The dyadic tree router on [lo, hi]^n: level d holds the centres of the 2^(n d) dyadic cells.
 
@@ -561,7 +570,9 @@ def dyadic_tree_router(n_in: int, depth: int, *, lo: float = 0.0, hi: float = 1.
     bits = ((np.arange(2 ** n_in)[:, None] >> np.arange(n_in)[None, :]) & 1).astype(np.float64)
     for d in range(depth):
         centres.append(cell_lo + side / 2)
-        # children in digit order: child s has lower corner cell_lo + (side/2) * bits(s)
-        cell_lo = (cell_lo[:, None, :] + (side / 2) * bits[None, :, :]).reshape(-1, n_in)
+        # children in digit order: child s has lower corner cell_lo + (side/2) * bits(s); in chunks of rows
+        step = max(1, _CHUNK_ROWS // 2 ** n_in)
+        cell_lo = np.concatenate([(cell_lo[i:i + step, None, :] + (side / 2) * bits[None, :, :]).reshape(-1, n_in)
+                                  for i in range(0, cell_lo.shape[0], step)])
         side /= 2
     return TreeRouter(n_in, depth, tuple(centres))
