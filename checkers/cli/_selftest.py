@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Sequence
 
+from checkers.cli._common import seed
 from checkers.report import make_console
 from checkers.run import RunConfig, RunItem, resolve_device, run_one
 from checkers.run import CheckResult
@@ -88,6 +89,6 @@ def add_parser(subparsers) -> None:
     s.add_argument("--all", action="store_true", help="also the slow twins (default: the quick set, as in make test)")
     s.add_argument("--theorem", metavar="ID", help="only the twins of this theorem")
     s.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="torch device (default auto)")
-    s.add_argument("--seed", type=int, default=0, help="base random seed (default 0)")
+    s.add_argument("--seed", type=seed, default=0, help="base random seed, 0..2^31-1 (default 0)")
     s.add_argument("--timeout", type=float, default=120.0, help="seconds per twin (default 120)")
     s.set_defaults(handler=_cmd_selftest)
