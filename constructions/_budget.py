@@ -34,9 +34,10 @@ def available_memory() -> int:
 
 def memory_budget() -> int:
     """The budget in bytes (``--max-memory``; default half the memory available at first use)."""
-    if _state["budget"] is None:
-        _state["budget"] = int(_SHARE * available_memory())
-    return int(_state["budget"])
+    budget = _state["budget"]
+    if budget is None:
+        budget = _state["budget"] = int(_SHARE * available_memory())
+    return budget
 
 
 def set_memory_budget(nbytes: int | None) -> None:
@@ -46,8 +47,22 @@ def set_memory_budget(nbytes: int | None) -> None:
     _state["budget"] = nbytes
 
 
-_UNITS = {"": 1, "B": 1, "K": 1 << 10, "KB": 1 << 10, "KIB": 1 << 10, "M": 1 << 20, "MB": 1 << 20, "MIB": 1 << 20,
-          "G": 1 << 30, "GB": 1 << 30, "GIB": 1 << 30, "T": 1 << 40, "TB": 1 << 40, "TIB": 1 << 40}
+_UNITS = {
+    "": 1,
+    "B": 1,
+    "K": 1 << 10,
+    "KB": 1 << 10,
+    "KIB": 1 << 10,
+    "M": 1 << 20,
+    "MB": 1 << 20,
+    "MIB": 1 << 20,
+    "G": 1 << 30,
+    "GB": 1 << 30,
+    "GIB": 1 << 30,
+    "T": 1 << 40,
+    "TB": 1 << 40,
+    "TIB": 1 << 40,
+}
 
 
 def parse_bytes(text: str) -> int:
@@ -58,11 +73,13 @@ def parse_bytes(text: str) -> int:
     """
     s = str(text).strip().upper().replace(" ", "")
     num = s.rstrip("KMGTIB")
-    unit = s[len(num):]
+    unit = s[len(num) :]
     try:
         value = float(num) * _UNITS[unit]
     except (ValueError, KeyError):
-        raise InvalidInput(f"--max-memory {str(text)[:40]!r}: expected a size such as 2G, 512M or 1e9 (bytes)") from None
+        raise InvalidInput(
+            f"--max-memory {str(text)[:40]!r}: expected a size such as 2G, 512M or 1e9 (bytes)"
+        ) from None
     if not (value >= 1 and value < 1 << 62):
         raise InvalidInput(f"--max-memory {str(text)[:40]!r}: expected a positive size below 4 EiB")
     return int(value)
@@ -81,5 +98,7 @@ def require_memory(nbytes: float, what: str) -> None:
     """Raise :class:`ResourceLimit` when ``what`` (about ``nbytes``) does not fit the budget."""
     budget = memory_budget()
     if nbytes > budget:
-        raise ResourceLimit(f"{what} needs about {human_bytes(nbytes)}, over the memory budget of "
-                            f"{human_bytes(budget)} (raise it with --max-memory, or ask for less)")
+        raise ResourceLimit(
+            f"{what} needs about {human_bytes(nbytes)}, over the memory budget of "
+            f"{human_bytes(budget)} (raise it with --max-memory, or ask for less)"
+        )

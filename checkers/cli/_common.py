@@ -10,8 +10,9 @@ when the file is written (so nothing is created on exit 2). ``--out-dir`` must n
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from checkers import report
 from checkers.report import check_writable, run_meta
@@ -19,8 +20,16 @@ from checkers.run import CheckResult
 from constructions import parse_bytes, set_memory_budget
 from proofs import InvalidInput
 
-__all__ = ["add_output_options", "add_budget_option", "outputs_of", "apply_budget", "show_and_write", "seed",
-           "MAX_SEED", "out_dir_of"]
+__all__ = [
+    "add_output_options",
+    "add_budget_option",
+    "outputs_of",
+    "apply_budget",
+    "show_and_write",
+    "seed",
+    "MAX_SEED",
+    "out_dir_of",
+]
 
 #: seeds are 0 .. 2^31 - 1 (every generator below accepts them unchanged)
 MAX_SEED = 2**31 - 1
@@ -48,9 +57,13 @@ def add_output_options(p: argparse.ArgumentParser, *, markdown: bool = True) -> 
 
 
 def add_budget_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--max-memory", metavar="SIZE", default=None,
-                   help="memory budget for constructions, e.g. 2G (default: half the memory available); "
-                        "a size estimated over it is refused before allocating")
+    p.add_argument(
+        "--max-memory",
+        metavar="SIZE",
+        default=None,
+        help="memory budget for constructions, e.g. 2G (default: half the memory available); "
+        "a size estimated over it is refused before allocating",
+    )
 
 
 def apply_budget(args: argparse.Namespace) -> None:
@@ -61,8 +74,11 @@ def apply_budget(args: argparse.Namespace) -> None:
 
 def outputs_of(args: argparse.Namespace) -> dict[str, Path]:
     """The output files asked for, each validated by the one rule (before any work starts)."""
-    return {flag: check_writable(path, flag) for flag in WRITERS
-            if (path := getattr(args, flag[2:].replace("-", "_"), None))}
+    return {
+        flag: check_writable(path, flag)
+        for flag in WRITERS
+        if (path := getattr(args, flag[2:].replace("-", "_"), None))
+    }
 
 
 def out_dir_of(args: argparse.Namespace, outputs: dict[str, Path]) -> Path:
@@ -77,8 +93,16 @@ def out_dir_of(args: argparse.Namespace, outputs: dict[str, Path]) -> Path:
     return next(iter(outputs.values())).parent if outputs else Path("reports")
 
 
-def show_and_write(results: Sequence[CheckResult], args: argparse.Namespace, outputs: dict[str, Path], *,
-                   meta: dict[str, Any], out_dir: Path | None = None, console=None, head: Sequence[Any] = ()) -> int:
+def show_and_write(
+    results: Sequence[CheckResult],
+    args: argparse.Namespace,
+    outputs: dict[str, Path],
+    *,
+    meta: dict[str, Any],
+    out_dir: Path | None = None,
+    console=None,
+    head: Sequence[Any] = (),
+) -> int:
     """The report's rows (every computed row), its files, the figures line, the apart line and the
     closing line; returns the exit code (1 when a row FAILs or ERRORs, else 0)."""
     ascii_box = bool(getattr(args, "ascii", False))

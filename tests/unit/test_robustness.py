@@ -35,12 +35,32 @@ def _one_line_exit_2(argv, capsys, tmp_path, *words):
     return lines[0]
 
 
-@pytest.mark.parametrize("function, dim, eps", [("sin(3*x0)*x1*x2", 3, "0.001"), ("sin(3*x0)*x1*x2", 6, "0.05"),
-                                                ("x0", 1, "1e-9"), ("log(x0+1e-9)", 1, "0.5")])
+@pytest.mark.parametrize(
+    "function, dim, eps",
+    [("sin(3*x0)*x1*x2", 3, "0.001"), ("sin(3*x0)*x1*x2", 6, "0.05"), ("x0", 1, "1e-9"), ("log(x0+1e-9)", 1, "0.5")],
+)
 def test_a_network_over_the_memory_budget_is_refused_before_allocating(function, dim, eps, capsys, tmp_path):
     t0 = time.monotonic()
-    line = _one_line_exit_2(["approx", "--function", function, "--dim", str(dim), "--eps", eps, "--max-memory", "2G",
-                             "--json", str(tmp_path / "r.json")], capsys, tmp_path, "--max-memory", "experts", "GiB")
+    line = _one_line_exit_2(
+        [
+            "approx",
+            "--function",
+            function,
+            "--dim",
+            str(dim),
+            "--eps",
+            eps,
+            "--max-memory",
+            "2G",
+            "--json",
+            str(tmp_path / "r.json"),
+        ],
+        capsys,
+        tmp_path,
+        "--max-memory",
+        "experts",
+        "GiB",
+    )
     assert "over the memory budget of 2 GiB" in line and time.monotonic() - t0 < 20
 
 
@@ -59,7 +79,8 @@ def test_inside_verify_an_oversized_construction_is_unknown_with_the_reason(tmp_
         "    statement_provenance=Provenance.OURS,\n"
         "    claims=(Claim(name='sup_error_le_eps', check='certified_sup_error', statement='s',\n"
         "        args={'construction': 'constructions.momlp:momlp', 'bound': 0.001},\n"
-        "        quick=({'function': 'x0', 'n_in': 1, 'eps': 1e-9},)),))\n")
+        "        quick=({'function': 'x0', 'n_in': 1, 'eps': 1e-9},)),))\n"
+    )
     out = tmp_path / "r.json"
     try:
         code = main(["verify", "--module", str(mod), "--theorem", "user/big", "--max-memory", "1G", "--json", str(out)])
@@ -88,13 +109,15 @@ def test_exponent_towers_are_refused_fast(text, capsys, tmp_path):
 
 
 def test_a_huge_constant_names_the_flag(capsys, tmp_path):
-    _one_line_exit_2(["approx", "--function", "10**1000*x0", "--dim", "1", "--eps", "0.1"], capsys, tmp_path,
-                     "--function", "float64")
+    _one_line_exit_2(
+        ["approx", "--function", "10**1000*x0", "--dim", "1", "--eps", "0.1"], capsys, tmp_path, "--function", "float64"
+    )
 
 
 def test_error_lines_quote_at_most_about_200_characters(capsys, tmp_path):
-    line = _one_line_exit_2(["approx", "--function", "x0+" * 40_000 + "foo", "--dim", "1", "--eps", "0.1"],
-                            capsys, tmp_path, "--function")
+    line = _one_line_exit_2(
+        ["approx", "--function", "x0+" * 40_000 + "foo", "--dim", "1", "--eps", "0.1"], capsys, tmp_path, "--function"
+    )
     assert len(line) < 700
 
 
@@ -147,11 +170,31 @@ def test_control_characters_are_escaped_in_every_output(tmp_path):
         "    statement='s', statement_provenance=Provenance.OURS,\n"
         "    claims=(Claim(name='width_le_four', check='size_formula', statement='w\\x1b[2J',\n"
         "        args={'construction': 'constructions.yarotsky:sawtooth_square', 'quantity': 'width',\n"
-        "              'formula': sympy.Integer(4), 'relation': 'le'}, quick=({'m': 2},)),))\n")
+        "              'formula': sympy.Integer(4), 'relation': 'le'}, quick=({'m': 2},)),))\n"
+    )
     js, md, xml = tmp_path / "r.json", tmp_path / "r.md", tmp_path / "r.xml"
-    p = subprocess.run([sys.executable, "-m", "checkers.cli", "verify", "--module", str(mod), "--theorem", "user/evil",
-                        "--json", str(js), "--markdown", str(md), "--junit", str(xml)], cwd=ROOT, capture_output=True,
-                       text=True, timeout=300)
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "checkers.cli",
+            "verify",
+            "--module",
+            str(mod),
+            "--theorem",
+            "user/evil",
+            "--json",
+            str(js),
+            "--markdown",
+            str(md),
+            "--junit",
+            str(xml),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert p.returncode == 0, p.stderr
     for text in (p.stdout, p.stderr, md.read_text(), xml.read_text()):
         assert "\x1b" not in text and "\x07" not in text
@@ -162,8 +205,9 @@ def test_control_characters_are_escaped_in_every_output(tmp_path):
 
 def test_compact_report_at_80_columns_keeps_rows_on_two_lines():
     env = {**os.environ, "COLUMNS": "80"}
-    p = subprocess.run([sys.executable, "-m", "checkers.cli", *VERIFY], cwd=ROOT, capture_output=True, text=True,
-                       env=env, timeout=300)
+    p = subprocess.run(
+        [sys.executable, "-m", "checkers.cli", *VERIFY], cwd=ROOT, capture_output=True, text=True, env=env, timeout=300
+    )
     assert p.returncode == 0
     lines = p.stdout.splitlines()
     assert all(len(ln) <= 80 for ln in lines[:-1])
