@@ -169,7 +169,7 @@ def write_markdown(results: Sequence[CheckResult], path: str | Path, meta: Mappi
     c = summary_counts(results)
     apart = apart_line(results)
     if apart:
-        lines.append(apart + "  ")
+        lines.append(_md(apart) + "  ")
     lines.append(f"verify: {c['passed']} passed, {c['failed']} failed, {c['skipped']} skipped")
     write_atomic(path, "\n".join(lines) + "\n")
 
@@ -185,9 +185,9 @@ def _artifact_lines(results: Sequence[CheckResult], here: Path, inline_max: int 
             if name.endswith(".md") and f.is_file() and f.stat().st_size <= inline_max:
                 shown += [f.read_text().rstrip(), ""]
             elif name.endswith(".png") and f.is_file():
-                shown += [f"![{name}]({name})", ""]
+                shown += [f"![{_md(name)}]({_md(name)})", ""]
         if shown:
-            out += [f"### {r.theorem_label} {r.claim} [{r.instance_label}]", "", *shown]
+            out += [f"### {_md(r.theorem_label)} {_md(r.claim)} [{_md(r.instance_label)}]", "", *shown]
     return ["## Tables and figures", "", *out] if out else []
 
 
