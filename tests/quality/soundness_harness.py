@@ -62,7 +62,8 @@ _DECIMALS = [sp.Rational(1, 10), sp.Rational(3, 10), sp.Rational(7, 1000), sp.Fl
 
 
 def _leaf(n_in):
-    return st.one_of(st.sampled_from(X[:n_in]), st.integers(-3, 3).map(sp.Integer), st.sampled_from(_DECIMALS))
+    return st.one_of(st.sampled_from([("x", i) for i in range(n_in)]), st.integers(-3, 3).map(lambda k: ("int", k)),
+                     st.sampled_from(range(len(_DECIMALS))).map(lambda k: ("dec", k)))
 
 
 _UNARY = {
@@ -76,27 +77,33 @@ _BINARY = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a
            "min": sp.Min}
 
 
-def _unary(u):
-    return st.sampled_from(sorted(_UNARY)).map(lambda k: _UNARY[k](u))
-
-
-def _combine(k, a, b):
+def build(tree) -> sp.Expr:
+    """The sympy formula of a generated tree (built only when a case is decided: drawing stays cheap)."""
+    tag = tree[0]
+    if tag == "x":
+        return X[tree[1]]
+    if tag == "int":
+        return sp.Integer(tree[1])
+    if tag == "dec":
+        return _DECIMALS[tree[1]]
+    if tag in _UNARY:
+        return _UNARY[tag](build(tree[1]))
+    a, b = build(tree[1]), build(tree[2])
     try:
-        return _BINARY[k](a, b)
+        return _BINARY[tag](a, b)
     except (TypeError, ValueError):  # Max/Min of a non-real constant (log(-2)): not a formula of the grammar
         return a + b
 
 
-def _binary(a, b):
-    return st.sampled_from(sorted(_BINARY)).map(lambda k: _combine(k, a, b))
-
-
 def formulas(n_in: int, depth: int = 3):
+    """Formula trees (``build`` makes them sympy): leaves x_i, small integers, decimal and binary constants;
+    unary nodes with poles, kinks and near-singular powers; + - * Max Min."""
     base = _leaf(n_in)
     if depth == 0:
         return base
     sub = formulas(n_in, depth - 1)
-    return st.one_of(base, sub.flatmap(_unary), st.tuples(sub, sub).flatmap(lambda t: _binary(*t)))
+    return st.one_of(base, st.tuples(st.sampled_from(sorted(_UNARY)), sub),
+                     st.tuples(st.sampled_from(sorted(_BINARY)), sub, sub))
 
 
 def _supported(f) -> bool:
@@ -151,6 +158,7 @@ def enclosure_case(f, n_in, centre, width, a, c, factor, seed) -> Case | None:
     from proofs import InvalidInput
     from proofs.formula import affine_residual_bounds, compile_target, exact_value, mpf_to_fraction
 
+    f = build(f)
     if not _supported(f):
         return None
     lo, hi = centre - width / 2, centre + width / 2
@@ -211,6 +219,7 @@ def lipschitz_case(f, n_in, centre, width, factor) -> Case | None:
     from proofs import InvalidInput, Status
     from proofs.formula import certified_lipschitz, compile_target
 
+    f = build(f)
     if not _supported(f):
         return None
     lo, hi = centre - width / 2, centre + width / 2
