@@ -126,8 +126,9 @@ def _boxes(n_in):
 def _points(lo, hi, rng, n=16):
     """Corners, centre and random float points of the box, as exact Fractions."""
     n_in = lo.size
-    pts = [lo + (hi - lo) * ((np.arange(2**n_in)[j] >> np.arange(n_in)) & 1) for j in range(2**n_in)]
-    pts += [0.5 * (lo + hi)] + [lo + (hi - lo) * rng.random(n_in) for _ in range(n)]
+    # corners exactly (lo + (hi - lo) may round above hi: a point outside the box is no test of it)
+    pts = [np.where((np.arange(2**n_in)[j] >> np.arange(n_in)) & 1, hi, lo) for j in range(2**n_in)]
+    pts += [np.clip(0.5 * (lo + hi), lo, hi)] + [np.clip(lo + (hi - lo) * rng.random(n_in), lo, hi) for _ in range(n)]
     return [tuple(Fraction(float(v)) for v in p) for p in pts]
 
 
@@ -178,7 +179,8 @@ def enclosure_case(f, n_in, centre, width, a, c, factor, seed) -> Case | None:
         return Case("enclosure", "UNKNOWN", "unknown", note="input rejected")
     low, up = float(low[0]), float(up[0])
     # the enclosure claim itself: every defined value lies in [low, up]
-    outside = any(v < low or v > up for _, v in vals)
+    missed = [(p, v) for p, v in vals if v < low or v > up]
+    outside = bool(missed)
     truth = "false" if any(abs(v) > B for _, v in vals) else "unknown"
     verdict, false_fail = "UNKNOWN", False
     if math.isfinite(low) and math.isfinite(up) and max(abs(low), abs(up)) <= B:
@@ -196,7 +198,9 @@ def enclosure_case(f, n_in, centre, width, a, c, factor, seed) -> Case | None:
         except (InvalidInput, ValueError, ArithmeticError):
             pass
     return Case("enclosure", verdict, truth, false_certified=outside or (verdict == "CERTIFIED" and truth == "false"),
-                false_fail=false_fail, note="enclosure misses a value" if outside else "")
+                false_fail=false_fail,
+                note=f"enclosure [{low!r}, {up!r}] misses h = {missed[0][1]} at {missed[0][0]} for f = {f}, box "
+                     f"[{lo.tolist()}, {hi.tolist()}], a = {a.tolist()}, c = {c}" if outside else "")
 
 
 def _float_abs(t, p, a, c):
