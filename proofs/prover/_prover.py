@@ -192,7 +192,9 @@ def prove_positive(expr: sympy.Expr, dom: Domain, substitutions: Iterable[Mappin
 
 
 # ---------------------------------------------------------------------------- tier 2: derivative sign
-def _value_sign_at(g: sympy.Expr, x: sympy.Symbol, a: sympy.Expr) -> int | None:
+def _value_sign_at(g: sympy.Expr, x: sympy.Symbol, a: sympy.Expr, side: str = "+") -> int | None:
+    """The sign of g at the end ``a`` of the range, or of its one-sided limit from inside the range (``side``:
+    '+' at the lower end, '-' at the upper end) where g is undefined at ``a``."""
     if a is oo or a is -oo:
         try:
             lim = sympy.limit(g, x, a)
@@ -208,7 +210,7 @@ def _value_sign_at(g: sympy.Expr, x: sympy.Symbol, a: sympy.Expr) -> int | None:
     v = g.subs(x, a)
     if v.has(sympy.zoo, sympy.nan):
         try:
-            v = sympy.limit(g, x, a, "+")
+            v = sympy.limit(g, x, a, side)  # [review] from inside the range: 2 - exp(1/(1 - x)) -> -oo as x -> 1-
         except (NotImplementedError, ValueError, TypeError):
             return None
     return sign_of_constant(v)
@@ -233,7 +235,7 @@ def _tier_derivative(g: sympy.Expr, x: sympy.Symbol, lo: sympy.Expr, hi: sympy.E
     if sub is not None and _value_sign_at(g, x, lo) in (0, 1):
         return sub + [f"so {sympy.sstr(g)} is nondecreasing, and >= 0 at {x}={lo}"]
     sub = _tier_derivative(-dg, x, lo, hi, depth - 1)
-    if sub is not None and _value_sign_at(g, x, hi) in (0, 1):
+    if sub is not None and _value_sign_at(g, x, hi, "-") in (0, 1):
         at = " (sympy limit)" if hi is oo else ""
         return sub + [f"so {sympy.sstr(g)} is nonincreasing, and >= 0 at {x}={hi}{at}"]
     return None
