@@ -39,6 +39,7 @@ from proofs.prover import (  # noqa: F401
     in_domain,
     prove_identity,
     prove_nonneg,
+    prove_positive,
     replay,
     sign_of_constant,
     sympify_arg,
@@ -356,6 +357,12 @@ def symbolic_argmax(claim, a: ArgmaxArgs, instance: Mapping[str, Any], ctx: Chec
                                evidence=Evidence(point=tuple(f"{k}={v}" for k, v in p.point.items()) or None,
                                                  replay="interval arithmetic, 170 bits", replayed_value=p.value))
         return Outcome(Verdict.UNKNOWN, method="sympy", why=f"could not show f'({_fmt(xstar)}) = 0: got {_fmt(at)}")
+    # [review] var = argmax e^(-w) and argmax e^w (w >= 0) cover (0, argmax] and [argmax, oo) only for argmax > 0;
+    # for argmax < 0 they cover negative values of var, outside the claim (a FAIL there had no witness in it)
+    adom = Domain.from_args(others, (), {k: v for k, v in instance.items() if k in others})
+    if not prove_positive(xstar, adom):
+        return Outcome(Verdict.UNKNOWN, method="sympy",
+                       why=f"argmax {_fmt(xstar)} > 0 not proved: the two sides v = argmax e^(-+w) cover v > 0 only then")
     w = sympy.Symbol("w", nonnegative=True)
     methods = []
     for side, rep, sgn in (("left", xstar * sympy.exp(-w), 1), ("right", xstar * sympy.exp(w), -1)):

@@ -162,3 +162,18 @@ def test_derivative_tier_still_proves_from_a_finite_lower_bound():
     x = sp.Symbol("x")
     out = _run("symbolic_relation", {"lhs": 1 + x, "rhs": sp.exp(x), "ranges": {"x": (0, "oo")}})
     assert out.verdict.name == "CERTIFIED"
+
+
+# ------------------------------------------------------------ argmax sides cover var > 0 only for argmax > 0
+def test_argmax_outside_the_positive_axis_is_not_refuted_by_points_outside_it():
+    # -(v - a)^2 decreases on every v > 0 when a < 0: the "left side" v = a e^(-w) lies in [a, 0), outside v > 0,
+    # and a FAIL read off there had no witness in the claim's domain
+    v, a = sp.symbols("v a")
+    out = _run("symbolic_argmax", {"expr": -((v - a) ** 2), "var": "v", "argmax": a, "ranges": {"a": (-2, -1)}})
+    assert out.verdict.name == "UNKNOWN"
+
+
+def test_argmax_of_a_minimum_is_still_refuted():
+    v, a = sp.symbols("v a")
+    out = _run("symbolic_argmax", {"expr": (v - a) ** 2, "var": "v", "argmax": a, "ranges": {"a": (1, 2)}})
+    assert out.verdict.name == "FAIL"
