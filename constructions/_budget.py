@@ -1,7 +1,8 @@
 """The memory budget that every construction checks its estimated size against before allocating.
 
 The default is a safe share (half) of the memory available when the budget is first asked for; the
-command line sets it from ``--max-memory``. A size over the budget raises :class:`proofs.ResourceLimit`
+command line sets it from ``--max-memory``, also in the environment (``MOECHECK_MAX_MEMORY``, bytes) so that
+worker processes (``verify --jobs``) keep the same budget. A size over the budget raises :class:`proofs.ResourceLimit`
 naming the size, the budget and the knob (exit 2 at the command line, an UNKNOWN row inside ``verify``).
 """
 
@@ -14,6 +15,7 @@ from proofs import InvalidInput, ResourceLimit
 __all__ = ["memory_budget", "set_memory_budget", "require_memory", "parse_bytes", "human_bytes", "available_memory"]
 
 _SHARE = 0.5
+ENV = "MOECHECK_MAX_MEMORY"
 _state: dict[str, int | None] = {"budget": None}
 
 
@@ -36,15 +38,21 @@ def memory_budget() -> int:
     """The budget in bytes (``--max-memory``; default half the memory available at first use)."""
     budget = _state["budget"]
     if budget is None:
-        budget = _state["budget"] = int(_SHARE * available_memory())
+        raw = os.environ.get(ENV, "")
+        budget = _state["budget"] = int(raw) if raw.isdigit() and int(raw) > 0 else int(_SHARE * available_memory())
     return budget
 
 
 def set_memory_budget(nbytes: int | None) -> None:
-    """Set the budget (``None``: back to the default share of available memory)."""
+    """Set the budget, for this process and the worker processes it starts (``None``: back to the default
+    share of available memory)."""
     if nbytes is not None and (not isinstance(nbytes, int) or nbytes <= 0):
         raise InvalidInput(f"--max-memory {nbytes!r}: expected a positive number of bytes")
     _state["budget"] = nbytes
+    if nbytes is None:
+        os.environ.pop(ENV, None)
+    else:
+        os.environ[ENV] = str(nbytes)
 
 
 _UNITS = {

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Sequence
 
 import sympy
@@ -26,7 +25,6 @@ from checkers.cli._common import (
     show_and_write,
 )
 from checkers.report import make_console
-from constructions import parse_bytes
 from checkers.run import RunConfig, available_cores, resolve_device, run_checks, select
 from proofs import PAPERS, InvalidInput, load_user_module, lookup, registered
 
@@ -68,8 +66,7 @@ def _cmd_verify(args) -> int:
     config = RunConfig(theorem_ids=tuple(args.theorem or ()), papers=tuple(args.paper or ()), keyword=args.k,
                        profile=args.profile, device=args.device, seed=args.seed, timeout=args.timeout,
                        out_dir=out_dir, modules=tuple(args.module or ()),
-                       jobs=args.jobs if args.jobs is not None else available_cores(),
-                       max_memory=parse_bytes(args.max_memory) if args.max_memory is not None else None).validated()
+                       jobs=args.jobs if args.jobs is not None else available_cores()).validated()
 
     device = resolve_device(config.device)
     items = select(config)

@@ -33,7 +33,6 @@ from checkers.checks import (
 )
 from checkers.run._parallel import available_cores, run_parallel
 from checkers.run._results import CheckResult
-from constructions import set_memory_budget
 from proofs import (
     PAPERS,
     PROFILES,
@@ -68,7 +67,6 @@ class RunConfig:
     out_dir: Path = field(default_factory=lambda: Path("reports"))
     modules: tuple[str, ...] = ()
     jobs: int = 1  # worker processes (``--jobs``); 1 runs the rows in this process
-    max_memory: int | None = None  # bytes (``--max-memory``) every construction's size is checked against
 
     def validated(self) -> "RunConfig":
         if self.profile not in PROFILES:
@@ -196,8 +194,6 @@ def make_result(item: RunItem, outcome: Outcome, seconds: float, device: str, re
 
 def run_one(item: RunItem, config: RunConfig, device: str) -> CheckResult:
     """Run one check; exceptions become ERROR, time-outs UNKNOWN."""
-    if config.max_memory is not None:  # also in a spawned worker, which starts with the default budget
-        set_memory_budget(config.max_memory)
     seed = _seed_for(config.seed, item.node_id)
     ctx = CheckContext(profile=config.profile, device=device, seed=seed, timeout=config.timeout,
                        out_dir=Path(config.out_dir), started=time.monotonic())
