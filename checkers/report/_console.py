@@ -68,7 +68,7 @@ SLACK_LEGEND = ("Slack: how far the claim's constant could be tightened and stil
 
 
 #: below this many columns the report switches to its compact layout (one row on one or two lines)
-COMPACT_BELOW = 100
+COMPACT_BELOW = 120
 
 
 def _env_width() -> int | None:
