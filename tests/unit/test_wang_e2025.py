@@ -202,3 +202,24 @@ def test_training_smoke():
     assert exp2_target(np.array([0.5, 1.5, 3.0])) == pytest.approx([1 / 16, 2 / 16, 0.0])
     with pytest.raises(InvalidInput):
         train_experiment_ii("3-3", 4, steps=3)
+
+
+def test_rotated_circle_computes_the_same_function_and_grows_only_in_its_input_layer():
+    import math
+
+    import numpy as np
+
+    from checkers.checks.embedding import layer_params
+    from constructions import evaluate_numpy
+    from constructions.wang_shallow import circle_moe, random_rotation
+
+    th = np.linspace(0.05, 2 * math.pi - 0.05, 97)
+    plain = circle_moe(D=8, m=8, pass_through="span")
+    rot = circle_moe(D=8, m=8, pass_through="span", rotation_seed=3)
+    Q = random_rotation(8, 3)
+    x0 = np.zeros((len(th), 8))
+    x0[:, 0], x0[:, 1] = np.cos(th), np.sin(th)
+    assert np.allclose(evaluate_numpy(rot.net, x0 @ Q.T), evaluate_numpy(plain.net, x0), atol=1e-12)
+    assert not np.allclose(evaluate_numpy(rot.net, x0), evaluate_numpy(plain.net, x0), atol=1e-3)
+    small, big = layer_params(circle_moe(D=4, m=8, pass_through="span", rotation_seed=0).net), layer_params(rot.net)
+    assert small[1:] == big[1:] and big[0] > small[0]
