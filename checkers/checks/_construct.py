@@ -16,7 +16,7 @@ from typing import Any, Mapping
 import sympy
 
 from proofs import InvalidInput
-from proofs.formula import exact_floats
+from proofs.formula import Unsupported, exact_floats, float_bounds
 
 __all__ = ["resolve", "build_construction", "eval_formula", "formula_float"]
 
@@ -59,16 +59,18 @@ def eval_formula(expr: Any, instance: Mapping[str, Any]) -> sympy.Expr:
 
 
 def formula_float(expr: Any, instance: Mapping[str, Any], *, rounding: str = "nearest") -> float:
-    """The formula's value as a float; ``rounding='down'``/``'up'`` rounds outward so that a bound
-    compared with a measured value is never made looser by rounding."""
+    """The formula's value as a float, from the one evaluator (``proofs.formula.float_bounds``);
+    ``rounding='down'``/``'up'`` rounds outward so that a bound compared with a measured value is
+    never made looser by rounding."""
+    if rounding not in ("nearest", "down", "up"):
+        raise InvalidInput(f"rounding={rounding!r} must be 'nearest', 'down' or 'up'")
     v = eval_formula(expr, instance)
     if v.is_real is False or v.has(sympy.zoo, sympy.nan):
         raise InvalidInput(f"formula {expr} is not a finite real number on {dict(instance)} (got {v})")
-    x = float(sympy.N(v, 30))
-    if not math.isfinite(x):
+    try:
+        lo, hi, nearest = float_bounds(v, nearest=True)
+    except Unsupported as error:
+        raise InvalidInput(f"formula {expr} = {v} on {dict(instance)} has no finite real enclosure ({error})") from None
+    if not (math.isfinite(lo) and math.isfinite(hi)):
         raise InvalidInput(f"formula {expr} is not finite on {dict(instance)} (got {v})")
-    if rounding == "down":
-        return x if sympy.Rational(x) <= v else math.nextafter(x, -math.inf)
-    if rounding == "up":
-        return x if sympy.Rational(x) >= v else math.nextafter(x, math.inf)
-    return x
+    return lo if rounding == "down" else hi if rounding == "up" else nearest

@@ -7,6 +7,12 @@ from ._enclosure import affine_residual_bounds as affine_residual_bounds
 from ._enclosure import certified_lipschitz as certified_lipschitz
 from ._enclosure import compile_target as compile_target
 from ._enclosure import exact_value as exact_value
+from ._evaluate import SUPPORTED as SUPPORTED
+from ._evaluate import compile_program as compile_program
+from ._evaluate import float_bounds as float_bounds
+from ._evaluate import interval_enclosure as interval_enclosure
+from ._evaluate import point_enclosure as point_enclosure
+from ._evaluate import point_interval as point_interval
 from ._parse import MAX_POWER_BITS as MAX_POWER_BITS
 from ._parse import input_symbols as input_symbols
 from ._parse import parse_expression as parse_expression
@@ -15,6 +21,7 @@ from ._parse import quote as quote
 from ._interval import LIBM_ULPS as LIBM_ULPS
 from ._interval import Program as Program
 from ._interval import Step as Step
+from ._interval import Unsupported as Unsupported
 from ._interval import dual_norm_upper as dual_norm_upper
 from ._interval import exact_floats as exact_floats
 from ._interval import float_constant as float_constant
@@ -28,4 +35,4 @@ from ._realness import RealnessResult as RealnessResult
 from ._realness import prove_real_on_domain as prove_real_on_domain
 from ._realness import real_arguments as real_arguments
 
-__all__ = ['Target', 'LipschitzResult', 'parse_expression', 'parse_formula', 'quote', 'MAX_POWER_BITS', 'input_symbols', 'compile_target', 'affine_residual_bounds', 'certified_lipschitz', 'exact_value', 'LIBM_ULPS', 'Step', 'Program', 'run_intervals', 'run_points', 'run_mp', 'mp_constant', 'float_constant', 'exact_floats', 'validated_boxes', 'dual_norm_upper', 'mpf_to_fraction', 'RealnessResult', 'real_arguments', 'prove_real_on_domain']
+__all__ = ['Unsupported', 'SUPPORTED', 'compile_program', 'interval_enclosure', 'point_interval', 'point_enclosure', 'float_bounds', 'Target', 'LipschitzResult', 'parse_expression', 'parse_formula', 'quote', 'MAX_POWER_BITS', 'input_symbols', 'compile_target', 'affine_residual_bounds', 'certified_lipschitz', 'exact_value', 'LIBM_ULPS', 'Step', 'Program', 'run_intervals', 'run_points', 'run_mp', 'mp_constant', 'float_constant', 'exact_floats', 'validated_boxes', 'dual_norm_upper', 'mpf_to_fraction', 'RealnessResult', 'real_arguments', 'prove_real_on_domain']

@@ -14,8 +14,9 @@ Main statements (each a function returning data that contains the exact real ans
 * ``exact_value``: a 60-digit mpmath interval of f at an exact rational point (replays).
 
 Implementation notes [ours]
-* Expressions are compiled into a straight-line program (one step per distinct sub-expression, so
-  shared pieces of f, grad f and Hess f are computed once) run by three interpreters: outward-rounded
+* Expressions are compiled by the one evaluator (``proofs.formula._evaluate``) into a straight-line
+  program (one step per distinct sub-expression, so shared pieces of f, grad f and Hess f are
+  computed once) run by three interpreters: outward-rounded
   float64 intervals (``proofs.formula._interval``, its rounding model is stated there), plain floats
   (``Target.eval``, for sampling only) and ``mpmath.iv`` (``exact_value``).
 * Variables are replaced by real symbols before differentiating, so d|u| = sign(u) u'. sympy's
@@ -49,6 +50,7 @@ from proofs import InvalidInput, Status
 from proofs.boxes import BoxBounds, BoxSearch, box_search
 
 from . import _interval as ia
+from ._evaluate import compile_program as _compile_program
 from ._smoothness import Guard, guard_masks, smoothness_guards
 from ._interval import (
     mpf_to_fraction,  # [review] e.man is unsigned: the signed conversion lives there
@@ -57,86 +59,6 @@ from ._parse import input_symbols, parse_expression
 
 __all__ = ["Target", "LipschitzResult", "parse_expression", "input_symbols", "compile_target",
            "affine_residual_bounds", "certified_lipschitz", "exact_value"]  # fmt: skip
-
-_KINDS = {
-    sp.exp: "exp", sp.log: "log", sp.sin: "sin", sp.cos: "cos", sp.tan: "tan", sp.tanh: "tanh",
-    sp.atan: "atan", sp.Abs: "abs", sp.sign: "sign", sp.Max: "max", sp.Min: "min",
-}  # fmt: skip
-_SUPPORTED = "+ - * / ** (integer, rational, constant), sqrt exp log sin cos tan tanh atan Abs Max Min"
-
-
-# ---------------------------------------------------------------- compilation to a step program
-
-
-class _Compiler:
-    def __init__(self, variables: Sequence[sp.Symbol]):
-        self.slot = {v: i for i, v in enumerate(variables)}
-        self.n_in = len(variables)
-        self.steps: list[ia.Step] = []
-
-    def emit(self, kind: str, args: Sequence[int], param: object = None) -> int:
-        self.steps.append(ia.Step(kind, tuple(args), param))
-        return self.n_in + len(self.steps) - 1
-
-    def visit(self, e: sp.Expr) -> int:
-        if e not in self.slot:
-            self.slot[e] = self._lower(e)
-        return self.slot[e]
-
-    def _lower(self, e: sp.Expr) -> int:
-        if e.is_Symbol:
-            raise InvalidInput(f"symbol {e} is not one of the variables")
-        if e.is_Atom:
-            return self.emit("const", (), ia.float_constant(e))
-        if e.is_Add:
-            return self.emit("add", [self.visit(a) for a in e.args])
-        if e.is_Mul:
-            coeff, rest = e.as_coeff_Mul()
-            if coeff == -1:  # -u is exact: keep it out of the rounded products
-                return self.emit("neg", [self.visit(rest)])
-            return self.emit("mul", [self.visit(a) for a in e.args])
-        if e.is_Pow:
-            return self._lower_pow(*e.args)
-        if isinstance(e, sp.Heaviside):
-            h0 = e.args[1] if len(e.args) > 1 else sp.S.Half
-            return self.emit("heaviside", [self.visit(e.args[0]), self.visit(h0)])
-        if isinstance(e, sp.DiracDelta):
-            return self.emit("dirac", [self.visit(e.args[0])])
-        if e.func in _KINDS:
-            return self.emit(_KINDS[e.func], [self.visit(a) for a in e.args])
-        raise InvalidInput(f"unsupported function {e.func.__name__} in {e}; supported: {_SUPPORTED}")
-
-    def _lower_pow(self, base: sp.Expr, ex: sp.Expr) -> int:
-        if ex.is_Float:
-            ex = sp.Rational(ex)  # the exact binary value of the float
-        if ex.is_Integer:
-            return self.emit("pow_int", [self.visit(base)], int(ex))
-        if ex.is_Rational and ex.q == 2:
-            return self.emit("pow_half", [self.visit(base)], int(ex.p))
-        if not ex.free_symbols:
-            if not (ex.is_extended_positive or ex.is_extended_negative):
-                raise InvalidInput(f"exponent {ex} in {base**ex} is not a nonzero real constant")
-            sign = 1 if ex.is_extended_positive else -1
-            return self.emit("pow_const", [self.visit(base), self.visit(ex)], sign)
-        # base**ex = exp(ex * log(base)), real for base > 0
-        log_base = self.emit("log", [self.visit(base)])
-        return self.emit("exp", [self.emit("mul", [self.visit(ex), log_base])])
-
-
-@functools.lru_cache(maxsize=512)
-def _compile_program(exprs: tuple[sp.Expr, ...], variables: tuple[sp.Symbol, ...]) -> ia.Program:
-    compiler = _Compiler(variables)
-    outputs = tuple(compiler.visit(e) for e in exprs)
-    steps = tuple(compiler.steps)
-    last_use = {}
-    for k, step in enumerate(steps):
-        for a in step.args:
-            last_use[a] = k
-    releases: list[list[int]] = [[] for _ in steps]
-    for slot_, k in last_use.items():
-        if slot_ not in outputs:
-            releases[k].append(slot_)
-    return ia.Program(len(variables), steps, outputs, tuple(tuple(r) for r in releases))
 
 
 # ---------------------------------------------------------------- the compiled target
@@ -411,7 +333,7 @@ def exact_value(
         inputs = [iv.mpf(Fraction(p).numerator) / iv.mpf(Fraction(p).denominator) for p in point]
         (result,) = ia.run_mp(program, inputs, ia.mp_constant)
         return ia.mp_ends(result)
-    except (mpmath.libmp.ComplexResult, ZeroDivisionError, ValueError) as error:
+    except (mpmath.libmp.ComplexResult, ZeroDivisionError, ValueError, ia.Unsupported) as error:
         raise InvalidInput(f"{expr} is not real at the point {[str(p) for p in point]}: {error}") from None
     finally:
         iv.prec = saved

@@ -39,6 +39,7 @@ functions are accurate to well under 1 ulp at the working precision).
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Callable, Sequence
@@ -51,8 +52,8 @@ from mpmath import iv, mp
 
 from proofs import InvalidInput
 
-__all__ = ["LIBM_ULPS", "Step", "Program", "run_intervals", "run_points", "run_mp", "mp_constant", "float_constant",
-           "exact_floats",
+__all__ = ["LIBM_ULPS", "Unsupported", "Step", "Program", "run_intervals", "run_points", "run_mp", "mp_constant",
+           "float_constant", "exact_floats",
            "validated_boxes", "dual_norm_upper",
            "mpf_to_fraction"]  # fmt: skip
 
@@ -63,6 +64,11 @@ _PI_HALF_UP = float(np.nextafter(np.pi / 2, np.inf))  # float(pi/2) < pi/2, so o
 FloatArray = npt.NDArray[np.float64]
 # (lo, hi); the interpreters also pass float64 scalars (constants), which numpy broadcasts alike
 Interval = tuple[FloatArray, FloatArray]
+
+
+class Unsupported(Exception):
+    """The evaluator met a node it cannot enclose soundly, or (strict mode) an argument interval that
+    reaches outside a function's domain. Callers treat it as "no enclosure" (UNKNOWN), never as a pass."""
 
 
 def down(x: FloatArray) -> FloatArray:
@@ -310,7 +316,7 @@ def dirac(x: Interval) -> Interval:
 def undefined_mask(kind: str, x: Interval, param: Any) -> npt.NDArray[np.bool_] | None:
     """Entries whose argument interval lies entirely outside the domain of op ``kind`` (or None)."""
     a, b = x
-    if kind == "log" or kind in ("pow_const", "pow_half") and param < 0:
+    if kind in ("log", "pow_var") or kind in ("pow_const", "pow_half") and param < 0:
         return b <= 0
     if kind in ("pow_const", "pow_half"):
         return b < 0
@@ -330,6 +336,7 @@ FLOAT_INTERVAL_OPS: dict[str, Callable[[Sequence[Interval], Any], Interval]] = {
     "pow_int": lambda xs, p: pow_int(xs[0], p),
     "pow_half": lambda xs, p: pow_half(xs[0], p),
     "pow_const": lambda xs, p: pow_const(xs[0], xs[1]),
+    "pow_var": lambda xs, p: exp(mul2(xs[1], log(xs[0]))),
     "exp": lambda xs, p: exp(xs[0]),
     "log": lambda xs, p: log(xs[0]),
     "sin": lambda xs, p: sin(xs[0]),
@@ -343,7 +350,60 @@ FLOAT_INTERVAL_OPS: dict[str, Callable[[Sequence[Interval], Any], Interval]] = {
     "dirac": lambda xs, p: dirac(xs[0]),
     "max": lambda xs, p: max_(*xs),
     "min": lambda xs, p: min_(*xs),
+    "binomial": lambda xs, p: _integer_function_interval(xs, p),
+    "factorial": lambda xs, p: _integer_function_interval(xs, p),
 }
+
+
+# ---------------------------------------------------------------- binomial and factorial of integers (exact)
+
+
+def integer_function(kind: str, ends: Sequence[tuple]) -> int:
+    """``binomial(n, k)`` or ``factorial(n)`` when every argument interval is one nonnegative integer.
+
+    Anything else (a non-degenerate interval, a non-integer, a negative argument, where sympy's
+    extension is not an integer count) raises :class:`Unsupported`.
+    """
+    ints = []
+    for lo, hi in ends:
+        if lo != hi or not (mpmath.isfinite(lo) if isinstance(lo, mpmath.mpf) else np.isfinite(lo)):
+            raise Unsupported(f"{kind} of a non-degenerate or unbounded interval")
+        value = Fraction(float(lo)) if not isinstance(lo, mpmath.mpf) else mpf_to_fraction(lo)
+        if value.denominator != 1 or value < 0:
+            raise Unsupported(f"{kind} of {value}: only nonnegative integers are enclosed")
+        ints.append(int(value))
+    return math.comb(*ints) if kind == "binomial" else math.factorial(ints[0])
+
+
+def _integer_function_interval(xs: Sequence[Interval], kind) -> Interval:
+    # entry by entry: the exact integer, rounded outward to floats; [-inf, inf] where not enclosable
+    arrays = np.broadcast_arrays(*[np.asarray(end, dtype=np.float64) for x in xs for end in x])
+    lo, hi = np.full(arrays[0].shape, -_INF), np.full(arrays[0].shape, _INF)
+    for idx in np.ndindex(arrays[0].shape):
+        try:
+            value = integer_function(kind, [(arrays[2 * i][idx], arrays[2 * i + 1][idx]) for i in range(len(xs))])
+        except Unsupported:
+            continue
+        lo[idx], hi[idx] = _int_float_bounds(value)
+    return lo, hi
+
+
+def _integer_function_points(xs: Sequence[np.ndarray], kind) -> np.ndarray:
+    # the nearest float to the exact integer; NaN where not defined (sampling only)
+    lo, hi = _integer_function_interval([(x, x) for x in xs], kind)
+    with np.errstate(all="ignore"):
+        return np.where(np.isfinite(lo) & np.isfinite(hi), 0.5 * lo + 0.5 * hi, np.nan)
+
+
+def _int_float_bounds(value: int) -> tuple[float, float]:
+    """floats lo <= value <= hi (adjacent ones when value is not a float)."""
+    try:
+        f = float(value)
+    except OverflowError:
+        return float(np.finfo(np.float64).max), _INF
+    lo = f if Fraction(f) <= value else float(np.nextafter(f, -_INF))
+    hi = f if Fraction(f) >= value else float(np.nextafter(f, _INF))
+    return lo, hi
 
 
 # ---------------------------------------------------------------- plain float evaluation (sampling)
@@ -360,6 +420,7 @@ POINT_OPS: dict[str, Callable[[Sequence[FloatArray], Any], FloatArray]] = {
     "pow_int": lambda xs, p: np.power(xs[0], float(p)),
     "pow_half": lambda xs, p: np.power(np.sqrt(xs[0]), float(p)),
     "pow_const": lambda xs, p: np.power(xs[0], xs[1]),
+    "pow_var": lambda xs, p: np.exp(xs[1] * np.log(xs[0])),
     "exp": lambda xs, p: np.exp(xs[0]),
     "log": lambda xs, p: np.log(xs[0]),
     "sin": lambda xs, p: np.sin(xs[0]),
@@ -373,6 +434,8 @@ POINT_OPS: dict[str, Callable[[Sequence[FloatArray], Any], FloatArray]] = {
     "dirac": lambda xs, p: _point_dirac(xs[0]),
     "max": lambda xs, p: np.maximum.reduce(np.broadcast_arrays(*xs)),
     "min": lambda xs, p: np.minimum.reduce(np.broadcast_arrays(*xs)),
+    "binomial": lambda xs, p: _integer_function_points(xs, p),
+    "factorial": lambda xs, p: _integer_function_points(xs, p),
 }
 
 
@@ -464,6 +527,7 @@ MP_INTERVAL_OPS: dict[str, Callable[[Sequence[Any], Any], Any]] = {
     "pow_int": lambda xs, p: xs[0] ** p if p >= 0 else 1 / _mp_nonzero(xs[0]) ** (-p),
     "pow_half": lambda xs, p: (lambda s: s**p if p >= 0 else 1 / s ** (-p))(iv.sqrt(_mp_nonneg_part(xs[0]))),
     "pow_const": lambda xs, p: _mp_pow_const(_mp_nonneg_part(xs[0]), xs[1]),
+    "pow_var": lambda xs, p: iv.exp(xs[1] * iv.log(_mp_nonneg_part(xs[0], strict=True))),
     "exp": lambda xs, p: iv.exp(xs[0]),
     "log": lambda xs, p: iv.log(_mp_nonneg_part(xs[0], strict=True)),
     "sin": lambda xs, p: iv.sin(xs[0]),
@@ -477,6 +541,8 @@ MP_INTERVAL_OPS: dict[str, Callable[[Sequence[Any], Any], Any]] = {
     "dirac": lambda xs, p: _mp_dirac(xs[0]),
     "max": lambda xs, p: _mp_fold_ends(xs, max),
     "min": lambda xs, p: _mp_fold_ends(xs, min),
+    "binomial": lambda xs, p: iv.mpf(integer_function(p, [mp_ends(x) for x in xs])),
+    "factorial": lambda xs, p: iv.mpf(integer_function(p, [mp_ends(x) for x in xs])),
 }
 
 
@@ -591,14 +657,25 @@ def run_points(program: Program, pts: FloatArray) -> FloatArray:
     return np.stack([np.broadcast_to(values[k], (pts.shape[0],)) for k in program.outputs], axis=1)
 
 
-def run_mp(program: Program, inputs: list[Any], constant: Callable[[sympy.Expr], Any]) -> list[Any]:
-    """The program on scalar ``mpmath.iv`` inputs; ``constant(atom)`` encloses each constant."""
+def run_mp(
+    program: Program,
+    inputs: list[Any],
+    constant: Callable[[sympy.Expr], Any],
+    ops: dict[str, Callable[[Sequence[Any], Any], Any]] | None = None,
+) -> list[Any]:
+    """The program on scalar ``mpmath.iv`` inputs; ``constant(atom)`` encloses each constant.
+
+    ``ops`` defaults to :data:`MP_INTERVAL_OPS` (loose domains, as the float64 backend);
+    ``proofs.formula._evaluate`` passes its strict table, which raises :class:`Unsupported` wherever an
+    argument interval reaches outside a function's domain.
+    """
+    table = MP_INTERVAL_OPS if ops is None else ops
     values = list(inputs)
     for step in program.steps:
         if step.kind == "const":
             values.append(constant(step.param[0]))
         else:
-            values.append(MP_INTERVAL_OPS[step.kind]([values[a] for a in step.args], step.param))
+            values.append(table[step.kind]([values[a] for a in step.args], step.param))
     return [values[k] for k in program.outputs]
 
 
