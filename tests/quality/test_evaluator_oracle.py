@@ -60,7 +60,7 @@ _UNARY = [sp.exp, sp.log, sp.sin, sp.cos, sp.tan, sp.tanh, sp.atan, sp.Abs, sp.s
 def _apply(op, *args):
     try:
         return op(*args)
-    except (ValueError, TypeError):  # e.g. Max of a non-real constant: sympy refuses to build it
+    except (ValueError, TypeError, ArithmeticError):  # e.g. Max of a non-real constant: sympy refuses it
         return args[0]
 
 
