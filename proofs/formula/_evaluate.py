@@ -143,13 +143,14 @@ def compile_program(exprs: tuple[sp.Expr, ...], variables: tuple[sp.Symbol, ...]
 
 
 @functools.lru_cache(maxsize=4096)
-def _named_program(expr: sp.Expr) -> tuple[ia.Program, tuple[str, ...]]:
-    # one program per expression, its inputs the free symbols' names in sorted order
+def _named_program(expr: sp.Expr) -> tuple[ia.Program | None, tuple[str, ...], str]:
+    # one program per expression, its inputs the free symbols' names in sorted order; a node outside
+    # the grammar is remembered as the reason (so a box search asks once, not once per box)
     names = tuple(sorted({s.name for s in expr.free_symbols}))
     try:
-        return compile_program((expr,), tuple(sp.Symbol(n) for n in names)), names
+        return compile_program((expr,), tuple(sp.Symbol(n) for n in names)), names, ""
     except InvalidInput as error:
-        raise Unsupported(str(error)) from None
+        return None, names, str(error)
 
 
 # ---------------------------------------------------------------- the strict mpmath table
@@ -228,7 +229,9 @@ def interval_enclosure(expr: Any, env: Mapping[str, Any]):
     (1.0, 5.0)
     """
     expr = sp.sympify(expr)
-    program, names = _named_program(expr)
+    program, names, reason = _named_program(expr)
+    if program is None:
+        raise Unsupported(reason)
     try:
         inputs = [env[n] for n in names]
     except KeyError as missing:
