@@ -57,6 +57,11 @@ from ._interval import (
 )
 from ._parse import input_symbols, parse_expression
 
+# nodes the evaluator encloses but the target forms do not take: the mean-value and Taylor forms
+# differentiate f, and these jump (floor, ceiling), live on the integers (binomial, factorial) or have an
+# unbounded derivative at the ends of their domain (asin, acos)
+_NOT_TARGETS = (sp.floor, sp.ceiling, sp.binomial, sp.factorial, sp.asin, sp.acos)
+
 __all__ = ["Target", "LipschitzResult", "parse_expression", "input_symbols", "compile_target",
            "affine_residual_bounds", "certified_lipschitz", "exact_value"]  # fmt: skip
 
@@ -183,6 +188,10 @@ def compile_target(exprs: Sequence[sp.Expr], variables: Sequence[sp.Symbol]) -> 
         extra = e.free_symbols - set(variables) - set(real.values())
         if extra:
             raise InvalidInput(f"target {e} uses symbols {sorted(map(str, extra))} outside variables {list(variables)}")
+        discrete = [f.__name__ for f in _NOT_TARGETS if e.has(f)]
+        if discrete:
+            raise InvalidInput(f"target {e} uses {', '.join(discrete)}: not supported in a target (its derivative "
+                               f"is not bounded where it jumps or at the ends of its domain)")  # fmt: skip
         real_exprs.append(e.xreplace(real))
     return _build_target(tuple(real_exprs), tuple(real[v] for v in variables))
 

@@ -16,13 +16,13 @@ Main statements (each returns data that contains the exact real answer):
 * ``float_bounds(value)``: floats lo <= value <= hi for a closed-form real number.
 
 Grammar: numbers (Integer, Rational, Float read as its exact binary value, pi, E), symbols, + * and
-** (integer, half-integer, other constant and symbolic exponents), exp log sin cos tan tanh atan Abs
-sign Heaviside DiracDelta Max Min, binomial and factorial of nonnegative integers.
+** (integer, half-integer, other constant and symbolic exponents), exp log sin cos tan tanh atan asin
+acos Abs sign Heaviside DiracDelta Max Min floor ceiling, binomial and factorial of nonnegative integers.
 
 Strict domains [ours]: the prover functions above use the *strict* mpmath table. Wherever an argument
 interval reaches outside a function's domain (log of an interval reaching 0, a non-integer power of
 a possibly negative base, 0 to a possibly nonpositive power, division by an interval containing 0,
-a pole of tan, DiracDelta at 0, binomial/factorial of anything but one nonnegative integer) they
+a pole of tan, asin outside [-1, 1], DiracDelta at 0, binomial/factorial of anything but one nonnegative integer) they
 raise :class:`Unsupported`, as does every node outside the grammar; callers read it as "no enclosure"
 (UNKNOWN), never as a pass. The float64 backend and ``exact_value`` evaluate loosely instead (on the
 part of the argument inside the domain; see ``proofs.formula._interval``).
@@ -51,7 +51,8 @@ __all__ = ["Unsupported", "compile_program", "interval_enclosure", "point_interv
 
 _KINDS = {
     sp.exp: "exp", sp.log: "log", sp.sin: "sin", sp.cos: "cos", sp.tan: "tan", sp.tanh: "tanh",
-    sp.atan: "atan", sp.Abs: "abs", sp.sign: "sign", sp.Max: "max", sp.Min: "min",
+    sp.atan: "atan", sp.asin: "asin", sp.Abs: "abs", sp.sign: "sign", sp.Max: "max", sp.Min: "min",
+    sp.floor: "floor", sp.ceiling: "ceiling",
 }  # fmt: skip
 SUPPORTED = (
     "+ - * / ** (integer, rational, constant, symbolic), sqrt exp log sin cos tan tanh atan Abs Max Min, "
@@ -99,6 +100,10 @@ class _Compiler:
             return self.emit("heaviside", [self.visit(e.args[0]), self.visit(h0)])
         if isinstance(e, sp.DiracDelta):
             return self.emit("dirac", [self.visit(e.args[0])])
+        if isinstance(e, sp.acos):  # acos(u) = pi/2 - asin(u)
+            return self.emit(
+                "add", [self.visit(sp.pi / 2), self.emit("neg", [self.emit("asin", [self.visit(e.args[0])])])]
+            )
         if isinstance(e, (sp.binomial, sp.factorial)) and len(e.args) == (2 if isinstance(e, sp.binomial) else 1):
             kind = "binomial" if isinstance(e, sp.binomial) else "factorial"
             return self.emit(kind, [self.visit(a) for a in e.args], kind)
@@ -191,6 +196,13 @@ def _strict_pow_var(b, e):
     return ia.mp_interval(0, ia.mp_ends(top)[1])
 
 
+def _strict_unit(x):
+    lo, hi = ia.mp_ends(x)
+    if lo < -1 or hi > 1:
+        raise Unsupported("asin of an interval reaching outside [-1, 1]")
+    return x
+
+
 def _finite(x, what: str):
     lo, hi = ia.mp_ends(x)
     if not (mpmath.isfinite(lo) and mpmath.isfinite(hi)):
@@ -206,6 +218,7 @@ STRICT_MP_OPS = {
     "pow_var": lambda xs, p: _strict_pow_var(xs[0], xs[1]),
     "log": lambda xs, p: iv.log(_strict_nonneg(xs[0], "log", positive=True)),
     "tan": lambda xs, p: _finite(iv.tan(xs[0]), "tan"),
+    "asin": lambda xs, p: ia.MP_INTERVAL_OPS["asin"]([_strict_unit(xs[0])], p),
     "dirac": lambda xs, p: _finite(ia.MP_INTERVAL_OPS["dirac"](xs, p), "DiracDelta"),
 }
 
@@ -288,7 +301,7 @@ def float_bounds(value: Any, *, prec: int = 120, nearest: bool = False):
     lo, hi = _float_down(lo_mp), _float_up(hi_mp)
     if not nearest:
         return lo, hi
-    if lo == hi or not (math.isfinite(lo) and math.isfinite(hi)):
+    if lo == hi or not (math.isfinite(lo) and math.isfinite(hi)) or abs(lo) == sys.float_info.max:
         return lo, hi, lo if math.isfinite(lo) else hi
     mid = (ia.mpf_to_fraction(lo_mp) + ia.mpf_to_fraction(hi_mp)) / 2
     near = lo if abs(mid - Fraction(lo)) <= abs(Fraction(hi) - mid) else hi
@@ -297,6 +310,11 @@ def float_bounds(value: Any, *, prec: int = 120, nearest: bool = False):
 
 def _float_down(v: mpmath.mpf) -> float:
     """The largest float <= v (exact: never through mpmath arithmetic, which rounds to ``mp.prec``)."""
+    sign, man, exp, bits = v._mpf_
+    if man and exp + bits > 1100:  # |v| > 2^1099: beyond the floats (never build the huge integer)
+        return -math.inf if sign else sys.float_info.max
+    if man and exp + bits < -1100:  # 0 < |v| < 2^-1099: below the smallest subnormal
+        return -5e-324 if sign else 0.0
     exact = ia.mpf_to_fraction(v)
     try:
         f = float(exact)  # int / int true division: correctly rounded
@@ -307,9 +325,5 @@ def _float_down(v: mpmath.mpf) -> float:
 
 def _float_up(v: mpmath.mpf) -> float:
     """The smallest float >= v."""
-    exact = ia.mpf_to_fraction(v)
-    try:
-        f = float(exact)
-    except OverflowError:
-        return math.inf if exact > 0 else -sys.float_info.max
-    return f if Fraction(f) >= exact else math.nextafter(f, math.inf)
+    up = -_float_down(mpmath.mp.make_mpf(mpmath.libmp.mpf_neg(v._mpf_)))  # exact negation
+    return up if up != 0 else 0.0  # never -0.0

@@ -31,7 +31,7 @@ argument lies entirely outside it, where the function is not real at any point.
 The ``mp_*`` functions do the same on scalar ``mpmath.iv`` intervals at the caller's precision
 (mpmath's interval context rounds outward itself). ``atan`` is not in ``mpmath.iv``: it is taken
 from ``mpmath.mp`` at 40 extra bits and widened by 2^-(prec+20) relative (mpmath's elementary
-functions are accurate to well under 1 ulp at the working precision).
+functions are accurate to well under 1 ulp at the working precision); ``asin`` likewise.
 """
 
 # moecheck: long-file every outward-rounded primitive and its mpmath twin kept side by side for auditing.
@@ -259,6 +259,21 @@ def tanh(x: Interval) -> Interval:
     return np.maximum(lo, -1.0), np.minimum(hi, 1.0)
 
 
+def asin(x: Interval) -> Interval:
+    """asin on the part of ``x`` inside [-1, 1] (loose, as sqrt and log); increasing."""
+    a, b = np.clip(x[0], -1.0, 1.0), np.clip(x[1], -1.0, 1.0)
+    lo, hi = widen(np.arcsin(a), np.arcsin(b))
+    return np.maximum(lo, -_PI_HALF_UP), np.minimum(hi, _PI_HALF_UP)
+
+
+def floor_(x: Interval) -> Interval:
+    return np.floor(x[0]), np.floor(x[1])  # exact, nondecreasing
+
+
+def ceiling_(x: Interval) -> Interval:
+    return np.ceil(x[0]), np.ceil(x[1])
+
+
 def atan(x: Interval) -> Interval:
     lo, hi = widen(np.arctan(x[0]), np.arctan(x[1]))
     return np.maximum(lo, -_PI_HALF_UP), np.minimum(hi, _PI_HALF_UP)
@@ -316,6 +331,8 @@ def dirac(x: Interval) -> Interval:
 def undefined_mask(kind: str, x: Interval, param: Any) -> npt.NDArray[np.bool_] | None:
     """Entries whose argument interval lies entirely outside the domain of op ``kind`` (or None)."""
     a, b = x
+    if kind == "asin":
+        return (b < -1) | (a > 1)
     if kind in ("log", "pow_var") or kind in ("pow_const", "pow_half") and param < 0:
         return b <= 0
     if kind in ("pow_const", "pow_half"):
@@ -344,6 +361,9 @@ FLOAT_INTERVAL_OPS: dict[str, Callable[[Sequence[Interval], Any], Interval]] = {
     "tan": lambda xs, p: tan(xs[0]),
     "tanh": lambda xs, p: tanh(xs[0]),
     "atan": lambda xs, p: atan(xs[0]),
+    "asin": lambda xs, p: asin(xs[0]),
+    "floor": lambda xs, p: floor_(xs[0]),
+    "ceiling": lambda xs, p: ceiling_(xs[0]),
     "abs": lambda xs, p: abs_(xs[0]),
     "sign": lambda xs, p: sign(xs[0]),
     "heaviside": lambda xs, p: heaviside(xs[0], xs[1]),
@@ -428,6 +448,9 @@ POINT_OPS: dict[str, Callable[[Sequence[FloatArray], Any], FloatArray]] = {
     "tan": lambda xs, p: np.tan(xs[0]),
     "tanh": lambda xs, p: np.tanh(xs[0]),
     "atan": lambda xs, p: np.arctan(xs[0]),
+    "asin": lambda xs, p: np.arcsin(xs[0]),
+    "floor": lambda xs, p: np.floor(xs[0]),
+    "ceiling": lambda xs, p: np.ceil(xs[0]),
     "abs": lambda xs, p: np.abs(xs[0]),
     "sign": lambda xs, p: np.sign(xs[0]),
     "heaviside": lambda xs, p: np.heaviside(xs[0], xs[1]),
@@ -461,6 +484,28 @@ def _mp_monotone(fn: Callable[[Any], Any], x: Any) -> Any:
 
 def _mp_tanh_thin(t: Any) -> Any:
     return 1 - 2 / (iv.exp(2 * t) + 1)
+
+
+def _mp_asin_thin(t: Any) -> Any:
+    # asin at a point of [-1, 1], from mpmath.mp at 40 extra bits, widened as atan
+    x = mp_ends(t)[0]
+    with mp.workprec(iv.prec + 40):
+        y = mp.asin(x)
+        slack = abs(y) * mp.mpf(2) ** -(iv.prec + 20) + mp.mpf(2) ** -(iv.prec + 200)
+        return mp_interval(y - slack, y + slack)
+
+
+def _mp_asin(x: Any) -> Any:
+    # on the part of x inside [-1, 1], which must not be empty
+    lo, hi = mp_ends(x)
+    if hi < -1 or lo > 1:
+        raise mpmath.libmp.ComplexResult("asin of a number outside [-1, 1]")
+    return _mp_monotone(_mp_asin_thin, mp_interval(max(lo, -1), min(hi, 1)))
+
+
+def _mp_round_ends(x: Any, fn: Callable[[Any], Any]) -> Any:
+    lo, hi = mp_ends(x)
+    return mp_interval(fn(lo), fn(hi))  # floor/ceil of an mpf is exact
 
 
 def _mp_atan_thin(t: Any) -> Any:
@@ -535,6 +580,9 @@ MP_INTERVAL_OPS: dict[str, Callable[[Sequence[Any], Any], Any]] = {
     "tan": lambda xs, p: iv.tan(xs[0]),
     "tanh": lambda xs, p: _mp_monotone(_mp_tanh_thin, xs[0]),
     "atan": lambda xs, p: _mp_monotone(_mp_atan_thin, xs[0]),
+    "asin": lambda xs, p: _mp_asin(xs[0]),
+    "floor": lambda xs, p: _mp_round_ends(xs[0], mp.floor),
+    "ceiling": lambda xs, p: _mp_round_ends(xs[0], mp.ceil),
     "abs": lambda xs, p: abs(xs[0]),
     "sign": lambda xs, p: _mp_step_range(xs[0], iv.mpf(-1), iv.mpf(0), iv.mpf(1)),
     "heaviside": lambda xs, p: _mp_step_range(xs[0], iv.mpf(0), xs[1], iv.mpf(1)),

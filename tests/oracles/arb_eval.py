@@ -7,7 +7,7 @@ far thinner than any enclosure under test: an enclosure disjoint from the ball i
 
 ``arb_value(expr, point)`` returns the ball; ``UNDEFINED`` where the expression is certainly not a
 finite real number at the point (log of a number <= 0, a non-integer power of a negative number, 0 to
-a power <= 0, division by 0, binomial/factorial of anything but nonnegative integers, zoo/nan/oo);
+a power <= 0, asin/acos outside [-1, 1], division by 0, binomial/factorial of anything but nonnegative integers, zoo/nan/oo);
 None where the balls cannot decide (a ball straddling a domain edge or a pole even at 1000 bits).
 """
 
@@ -115,6 +115,19 @@ def _eval(e: sympy.Basic, env: Mapping[str, arb], exp_log: bool) -> arb:
         if not a > 0:
             raise _Ambiguous
         return _checked(a.log())
+    if isinstance(e, (sympy.asin, sympy.acos)):
+        a = _eval(e.args[0], env, exp_log)
+        if a < -1 or a > 1:
+            raise _Undefined
+        if not (a >= -1 and a <= 1):
+            raise _Ambiguous
+        return _checked(a.asin() if isinstance(e, sympy.asin) else a.acos())
+    if isinstance(e, (sympy.floor, sympy.ceiling)):
+        a = _eval(e.args[0], env, exp_log)
+        out = a.floor() if isinstance(e, sympy.floor) else a.ceil()
+        if not out.is_exact():
+            raise _Ambiguous  # the ball straddles an integer
+        return out
     if isinstance(e, sympy.tan):
         a = _eval(e.args[0], env, exp_log)
         c = a.cos()
