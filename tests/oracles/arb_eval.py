@@ -144,8 +144,8 @@ def _eval(e: sympy.Basic, env: Mapping[str, arb], exp_log: bool) -> arb:
         for v in vals[1:]:
             out = out.max(v) if isinstance(e, sympy.Max) else out.min(v)
         return out
-    if e.is_Atom:
-        raise _Undefined  # zoo, nan, oo, I: not a finite real number
+    if e.is_Atom or isinstance(e, sympy.AccumBounds):
+        raise _Undefined  # zoo, nan, oo, I, AccumBounds(atan(zoo)): not a finite real number
     raise NotImplementedError(f"the oracle does not know {type(e).__name__}")
 
 
