@@ -161,31 +161,31 @@ def _named_program(expr: sp.Expr) -> tuple[ia.Program | None, tuple[str, ...], s
 # ---------------------------------------------------------------- the strict mpmath table
 
 
-def _strict_nonneg(x, what: str, positive: bool = False):
+def _strict_nonneg(x: Any, what: str, positive: bool = False) -> Any:
     lo = ia.mp_ends(x)[0]
     if lo < 0 or positive and lo <= 0:
         raise Unsupported(f"{what} of an interval reaching {'0' if positive and lo == 0 else 'below 0'}")
     return x
 
 
-def _strict_nonzero(x):
+def _strict_nonzero(x: Any) -> Any:
     lo, hi = ia.mp_ends(x)
     if lo <= 0 <= hi:
         raise Unsupported("division by an interval containing 0")
     return x
 
 
-def _strict_pow_half(x, p: int):
+def _strict_pow_half(x: Any, p: int) -> Any:
     # x**(p/2) = sqrt(x)**p, for x >= 0 (p > 0) or x > 0 (p < 0)
     s = iv.sqrt(_strict_nonneg(x, "a half-integer power", positive=p < 0))
     return s**p if p >= 0 else 1 / s ** (-p)
 
 
-def _strict_pow_const(x, r, sign: int):
+def _strict_pow_const(x: Any, r: Any, sign: int) -> Any:
     return ia.MP_INTERVAL_OPS["pow_const"]([_strict_nonneg(x, "a non-integer power", positive=sign < 0), r], sign)
 
 
-def _strict_pow_var(b, e):
+def _strict_pow_var(b: Any, e: Any) -> Any:
     lo, hi = ia.mp_ends(_strict_nonneg(b, "a non-integer power"))
     if lo > 0:
         return iv.exp(e * iv.log(b))
@@ -196,14 +196,14 @@ def _strict_pow_var(b, e):
     return ia.mp_interval(0, ia.mp_ends(top)[1])
 
 
-def _strict_unit(x):
+def _strict_unit(x: Any) -> Any:
     lo, hi = ia.mp_ends(x)
     if lo < -1 or hi > 1:
         raise Unsupported("asin of an interval reaching outside [-1, 1]")
     return x
 
 
-def _finite(x, what: str):
+def _finite(x: Any, what: str) -> Any:
     lo, hi = ia.mp_ends(x)
     if not (mpmath.isfinite(lo) and mpmath.isfinite(hi)):
         raise Unsupported(f"{what}: no finite enclosure (a pole or a singular point may lie inside)")
@@ -223,7 +223,7 @@ STRICT_MP_OPS = {
 }
 
 
-def _mp_constant(atom: sp.Expr):
+def _mp_constant(atom: sp.Expr) -> Any:
     try:
         return ia.mp_constant(atom)
     except InvalidInput as error:
@@ -233,7 +233,7 @@ def _mp_constant(atom: sp.Expr):
 # ---------------------------------------------------------------- the prover's entry points
 
 
-def interval_enclosure(expr: Any, env: Mapping[str, Any]):
+def interval_enclosure(expr: Any, env: Mapping[str, Any]) -> Any:
     """An outward-rounded ``mpmath.iv`` enclosure of ``expr`` with each symbol (by name) bound to an
     ``iv`` interval in ``env``, at the current ``iv.prec``; strict domains (module docstring).
 
@@ -259,7 +259,7 @@ def interval_enclosure(expr: Any, env: Mapping[str, Any]):
     return value
 
 
-def point_interval(value: Any):
+def point_interval(value: Any) -> Any:
     # an exact point coordinate (int, Fraction, (lo, hi), or a closed-form sympy number) as an interval
     if isinstance(value, Fraction):
         return iv.mpf(value.numerator) / iv.mpf(value.denominator)
@@ -285,7 +285,7 @@ def point_enclosure(expr: Any, point: Mapping[str, Any], prec: int = 170) -> tup
         iv.prec = old
 
 
-def float_bounds(value: Any, *, prec: int = 120, nearest: bool = False):
+def float_bounds(value: Any, *, prec: int = 120, nearest: bool = False) -> tuple[float, ...]:
     """Floats ``lo <= value <= hi`` for a closed-form real number (adjacent floats unless exact);
     with ``nearest=True`` also the float nearest to ``value`` (at ``prec`` bits): ``(lo, hi, near)``.
 

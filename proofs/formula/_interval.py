@@ -378,7 +378,7 @@ FLOAT_INTERVAL_OPS: dict[str, Callable[[Sequence[Interval], Any], Interval]] = {
 # ---------------------------------------------------------------- binomial and factorial of integers (exact)
 
 
-def integer_function(kind: str, ends: Sequence[tuple]) -> int:
+def integer_function(kind: str, ends: Sequence[tuple[Any, Any]]) -> int:
     """``binomial(n, k)`` or ``factorial(n)`` when every argument interval is one nonnegative integer.
 
     Anything else (a non-degenerate interval, a non-integer, a negative argument, where sympy's
@@ -395,7 +395,7 @@ def integer_function(kind: str, ends: Sequence[tuple]) -> int:
     return math.comb(*ints) if kind == "binomial" else math.factorial(ints[0])
 
 
-def _integer_function_interval(xs: Sequence[Interval], kind) -> Interval:
+def _integer_function_interval(xs: Sequence[Interval], kind: str) -> Interval:
     # entry by entry: the exact integer, rounded outward to floats; [-inf, inf] where not enclosable
     arrays = np.broadcast_arrays(*[np.asarray(end, dtype=np.float64) for x in xs for end in x])
     lo, hi = np.full(arrays[0].shape, -_INF), np.full(arrays[0].shape, _INF)
@@ -408,7 +408,7 @@ def _integer_function_interval(xs: Sequence[Interval], kind) -> Interval:
     return lo, hi
 
 
-def _integer_function_points(xs: Sequence[np.ndarray], kind) -> np.ndarray:
+def _integer_function_points(xs: Sequence[FloatArray], kind: str) -> FloatArray:
     # the nearest float to the exact integer; NaN where not defined (sampling only)
     lo, hi = _integer_function_interval([(x, x) for x in xs], kind)
     with np.errstate(all="ignore"):

@@ -45,7 +45,9 @@ _POSITIVE, _INTEGER = {"p"}, {"n", "k"}
 # ------------------------------------------------------------------------------------ the grammar
 
 # box ends: dyadic in [-4, 4], often exactly 0 or +-1 (domain edges of log, powers, 1/x)
-_dyadic = st.one_of(st.integers(-64, 64).map(lambda i: sp.Rational(i, 16)), st.sampled_from([0, 0, 1, -1]).map(sp.Integer))
+_dyadic = st.one_of(
+    st.integers(-64, 64).map(lambda i: sp.Rational(i, 16)), st.sampled_from([0, 0, 1, -1]).map(sp.Integer)
+)
 _leaves = st.one_of(
     st.sampled_from([X, Y, P, X, Y]),
     st.integers(-3, 3).map(sp.Integer),
@@ -56,8 +58,22 @@ _leaves = st.one_of(
 )
 # exp only of a bounded argument and symbolic powers with a bounded exponent: nested exponentials reach
 # numbers with exponents of 2^1000000 bits, which no interval library evaluates in reasonable time
-_UNARY = [lambda a: sp.exp(sp.atan(a) * 3), sp.log, sp.sin, sp.cos, sp.tan, sp.tanh, sp.atan, sp.asin, sp.acos, sp.Abs, sp.sign, sp.sqrt,
-          sp.floor, sp.ceiling]
+_UNARY = [
+    lambda a: sp.exp(sp.atan(a) * 3),
+    sp.log,
+    sp.sin,
+    sp.cos,
+    sp.tan,
+    sp.tanh,
+    sp.atan,
+    sp.asin,
+    sp.acos,
+    sp.Abs,
+    sp.sign,
+    sp.sqrt,
+    sp.floor,
+    sp.ceiling,
+]
 
 
 def _apply(op, *args):
@@ -77,7 +93,9 @@ def _extend(children):
     )
     powers = st.one_of(
         st.builds(lambda a, n: a**n, children, st.integers(-3, 4)),
-        st.builds(lambda a, q: a ** sp.Rational(*q), children, st.sampled_from([(1, 2), (-1, 2), (3, 2), (1, 3), (-2, 3)])),
+        st.builds(
+            lambda a, q: a ** sp.Rational(*q), children, st.sampled_from([(1, 2), (-1, 2), (3, 2), (1, 3), (-2, 3)])
+        ),
         st.builds(lambda a, b: a ** sp.atan(b), children, children),
     )
     return st.one_of(unary, binary, powers)
@@ -220,7 +238,9 @@ def test_float_bounds_bracket_closed_form_constants(expr):
     assert ball is not UNDEFINED
     assert lo <= hi
     if ball is not None:
-        assert not ball_outside(ball, Fraction(lo) if np.isfinite(lo) else None, Fraction(hi) if np.isfinite(hi) else None)
+        assert not ball_outside(
+            ball, Fraction(lo) if np.isfinite(lo) else None, Fraction(hi) if np.isfinite(hi) else None
+        )
 
 
 # ------------------------------------------------------------------------------ poles and domain edges
