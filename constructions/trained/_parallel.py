@@ -22,7 +22,11 @@ class JobsTimeout(Exception):
 
 
 def default_workers(cap: int = 2) -> int:
-    """min(cap, cores): the machines this runs on are shared; two workers by default."""
+    """min(cap, cores): the machines this runs on are shared; two workers by default. Inside a worker
+    process (e.g. a row of ``verify --jobs N``, which already runs rows side by side) it is 1: no
+    nested pools oversubscribing the cores."""
+    if multiprocessing.parent_process() is not None:
+        return 1
     return max(1, min(cap, os.cpu_count() or 1))
 
 

@@ -54,3 +54,16 @@ def test_paper_setup_is_the_reported_one():
 def test_setup_rejects_bad_values(bad):
     with pytest.raises(InvalidInput):
         TrainSetup(**{"name": "x", "steps": 10, **bad})
+
+
+def test_parallel_jobs_give_the_serial_numbers_and_no_nested_pools():
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    from constructions.trained import default_workers, run_jobs
+
+    jobs = [dict(D=4, setup=_ST, steps=5, seed=s, n_test=32) for s in (0, 1)]
+    assert run_jobs(train_experiment_i, jobs, workers=2) == run_jobs(train_experiment_i, jobs, workers=1)
+    assert default_workers() >= 1
+    with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+        assert pool.submit(default_workers).result() == 1  # inside a worker: no nested pool
