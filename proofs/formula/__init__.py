@@ -10,6 +10,7 @@ from ._enclosure import exact_value as exact_value
 from ._evaluate import SUPPORTED as SUPPORTED
 from ._evaluate import compile_program as compile_program
 from ._evaluate import float_bounds as float_bounds
+from ._evaluate import float_function as float_function
 from ._evaluate import interval_enclosure as interval_enclosure
 from ._evaluate import point_enclosure as point_enclosure
 from ._evaluate import point_interval as point_interval
@@ -35,4 +36,4 @@ from ._realness import RealnessResult as RealnessResult
 from ._realness import prove_real_on_domain as prove_real_on_domain
 from ._realness import real_arguments as real_arguments
 
-__all__ = ['Unsupported', 'SUPPORTED', 'compile_program', 'interval_enclosure', 'point_interval', 'point_enclosure', 'float_bounds', 'Target', 'LipschitzResult', 'parse_expression', 'parse_formula', 'quote', 'MAX_POWER_BITS', 'input_symbols', 'compile_target', 'affine_residual_bounds', 'certified_lipschitz', 'exact_value', 'LIBM_ULPS', 'Step', 'Program', 'run_intervals', 'run_points', 'run_mp', 'mp_constant', 'float_constant', 'exact_floats', 'validated_boxes', 'dual_norm_upper', 'mpf_to_fraction', 'RealnessResult', 'real_arguments', 'prove_real_on_domain']
+__all__ = ['Unsupported', 'SUPPORTED', 'compile_program', 'interval_enclosure', 'point_interval', 'point_enclosure', 'float_bounds', 'float_function', 'Target', 'LipschitzResult', 'parse_expression', 'parse_formula', 'quote', 'MAX_POWER_BITS', 'input_symbols', 'compile_target', 'affine_residual_bounds', 'certified_lipschitz', 'exact_value', 'LIBM_ULPS', 'Step', 'Program', 'run_intervals', 'run_points', 'run_mp', 'mp_constant', 'float_constant', 'exact_floats', 'validated_boxes', 'dual_norm_upper', 'mpf_to_fraction', 'RealnessResult', 'real_arguments', 'prove_real_on_domain']

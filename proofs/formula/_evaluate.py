@@ -33,11 +33,12 @@ from __future__ import annotations
 import functools
 import math
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
 import mpmath
+import numpy as np
 import sympy as sp
 from mpmath import iv
 
@@ -47,7 +48,7 @@ from . import _interval as ia
 from ._interval import Unsupported
 
 __all__ = ["Unsupported", "compile_program", "interval_enclosure", "point_interval", "point_enclosure", "float_bounds",
-           "SUPPORTED"]  # fmt: skip
+           "float_function", "SUPPORTED"]  # fmt: skip
 
 _KINDS = {
     sp.exp: "exp", sp.log: "log", sp.sin: "sin", sp.cos: "cos", sp.tan: "tan", sp.tanh: "tanh",
@@ -55,8 +56,8 @@ _KINDS = {
     sp.floor: "floor", sp.ceiling: "ceiling",
 }  # fmt: skip
 SUPPORTED = (
-    "+ - * / ** (integer, rational, constant, symbolic), sqrt exp log sin cos tan tanh atan Abs Max Min, "
-    "binomial factorial (of nonnegative integers)"
+    "+ - * / ** (integer, rational, constant, symbolic), sqrt exp log sin cos tan tanh atan asin acos Abs Max Min "
+    "floor ceiling, binomial factorial (of nonnegative integers)"
 )
 
 
@@ -306,6 +307,21 @@ def float_bounds(value: Any, *, prec: int = 120, nearest: bool = False) -> tuple
     mid = (ia.mpf_to_fraction(lo_mp) + ia.mpf_to_fraction(hi_mp)) / 2
     near = lo if abs(mid - Fraction(lo)) <= abs(Fraction(hi) - mid) else hi
     return lo, hi, near
+
+
+def float_function(expr: Any, names: Sequence[str]) -> Callable[..., float]:
+    """``expr`` as a plain float64 function of the arguments ``names`` (the point interpreter
+    ``run_points`` of the same compiled program: for sampling and reporting, not rigorous).
+
+    >>> float_function(sp.sympify("sqrt(a) + b"), ["a", "b"])(4.0, 1.0)
+    3.0
+    """
+    program = compile_program((sp.sympify(expr),), tuple(sp.Symbol(n) for n in names))
+
+    def value(*args: float) -> float:
+        return float(ia.run_points(program, np.array([args], dtype=np.float64))[0, 0])
+
+    return value
 
 
 def _float_down(v: mpmath.mpf) -> float:
