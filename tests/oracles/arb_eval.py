@@ -7,7 +7,8 @@ far thinner than any enclosure under test: an enclosure disjoint from the ball i
 
 ``arb_value(expr, point)`` returns the ball; ``UNDEFINED`` where the expression is certainly not a
 finite real number at the point (log of a number <= 0, a non-integer power of a negative number, 0 to
-a power <= 0, asin/acos outside [-1, 1], division by 0, binomial/factorial of anything but nonnegative integers, zoo/nan/oo);
+a power <= 0, asin/acos outside [-1, 1], division by 0, binomial/factorial of anything but
+nonnegative integers, zoo/nan/oo);
 None where the balls cannot decide (a ball straddling a domain edge or a pole even at 1000 bits).
 """
 
