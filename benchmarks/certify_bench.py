@@ -34,8 +34,13 @@ __all__ = ["BoxFigure", "box_throughput", "peer_throughput", "grid_vs_certified"
 
 CERT_CONFIGS = {
     "small": dict(boxes=(1 << 10, 1 << 12), repeats=3, eps=(0.1, 0.03, 0.01, 0.003), dims=(1, 2, 3), grid_budget=1.0),
-    "full": dict(boxes=(1 << 12, 1 << 14, 1 << 16), repeats=5, eps=(0.2, 0.1, 0.05, 0.02, 0.01), dims=(1, 2, 3, 4),
-                 grid_budget=10.0),
+    "full": dict(
+        boxes=(1 << 12, 1 << 14, 1 << 16),
+        repeats=5,
+        eps=(0.2, 0.1, 0.05, 0.02, 0.01),
+        dims=(1, 2, 3, 4),
+        grid_budget=10.0,
+    ),
 }
 
 
@@ -56,8 +61,10 @@ def moe16(seed: int = 0):
     rng = np.random.default_rng(seed)
     E, m = 16, 32
     b = NetBuilder(2)
-    ex = StackedExperts((rng.normal(size=(E, m, 2)), rng.normal(size=(E, 1, m)) / np.sqrt(m)),
-                        (rng.normal(size=(E, m)) * 0.1, rng.normal(size=(E, 1)) * 0.1))
+    ex = StackedExperts(
+        (rng.normal(size=(E, m, 2)), rng.normal(size=(E, 1, m)) / np.sqrt(m)),
+        (rng.normal(size=(E, m)) * 0.1, rng.normal(size=(E, 1)) * 0.1),
+    )
     net = b.build(b.moe(b.input, LinearGate(rng.normal(size=(E, 2)), rng.normal(size=E)), ex), name="moe-16x(2-32-1)")
     return net
 
@@ -141,13 +148,18 @@ def grid_vs_certified(profile: str, device: str) -> dict:
             best = max(best, float(compiled(pts).max()))
             n_pts += pts.shape[0]
             side *= 2
-    return {"certified_upper": upper, "boxes": k * k, "certify_seconds": t_cert, "grid_lower": best,
-            "grid_points": n_pts, "gap": upper - best}
+    return {
+        "certified_upper": upper,
+        "boxes": k * k,
+        "certify_seconds": t_cert,
+        "grid_lower": best,
+        "grid_points": n_pts,
+        "gap": upper - best,
+    }
 
 
 def certify_scaling(profile: str, device: str, progress=None) -> list[dict]:
     """Time to certify eps for the tree-routed MoMLP (constant experts) on sin-type targets, n = 1..4."""
-
 
     cfg = CERT_CONFIGS[profile]
     funcs = {1: "sin(3*x0)", 2: "sin(3*x0)*x1", 3: "sin(3*x0)*x1 + x2**2", 4: "sin(3*x0)*x1 + x2*x3"}
@@ -158,9 +170,19 @@ def certify_scaling(profile: str, device: str, progress=None) -> list[dict]:
             built = momlp(funcs[n], n, eps, experts="cpwl")
             cert = certified_sup_error(built, bound=eps, time_budget=120.0, max_boxes=2_000_000, device=device)
             s = time.perf_counter() - t0
-            rows.append({"n": n, "eps": eps, "function": funcs[n], "experts": count_sizes(built.net).n_experts,
-                         "seconds": s, "status": str(cert.status), "proved": cert.status is Status.PROVED,
-                         "upper": cert.upper, "boxes": cert.n_boxes})
+            rows.append(
+                {
+                    "n": n,
+                    "eps": eps,
+                    "function": funcs[n],
+                    "experts": count_sizes(built.net).n_experts,
+                    "seconds": s,
+                    "status": str(cert.status),
+                    "proved": cert.status is Status.PROVED,
+                    "upper": cert.upper,
+                    "boxes": cert.n_boxes,
+                }
+            )
             if progress:
                 progress(f"certify momlp n={n} eps={eps}: {cert.status} in {s:.2f}s ({cert.n_boxes} boxes)")
     for n in cfg["dims"]:
@@ -168,7 +190,10 @@ def certify_scaling(profile: str, device: str, progress=None) -> list[dict]:
         if len(pts) >= 2:
             x, y = np.log([p[0] for p in pts]), np.log([p[1] for p in pts])
             slope = float(np.polyfit(x, y, 1)[0])
-            xs, ys = np.log([1 / r["eps"] for r in rows if r["n"] == n]), np.log([r["experts"] for r in rows if r["n"] == n])
+            xs, ys = (
+                np.log([1 / r["eps"] for r in rows if r["n"] == n]),
+                np.log([r["experts"] for r in rows if r["n"] == n]),
+            )
             cells = float(np.polyfit(xs, ys, 1)[0]) if len(set(xs)) > 1 else float("nan")
             for r in rows:
                 if r["n"] == n:

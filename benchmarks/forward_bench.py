@@ -84,8 +84,13 @@ def _experts(d: int, m: int, E: int, seed: int = 0):
     rng = np.random.default_rng(seed)
     c = rng.random((E, d))
     gate = np.concatenate([2 * c, -(c * c).sum(axis=1, keepdims=True)], axis=1)
-    return (gate, rng.normal(size=(E, m, d)) / np.sqrt(d), rng.normal(size=(E, m)) * 0.1,
-            rng.normal(size=(E, 1, m)) / np.sqrt(m), rng.normal(size=(E, 1)) * 0.1)
+    return (
+        gate,
+        rng.normal(size=(E, m, d)) / np.sqrt(d),
+        rng.normal(size=(E, m)) * 0.1,
+        rng.normal(size=(E, 1, m)) / np.sqrt(m),
+        rng.normal(size=(E, 1)) * 0.1,
+    )
 
 
 def _route(x, gate):
@@ -121,7 +126,9 @@ def _sort_bmm(x, gate, w1, b1, w2, b2):
     return out
 
 
-def forward_throughput(profile: str, device: str, ceilings: dict[str, dict[str, float]], progress=None) -> list[ForwardFigure]:
+def forward_throughput(
+    profile: str, device: str, ceilings: dict[str, dict[str, float]], progress=None
+) -> list[ForwardFigure]:
     """Points/s of each variant on each configuration of ``FORWARD_CONFIGS[profile]``."""
     cfg = FORWARD_CONFIGS[profile]
     figures = []
@@ -138,25 +145,34 @@ def forward_throughput(profile: str, device: str, ceilings: dict[str, dict[str, 
                     gate, w1, b1, w2, b2 = map(t, (gate_np, w1n, b1n, w2n, b2n))
                     x = torch.rand(N, d, dtype=dtype, device=device)
                     b = NetBuilder(d)
-                    net = b.build(b.moe(b.input, LinearGate(gate_np[:, :-1], gate_np[:, -1]),
-                                        StackedExperts((w1n, w2n), (b1n, b2n))))
+                    net = b.build(
+                        b.moe(
+                            b.input, LinearGate(gate_np[:, :-1], gate_np[:, -1]), StackedExperts((w1n, w2n), (b1n, b2n))
+                        )
+                    )
                     compiled = compile_net(net, dtype=dtype, device=device)
                     former = compile_net(net, dtype=dtype, device=device, mode="loop")
                     bytes_pt = (d + 1) * word
                     flops_pt = 2 * d * E + 2 * d * m + 2 * m
                     floor = min(ceil["bandwidth_Bps"] / bytes_pt, ceil["matmul_flops"] / flops_pt)
-                    variants = {"mask-loop": lambda: _mask_loop(x, gate, w1, b1, w2, b2),
-                                "sort-bmm": lambda: _sort_bmm(x, gate, w1, b1, w2, b2),
-                                "moecheck": lambda: compiled(x), "moecheck loop": lambda: former(x)}
+                    variants = {
+                        "mask-loop": lambda: _mask_loop(x, gate, w1, b1, w2, b2),
+                        "sort-bmm": lambda: _sort_bmm(x, gate, w1, b1, w2, b2),
+                        "moecheck": lambda: compiled(x),
+                        "moecheck loop": lambda: former(x),
+                    }
                     with torch.no_grad():
                         ref = variants["mask-loop"]()
                         used = int(torch.unique(_route(x, gate)).numel()) / E
                         for name, fn in variants.items():
                             assert torch.allclose(fn(), ref, rtol=1e-4, atol=1e-4), f"{name} disagrees with mask-loop"
                             s = timed(fn, device, cfg["repeats"])
-                            figures.append(ForwardFigure(name, d, m, E, dtype_name, N, s, N / s, floor, (N / s) / floor,
-                                                         used))
+                            figures.append(
+                                ForwardFigure(name, d, m, E, dtype_name, N, s, N / s, floor, (N / s) / floor, used)
+                            )
                             if progress:
-                                progress(f"forward {name} d={d} m={m} E={E} {dtype_name}: {N / s:,.0f} points/s "
-                                         f"({used:.0%} of experts used)")
+                                progress(
+                                    f"forward {name} d={d} m={m} E={E} {dtype_name}: {N / s:,.0f} points/s "
+                                    f"({used:.0%} of experts used)"
+                                )
     return figures

@@ -72,26 +72,48 @@ def certify_per_cell(profile: str, device: str, progress=None) -> dict:
         cert = certified_sup_error(built, bound=eps, tol=0.02, time_budget=120.0, device=device)
         s = time.perf_counter() - t0
         cells = count_sizes(built.net).n_experts
-        rows.append({"eps": eps, "cells": cells, "seconds": s, "us_per_cell": 1e6 * s / cells, "status": str(cert.status),
-                     "proved": cert.status is Status.PROVED, "boxes": cert.n_boxes, "upper": cert.upper})
+        rows.append(
+            {
+                "eps": eps,
+                "cells": cells,
+                "seconds": s,
+                "us_per_cell": 1e6 * s / cells,
+                "status": str(cert.status),
+                "proved": cert.status is Status.PROVED,
+                "boxes": cert.n_boxes,
+                "upper": cert.upper,
+            }
+        )
         if progress:
-            progress(f"certify per cell eps={eps}: {cert.status}, {cells} cells, {s:.2f}s, {1e6 * s / cells:.1f} us/cell")
+            progress(
+                f"certify per cell eps={eps}: {cert.status}, {cells} cells, {s:.2f}s, {1e6 * s / cells:.1f} us/cell"
+            )
     ok = [r for r in rows if r["proved"]]
     built = momlp("sin(3*x0)*x1", 3, 0.05)
     t0 = time.perf_counter()
     cert = certified_sup_error(built, bound=0.05, tol=0.02, time_budget=120.0, device=device)
-    dim3 = {"eps": 0.05, "cells": count_sizes(built.net).n_experts, "status": str(cert.status),
-            "proved": cert.status is Status.PROVED, "boxes": cert.n_boxes,
-            "seconds": time.perf_counter() - t0, "upper": cert.upper}
+    dim3 = {
+        "eps": 0.05,
+        "cells": count_sizes(built.net).n_experts,
+        "status": str(cert.status),
+        "proved": cert.status is Status.PROVED,
+        "boxes": cert.n_boxes,
+        "seconds": time.perf_counter() - t0,
+        "upper": cert.upper,
+    }
     if progress:
         progress(f"certify dim 3 eps 0.05: {cert.status} in {dim3['seconds']:.1f}s ({cert.n_boxes} boxes)")
     per_cell = [r["us_per_cell"] for r in ok]
-    return {"function": "sin(3*x0)*x1", "dim": 2, "rows": rows,
-            "time_exponent_in_cells": _fit([r["cells"] for r in ok], [r["seconds"] for r in ok]),
-            "time_exponent_in_1_over_eps": _fit([1 / r["eps"] for r in ok], [r["seconds"] for r in ok]),
-            "cells_exponent_in_1_over_eps": _fit([1 / r["eps"] for r in ok], [r["cells"] for r in ok]),
-            "us_per_cell_max_over_min": max(per_cell) / min(per_cell) if per_cell else float("nan"),
-            "dim3": dim3}
+    return {
+        "function": "sin(3*x0)*x1",
+        "dim": 2,
+        "rows": rows,
+        "time_exponent_in_cells": _fit([r["cells"] for r in ok], [r["seconds"] for r in ok]),
+        "time_exponent_in_1_over_eps": _fit([1 / r["eps"] for r in ok], [r["seconds"] for r in ok]),
+        "cells_exponent_in_1_over_eps": _fit([1 / r["eps"] for r in ok], [r["cells"] for r in ok]),
+        "us_per_cell_max_over_min": max(per_cell) / min(per_cell) if per_cell else float("nan"),
+        "dim3": dim3,
+    }
 
 
 def forward_headline(device: str, ceilings: dict, progress=None, points: int = 1 << 20, repeats: int = 3) -> dict:
@@ -112,14 +134,23 @@ def forward_headline(device: str, ceilings: dict, progress=None, points: int = 1
             t_new.append(timed(lambda: new(x), device, 1, warmup=False))
     ceil = ceilings["float64"]
     floor = min(ceil["bandwidth_Bps"] / ((d + 1) * 8), ceil["matmul_flops"] / (2 * d * E + 2 * d * m + 2 * m))
-    out = {"d": d, "m": m, "E": E, "points": points, "experts_used": used,
-           "segments_points_per_s": points / float(np.median(t_new)), "loop_points_per_s": points / float(np.median(t_old)),
-           "floor_points_per_s": floor}
+    out = {
+        "d": d,
+        "m": m,
+        "E": E,
+        "points": points,
+        "experts_used": used,
+        "segments_points_per_s": points / float(np.median(t_new)),
+        "loop_points_per_s": points / float(np.median(t_old)),
+        "floor_points_per_s": floor,
+    }
     out["speedup"] = out["segments_points_per_s"] / out["loop_points_per_s"]
     out["ratio_to_floor"] = out["segments_points_per_s"] / floor
     if progress:
-        progress(f"forward headline d=8 m=256 E=16 at {points} points: {out['segments_points_per_s']:,.0f} points/s, "
-                 f"{out['speedup']:.2f}x the former loop ({used:.0%} of experts used)")
+        progress(
+            f"forward headline d=8 m=256 E=16 at {points} points: {out['segments_points_per_s']:,.0f} points/s, "
+            f"{out['speedup']:.2f}x the former loop ({used:.0%} of experts used)"
+        )
     return out
 
 
@@ -136,8 +167,10 @@ def peer_widths(device: str, boxes: int = 4096) -> dict:
     lo, hi = _boxes(boxes, 2, 1.0 / math.sqrt(boxes), 0, device)
     out = {}
     with torch.no_grad():
-        for method, peer in (("ibp", lambda: model.ibp(HyperRectangle(lo, hi))),
-                             ("crown", lambda: model.crown(HyperRectangle(lo, hi)).concretize())):
+        for method, peer in (
+            ("ibp", lambda: model.ibp(HyperRectangle(lo, hi))),
+            ("crown", lambda: model.crown(HyperRectangle(lo, hi)).concretize()),
+        ):
             p = peer()
             ours = bound_net(net, lo, hi, method=method, device=device)
             r = ((ours.upper - ours.lower) / (p.upper - p.lower)).detach().flatten().double().cpu()

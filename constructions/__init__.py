@@ -43,4 +43,35 @@ from .ir import random_relu_net as random_relu_net
 from .ir import route_numpy as route_numpy
 from .ir import sequential_net as sequential_net
 
-__all__ = ["human_bytes", "memory_budget", "parse_bytes", "require_memory", "set_memory_budget", "Built", "TorchNet", "compile_net", "Affine", "Concat", "Input", "LinearGate", "MoE", "Net", "NetBuilder", "PReLU", "Slice", "StackedExperts", "TreeRouter", "dyadic_tree_router", "evaluate_exact", "evaluate_numpy", "random_relu_net", "route_numpy", "sequential_net", "NetSizes", "count_sizes", "ActiveMemoryMoE", "kuhn_interpolate", "moebius"]
+__all__ = [
+    "human_bytes",
+    "memory_budget",
+    "parse_bytes",
+    "require_memory",
+    "set_memory_budget",
+    "Built",
+    "TorchNet",
+    "compile_net",
+    "Affine",
+    "Concat",
+    "Input",
+    "LinearGate",
+    "MoE",
+    "Net",
+    "NetBuilder",
+    "PReLU",
+    "Slice",
+    "StackedExperts",
+    "TreeRouter",
+    "dyadic_tree_router",
+    "evaluate_exact",
+    "evaluate_numpy",
+    "random_relu_net",
+    "route_numpy",
+    "sequential_net",
+    "NetSizes",
+    "count_sizes",
+    "ActiveMemoryMoE",
+    "kuhn_interpolate",
+    "moebius",
+]

@@ -84,14 +84,14 @@ class ActiveMemoryMoE:
         weights = 2 ** np.arange(self.n_in)
         for c in self.centres:
             path_c = c[node]  # fancy indexing copies only the rows on the paths
-            node = node * (2 ** self.n_in) + (x >= path_c).astype(np.int64) @ weights
+            node = node * (2**self.n_in) + (x >= path_c).astype(np.int64) @ weights
         return node
 
     def _run(self, x: np.ndarray, batch: int) -> tuple[np.ndarray, int, int]:
         out = np.empty((x.shape[0], self.w[-1].shape[1]))
         loaded = peak = 0
         for s in range(0, x.shape[0], batch):
-            xb = x[s:s + batch]
+            xb = x[s : s + batch]
             leaf = self.route(xb)
             order = np.argsort(leaf, kind="stable")
             experts, starts = np.unique(leaf[order], return_index=True)

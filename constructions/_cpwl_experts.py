@@ -32,8 +32,16 @@ import numpy as np
 from constructions.ir import StackedExperts
 from proofs import InvalidInput
 
-__all__ = ["ReluProgram", "lovasz_program", "line_program", "hat_sum_program", "moebius", "stack_program",
-           "kuhn_interpolate", "HAT_GROUP"]
+__all__ = [
+    "ReluProgram",
+    "lovasz_program",
+    "line_program",
+    "hat_sum_program",
+    "moebius",
+    "stack_program",
+    "kuhn_interpolate",
+    "HAT_GROUP",
+]
 
 #: hats computed side by side in one block of the deep hat-sum expert (width ~ 6 n HAT_GROUP)
 HAT_GROUP = 4
@@ -66,7 +74,7 @@ class ReluProgram:
         self._cur: _Layer | None = None
 
     # -- building -------------------------------------------------------------------------------
-    def begin(self) -> "ReluProgram":
+    def begin(self) -> ReluProgram:
         self._cur = _Layer()
         return self
 
@@ -231,8 +239,9 @@ def line_program(m: int, n_experts: int, slope: float) -> tuple[ReluProgram, int
     return prog, U, R
 
 
-def hat_sum_program(n: int, m: int, weights_by_node: np.ndarray, slope: float, *, group: int = HAT_GROUP
-                    ) -> tuple[ReluProgram, dict]:
+def hat_sum_program(
+    n: int, m: int, weights_by_node: np.ndarray, slope: float, *, group: int = HAT_GROUP
+) -> tuple[ReluProgram, dict]:
     """Deep narrow program accumulating sum_v c_v phi_v(u) over the (m+1)^n grid nodes v.
 
     ``weights_by_node``: (E, (m+1)^n) nonnegative coefficients c_v (nodes in ``itertools.product``
@@ -274,14 +283,14 @@ def hat_sum_program(n: int, m: int, weights_by_node: np.ndarray, slope: float, *
                 v = nodes[b]
                 for sgn in (0, 1):
                     for start in range(0, n, 2 * width):
-                        key = (sgn, start, v[start:start + 2 * width])
+                        key = (sgn, start, v[start : start + 2 * width])
                         if key in new:
                             continue
-                        p = cur[(sgn, start, v[start:start + width])]
+                        p = cur[(sgn, start, v[start : start + width])]
                         if start + width >= n:
                             new[key] = prog.carry_nonneg({p: 1.0})
                         else:
-                            q = cur[(sgn, start + width, v[start + width:start + 2 * width])]
+                            q = cur[(sgn, start + width, v[start + width : start + 2 * width])]
                             qq = prog.carry_nonneg({q: 1.0})
                             r = prog.relu({p: 1.0, q: -1.0})
                             new[key] = prog.combine({qq: 1.0, r: 1.0})

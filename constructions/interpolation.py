@@ -53,5 +53,11 @@ def pl_interpolant(f: sympy.Expr, n: int, M=None) -> Built:
     free = f.free_symbols - {X0}
     if free:
         raise InvalidInput(f"f={f} has variables {sorted(map(str, free))}; expected a function of x0 only")
-    return Built(net=pl_interpolant_net(f, n), target=(f,), variables=(X0,), domain_lo=(0.0,), domain_hi=(1.0,),
-                 description=f"PL interpolant of {f} on {n} intervals: one hidden layer of width {n}")
+    return Built(
+        net=pl_interpolant_net(f, n),
+        target=(f,),
+        variables=(X0,),
+        domain_lo=(0.0,),
+        domain_hi=(1.0,),
+        description=f"PL interpolant of {f} on {n} intervals: one hidden layer of width {n}",
+    )

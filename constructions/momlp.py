@@ -42,8 +42,17 @@ from constructions.ir import Built, Net, NetBuilder, StackedExperts, dyadic_tree
 from proofs import InvalidInput
 from proofs.formula import compile_target, input_symbols, parse_expression
 
-__all__ = ["FAMILIES", "TargetBounds", "target_bounds", "momlp", "single_network", "momlp_net", "expert_level",
-           "momlp_levels", "momlp_bytes"]
+__all__ = [
+    "FAMILIES",
+    "TargetBounds",
+    "target_bounds",
+    "momlp",
+    "single_network",
+    "momlp_net",
+    "expert_level",
+    "momlp_levels",
+    "momlp_bytes",
+]
 
 FAMILIES = ("constant", "cpwl", "deep")
 MAX_LEVEL = 30
@@ -92,7 +101,7 @@ def _bounds_cached(expr: sympy.Expr, variables: tuple, level: int) -> TargetBoun
 
     n = len(variables)
     t = compile_target([expr], list(variables))
-    k = 2 ** level
+    k = 2**level
     idx = np.array(np.meshgrid(*[np.arange(k)] * n, indexing="ij")).reshape(n, -1).T
     lo, hi = idx / k, (idx + 1) / k  # exact dyadic boxes
     g_lo, g_hi = t.grad_interval(lo, hi)
@@ -113,33 +122,36 @@ def target_bounds(function, n_in: int, level: int) -> TargetBounds:
 
 
 def _interp_bound(b: TargetBounds, T: int) -> float:
-    d = 2.0 ** -T
+    d = 2.0**-T
     return min(b.A * d / 2, b.S * d * d / 8)
 
 
-def expert_level(function, n_in: int, eps: float, *, experts: str, lipschitz: float | None = None
-                 ) -> tuple[int, float, dict]:
+def expert_level(
+    function, n_in: int, eps: float, *, experts: str, lipschitz: float | None = None
+) -> tuple[int, float, dict]:
     """The least grid level T (cell side 2^-T; for ``deep`` the sub-grid level) whose error bound is
     <= eps, the bound, and the constants used."""
     n = int(n_in)
     for T in range(1, MAX_LEVEL + 1):
         if lipschitz is not None:  # |f(x) - f(y)| <= L |x - y|_2 and |x - c|_2 <= sqrt(n) d / 2
             Lr = lipschitz * math.sqrt(n)
-            bound = Lr * 2.0 ** -T / 2
+            bound = Lr * 2.0**-T / 2
             consts = {"lipschitz": lipschitz, "A": Lr, "S": None}
             if experts != "constant":
                 b = target_bounds(function, n, T)
-                bound = min(bound, b.S * 4.0 ** -T / 8)
+                bound = min(bound, b.S * 4.0**-T / 8)
                 consts["S"] = b.S
         else:
             b = target_bounds(function, n, T)
-            bound = b.A * 2.0 ** -T / 2 if experts == "constant" else _interp_bound(b, T)
+            bound = b.A * 2.0**-T / 2 if experts == "constant" else _interp_bound(b, T)
             consts = {"lipschitz": None, "A": b.A, "S": b.S, "bounds_level": b.level}
         if bound <= eps:
             return T, bound, consts
     if not math.isfinite(consts["A"]):
-        raise InvalidInput(f"function {function} has no finite Lipschitz bound on [0, 1]^{n} (its gradient enclosure "
-                           "is unbounded); expected a Lipschitz function")
+        raise InvalidInput(
+            f"function {function} has no finite Lipschitz bound on [0, 1]^{n} (its gradient enclosure "
+            "is unbounded); expected a Lipschitz function"
+        )
     raise InvalidInput(f"eps={eps!r}: no grid level <= {MAX_LEVEL} reaches the error bound (constants {consts})")
 
 
@@ -147,7 +159,7 @@ def _grid_values(expr, variables, T: int) -> np.ndarray:
     """f at the (2^T + 1)^n nodes j / 2^T (float evaluation; the certifier checks the result)."""
 
     n = len(variables)
-    k = 2 ** T
+    k = 2**T
     axes = np.arange(k + 1) / k
     pts = np.array(np.meshgrid(*[axes] * n, indexing="ij")).reshape(n, -1).T
     vals = compile_target([expr], list(variables)).eval(pts)[:, 0]
@@ -160,12 +172,11 @@ def _experts(family: str, expr, variables, D: int, k: int, slope: float, cell_lo
     """The stacked experts of the cells with lower corners ``cell_lo`` (E, n), side 2^-D."""
     n = len(variables)
     E = cell_lo.shape[0]
-    h = 2.0 ** -D
+    h = 2.0**-D
     if family == "constant":
-
         vals = compile_target([expr], list(variables)).eval(cell_lo + h / 2)[:, 0]
         return StackedExperts((np.zeros((E, 1, n)),), (vals[:, None],), slope=slope)
-    m = 2 ** k
+    m = 2**k
     grid = _grid_values(expr, variables, D + k)
     base = np.rint(cell_lo * 2 ** (D + k)).astype(np.int64)  # (E, n) grid index of the corner
     offs = np.array(np.meshgrid(*[np.arange(m + 1)] * n, indexing="ij")).reshape(n, -1).T  # product order
@@ -197,8 +208,9 @@ def _experts(family: str, expr, variables, D: int, k: int, slope: float, cell_lo
     return stack_program(prog, cell_lo, h, coef, fmin, slope=slope)
 
 
-def momlp_net(function, n_in: int, *, depth: int, experts: str = "constant", sub_level: int = 0,
-              slope: float = 0.0) -> Net:
+def momlp_net(
+    function, n_in: int, *, depth: int, experts: str = "constant", sub_level: int = 0, slope: float = 0.0
+) -> Net:
     """The MoMLP network for explicit levels: router depth D = ``depth`` (D = 0: one MLP, no router),
     expert family ``experts`` and, for ``deep``, the sub-grid level k = ``sub_level`` (2^k per axis).
 
@@ -261,13 +273,20 @@ def momlp_bytes(n: int, depth: int, experts: str, sub_level: int = 0) -> float:
     if experts == "constant":
         per_expert = 8.0 * n + 4  # weights, bias, cell corner and centre, temporaries, compiled copy
     else:
-        per_expert = float(2 ** sub_level + 1) ** n * (n + 6)  # vertex values and program coefficients
+        per_expert = float(2**sub_level + 1) ** n * (n + 6)  # vertex values and program coefficients
     grid = float(2 ** (depth + sub_level) + 1) ** n if experts != "constant" else 0.0
     return 8.0 * (experts_n * per_expert + grid) + (64 << 20)
 
 
-def momlp_levels(function, n_in: int, eps: float, *, experts: str = "constant", lipschitz: float | None = None,
-                 r: float | None = None) -> dict:
+def momlp_levels(
+    function,
+    n_in: int,
+    eps: float,
+    *,
+    experts: str = "constant",
+    lipschitz: float | None = None,
+    r: float | None = None,
+) -> dict:
     """The levels ``momlp`` would build (router depth D, sub-grid level k, grid level T, our bound and its
     constants) and the estimated bytes, without building anything."""
     n = int(n_in)
@@ -278,14 +297,25 @@ def momlp_levels(function, n_in: int, eps: float, *, experts: str = "constant", 
         k = int(min(T, max(1, round(r * math.log2(1 / eps) / n)))) if eps < 1 else 1
         T = max(T, k)
     D = T - k
-    return {"depth": D, "sub_level": k, "grid_level": T, "error_bound": bound, "consts": consts, "r": r,
-            "bytes": momlp_bytes(n, D, experts, k)}
+    return {
+        "depth": D,
+        "sub_level": k,
+        "grid_level": T,
+        "error_bound": bound,
+        "consts": consts,
+        "r": r,
+        "bytes": momlp_bytes(n, D, experts, k),
+    }
 
 
 def _require_fits(n: int, lv: dict, experts: str) -> None:
     D, k = lv["depth"], lv["sub_level"]
-    require_memory(lv["bytes"], f"the MoMLP on [0,1]^{n} (router depth D={D}: 2^{n * D} {experts} experts"
-                   + (f", sub-grid 2^{k} per axis" if k else "") + ")")
+    require_memory(
+        lv["bytes"],
+        f"the MoMLP on [0,1]^{n} (router depth D={D}: 2^{n * D} {experts} experts"
+        + (f", sub-grid 2^{k} per axis" if k else "")
+        + ")",
+    )
 
 
 @functools.lru_cache(maxsize=32)
@@ -296,16 +326,43 @@ def _momlp_cached(function, n_in, eps, experts, lipschitz, slope, r) -> Built:
     _require_fits(n, lv, experts)  # before allocating
     T, bound, consts, k, D, r = lv["grid_level"], lv["error_bound"], lv["consts"], lv["sub_level"], lv["depth"], lv["r"]
     net = momlp_net(expr, n, depth=D, experts=experts, sub_level=k, slope=slope)
-    meta = {"family": experts, "depth": D, "sub_level": k, "grid_level": T, "cell_side": 2.0 ** -D,
-            "error_bound": bound, "slope": slope, "r": r, **{f"const_{a}": v for a, v in consts.items()}}
-    desc = (f"MoMLP [ours]: dyadic tree router depth {D} ({2 ** (n * D)} experts), {experts} experts"
-            + (f" on a 2^{k}-per-axis sub-grid" if k else "") + f"; our error bound {bound:.4g} <= eps={eps:g}")
-    return Built(net=net, target=(expr,), variables=variables, domain_lo=(0.0,) * n, domain_hi=(1.0,) * n,
-                 description=desc, meta=meta)
+    meta = {
+        "family": experts,
+        "depth": D,
+        "sub_level": k,
+        "grid_level": T,
+        "cell_side": 2.0**-D,
+        "error_bound": bound,
+        "slope": slope,
+        "r": r,
+        **{f"const_{a}": v for a, v in consts.items()},
+    }
+    desc = (
+        f"MoMLP [ours]: dyadic tree router depth {D} ({2 ** (n * D)} experts), {experts} experts"
+        + (f" on a 2^{k}-per-axis sub-grid" if k else "")
+        + f"; our error bound {bound:.4g} <= eps={eps:g}"
+    )
+    return Built(
+        net=net,
+        target=(expr,),
+        variables=variables,
+        domain_lo=(0.0,) * n,
+        domain_hi=(1.0,) * n,
+        description=desc,
+        meta=meta,
+    )
 
 
-def momlp(function, n_in: int, eps: float, *, experts: str = "constant", lipschitz: float | None = None,
-          slope: float = 0.0, r: float | None = None) -> Built:
+def momlp(
+    function,
+    n_in: int,
+    eps: float,
+    *,
+    experts: str = "constant",
+    lipschitz: float | None = None,
+    slope: float = 0.0,
+    r: float | None = None,
+) -> Built:
     """The MoMLP for f on [0, 1]^n with our error bound <= eps (the construction of K1 and K2).
 
     Arguments:
@@ -341,7 +398,21 @@ def single_network(function, n_in: int, eps: float, *, slope: float = 0.0) -> Bu
     T, bound, consts = expert_level(expr, n, eps, experts="cpwl")
     require_memory(momlp_bytes(n, 0, "deep", T), f"the single network on [0,1]^{n} (a 2^{T}-per-axis grid)")
     net = momlp_net(expr, n, depth=0, experts="deep", sub_level=T, slope=slope)
-    meta = {"family": "single", "depth": 0, "sub_level": T, "grid_level": T, "error_bound": bound,
-            "slope": slope, **{f"const_{a}": v for a, v in consts.items()}}
-    return Built(net=net, target=(expr,), variables=variables, domain_lo=(0.0,) * n, domain_hi=(1.0,) * n,
-                 description=f"one MLP [ours]: interpolant on the 2^{T}-per-axis grid; bound {bound:.4g}", meta=meta)
+    meta = {
+        "family": "single",
+        "depth": 0,
+        "sub_level": T,
+        "grid_level": T,
+        "error_bound": bound,
+        "slope": slope,
+        **{f"const_{a}": v for a, v in consts.items()},
+    }
+    return Built(
+        net=net,
+        target=(expr,),
+        variables=variables,
+        domain_lo=(0.0,) * n,
+        domain_hi=(1.0,) * n,
+        description=f"one MLP [ours]: interpolant on the 2^{T}-per-axis grid; bound {bound:.4g}",
+        meta=meta,
+    )

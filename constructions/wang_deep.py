@@ -110,13 +110,29 @@ def cube_moe(n_experts: int = 2, depth: int = 2, m: int = 8, *, gate_scale: floa
             experts.append(ex)
         layers.append((gate, stack_experts(experts), 1))
     net = stacked_moe_net(L, layers, name=f"wang-thm5.3-cube-E{E}-L{L}-m{m}")
-    target = tuple(sum(cube_piece(sympy.Min(sympy.Max(xs[l - 1], i - 1), i), l, i, E) for i in range(1, E + 1))
-                   for l in range(1, L + 1))
-    meta = {"E": E, "L": L, "m": m, "pieces": E**L, "routing_nodes": tuple(f"moe{2 * l}" for l in range(1, L + 1)),
-            "dense_nodes": tuple(f"moe{2 * l - 1}" for l in range(1, L + 1)), "piece_kind": "cube",
-            "max_f2": 2 * cube_weight(L, E, E)}
-    return Built(net=net, target=target, variables=xs, domain_lo=(0.0,) * L, domain_hi=(float(E),) * L, meta=meta,
-                 description=f"Thm 5.3 warm-up: [0,{E}]^{L}, {E}^{L} = {E**L} pieces, interpolants on {m} pieces")
+    target = tuple(
+        sum(cube_piece(sympy.Min(sympy.Max(xs[l - 1], i - 1), i), l, i, E) for i in range(1, E + 1))
+        for l in range(1, L + 1)
+    )
+    meta = {
+        "E": E,
+        "L": L,
+        "m": m,
+        "pieces": E**L,
+        "routing_nodes": tuple(f"moe{2 * l}" for l in range(1, L + 1)),
+        "dense_nodes": tuple(f"moe{2 * l - 1}" for l in range(1, L + 1)),
+        "piece_kind": "cube",
+        "max_f2": 2 * cube_weight(L, E, E),
+    }
+    return Built(
+        net=net,
+        target=target,
+        variables=xs,
+        domain_lo=(0.0,) * L,
+        domain_hi=(float(E),) * L,
+        meta=meta,
+        description=f"Thm 5.3 warm-up: [0,{E}]^{L}, {E}^{L} = {E**L} pieces, interpolants on {m} pieces",
+    )
 
 
 def circle_weight(l: int, i: int) -> int:
@@ -174,20 +190,50 @@ def torus_moe(depth: int = 2, m: int = 8, *, n_tau: int | None = None, tau_bias=
     q = sympy.pi / 4
     # sector i of block l: theta_l - c_i in [-pi/4, pi/4]; the domain starts OFFSET past -pi/4, so sector 0
     # also holds theta_l near 2 pi (the term with c_0 + 2 pi); clamps make the other sectors' terms vanish
-    target = tuple(sum(circle_piece(sympy.Min(sympy.Max(th[l - 1] - c, -q), q), l, i)
-                       for i in range(E) for c in ((0, 8 * q) if i == 0 else (i * 2 * q,)))
-                   for l in range(1, L + 1))
-    routing = tuple({"tau_node": f"moe{2 * l - 1}", "tau_slice": (2 * (L - l + 1) + l - 1, 2 * (L - l + 1) + l - 1 + E),
-                     "gate_node": f"moe{2 * l}",
-                     "rho": tuple(sympy.Max(0, s * (sympy.cos(th[l - 1]) if c == 0 else sympy.sin(th[l - 1]))) ** 2
-                                  for c, s in charts),
-                     "domain": tuple(s * (sympy.cos(th[l - 1]) if c == 0 else sympy.sin(th[l - 1])) for c, s in charts)}
-                    for l in range(1, L + 1))
-    meta = {"E": E, "L": L, "m": m, "pieces": E**L, "routing_nodes": tuple(f"moe{2 * l}" for l in range(1, L + 1)),
-            "dense_nodes": tuple(f"moe{2 * l - 1}" for l in range(1, L + 1)), "piece_kind": "sector",
-            "n_tau": consts["n_tau"], "delta": consts["delta"], "sigma2": consts["sigma2"], "T": T,
-            "routing": routing, "planted": bool(tau_bias)}
+    target = tuple(
+        sum(
+            circle_piece(sympy.Min(sympy.Max(th[l - 1] - c, -q), q), l, i)
+            for i in range(E)
+            for c in ((0, 8 * q) if i == 0 else (i * 2 * q,))
+        )
+        for l in range(1, L + 1)
+    )
+    routing = tuple(
+        {
+            "tau_node": f"moe{2 * l - 1}",
+            "tau_slice": (2 * (L - l + 1) + l - 1, 2 * (L - l + 1) + l - 1 + E),
+            "gate_node": f"moe{2 * l}",
+            "rho": tuple(
+                sympy.Max(0, s * (sympy.cos(th[l - 1]) if c == 0 else sympy.sin(th[l - 1]))) ** 2 for c, s in charts
+            ),
+            "domain": tuple(s * (sympy.cos(th[l - 1]) if c == 0 else sympy.sin(th[l - 1])) for c, s in charts),
+        }
+        for l in range(1, L + 1)
+    )
+    meta = {
+        "E": E,
+        "L": L,
+        "m": m,
+        "pieces": E**L,
+        "routing_nodes": tuple(f"moe{2 * l}" for l in range(1, L + 1)),
+        "dense_nodes": tuple(f"moe{2 * l - 1}" for l in range(1, L + 1)),
+        "piece_kind": "sector",
+        "n_tau": consts["n_tau"],
+        "delta": consts["delta"],
+        "sigma2": consts["sigma2"],
+        "T": T,
+        "routing": routing,
+        "planted": bool(tau_bias),
+    }
     lo = (-math.pi / 4 + OFFSET,) * L  # off the sector boundaries, so bisection never lands on a tie
     hi = (7 * math.pi / 4 + OFFSET,) * L
-    return Built(net=net, target=target, variables=th, domain_lo=lo, domain_hi=hi, chart=chart, meta=meta,
-                 description=f"Thm 5.2: product of {L} circles, 4^{L} = {4**L} pieces, interpolants on {m} pieces")
+    return Built(
+        net=net,
+        target=target,
+        variables=th,
+        domain_lo=lo,
+        domain_hi=hi,
+        chart=chart,
+        meta=meta,
+        description=f"Thm 5.2: product of {L} circles, 4^{L} = {4**L} pieces, interpolants on {m} pieces",
+    )

@@ -19,7 +19,7 @@ interpolant: I(s) = v_0 + sum_k c_k relu(s - t_k), one unit per kink.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import networkx as nx
 import numpy as np
@@ -38,13 +38,26 @@ from constructions.ir import (
 )
 from proofs import InvalidInput
 
-__all__ = ["moe_layer", "stacked_moe_net", "moe_class", "moe_graph", "graph_sizes", "TwoLayerExpert",
-           "ThreeLayerExpert", "stack_experts", "cpwl_knots", "cpwl_form", "active_experts", "prefix_net"]
+__all__ = [
+    "moe_layer",
+    "stacked_moe_net",
+    "moe_class",
+    "moe_graph",
+    "graph_sizes",
+    "TwoLayerExpert",
+    "ThreeLayerExpert",
+    "stack_experts",
+    "cpwl_knots",
+    "cpwl_form",
+    "active_experts",
+    "prefix_net",
+]
 
 
 # ------------------------------------------------------------------------------------ layers and stacks
-def moe_layer(b: NetBuilder, src: str, gate_weight, experts: StackedExperts, *, k: int = 1,
-              name: str | None = None) -> str:
+def moe_layer(
+    b: NetBuilder, src: str, gate_weight, experts: StackedExperts, *, k: int = 1, name: str | None = None
+) -> str:
     """Add the paper's MoE layer: gate W_R (E, n) without bias, top-k, softmax over the selected."""
     w = np.asarray(gate_weight, dtype=np.float64)
     if w.ndim != 2 or w.shape[0] != experts.n_experts:
@@ -281,7 +294,7 @@ def moe_graph(net: Net) -> nx.DiGraph:
     """
     g = nx.DiGraph(name=net.name)
     out_of: dict[str, str] = {}
-    for idx, v in enumerate(net.order):
+    for v in net.order:
         spec = net.spec(v)
         srcs = [out_of[u] for u in net.operands(v)]
         if v == net.input:
@@ -291,8 +304,14 @@ def moe_graph(net: Net) -> nx.DiGraph:
         if not isinstance(spec, MoE):
             params = spec.weight.size + spec.bias.size if isinstance(spec, Affine) else 0
             width = spec.n_out if isinstance(spec, Affine) else 0
-            g.add_node(v, kind="layer", op=net.graph.nodes[v]["op"], params=params, width=width,
-                       affine=isinstance(spec, Affine))
+            g.add_node(
+                v,
+                kind="layer",
+                op=net.graph.nodes[v]["op"],
+                params=params,
+                width=width,
+                affine=isinstance(spec, Affine),
+            )
             for s in srcs:
                 g.add_edge(s, v)
             out_of[v] = v
@@ -300,8 +319,16 @@ def moe_graph(net: Net) -> nx.DiGraph:
         ex, r = spec.experts, spec.router
         g.add_node(v, kind="moe_layer", E=ex.n_experts, k=r.k, n_layers=ex.n_layers)
         gate, comb = f"{v}/gate", f"{v}/combine"
-        g.add_node(gate, kind="gate", moe=v, E=r.n_experts, k=r.k, n_params=r.n_params,
-                   path_params=r.path_params, bias=getattr(r, "bias", None) is not None)
+        g.add_node(
+            gate,
+            kind="gate",
+            moe=v,
+            E=r.n_experts,
+            k=r.k,
+            n_params=r.n_params,
+            path_params=r.path_params,
+            bias=getattr(r, "bias", None) is not None,
+        )
         g.add_node(comb, kind="combine", moe=v, dim=ex.n_out)
         for s in srcs:
             g.add_edge(s, v)
@@ -314,8 +341,16 @@ def moe_graph(net: Net) -> nx.DiGraph:
             prev = en
             for i, (w, b) in enumerate(zip(ex.weights, ex.biases)):
                 ln = f"{en}/layer{i + 1}"
-                g.add_node(ln, kind="expert_layer", moe=v, expert=e, fan_in=w.shape[2], fan_out=w.shape[1],
-                           params=w.shape[1] * w.shape[2] + b.shape[1], relu=i < ex.n_layers - 1)
+                g.add_node(
+                    ln,
+                    kind="expert_layer",
+                    moe=v,
+                    expert=e,
+                    fan_in=w.shape[2],
+                    fan_out=w.shape[1],
+                    params=w.shape[1] * w.shape[2] + b.shape[1],
+                    relu=i < ex.n_layers - 1,
+                )
                 g.add_edge(prev, ln)
                 prev = ln
             g.add_edge(prev, comb)
@@ -329,7 +364,7 @@ def graph_sizes(g: nx.DiGraph) -> NetSizes:
     nodes = g.nodes
     n_params = active = path = ppe = width = 0
     n_experts = n_moe = 0
-    for v, d in nodes(data=True):
+    for _v, d in nodes(data=True):
         kind = d["kind"]
         if kind == "layer":
             n_params += d["params"]

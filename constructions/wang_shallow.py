@@ -44,8 +44,21 @@ from constructions.wang_moe import (
 )
 from proofs import InvalidInput
 
-__all__ = ["circle_moe", "circle_moe_nonlinear_chart", "sphere_moe", "EXP1_F", "SPHERE_F", "coordinate_charts",
-           "tau_constants", "partition_expert", "X1", "X2", "X3", "THETA", "PHI"]
+__all__ = [
+    "circle_moe",
+    "circle_moe_nonlinear_chart",
+    "sphere_moe",
+    "EXP1_F",
+    "SPHERE_F",
+    "coordinate_charts",
+    "tau_constants",
+    "partition_expert",
+    "X1",
+    "X2",
+    "X3",
+    "THETA",
+    "PHI",
+]
 
 X1, X2, X3 = sympy.symbols("x1 x2 x3", real=True)
 THETA = sympy.Symbol("theta", real=True)
@@ -146,11 +159,28 @@ def _check(D: int, m: int, n: int, pass_through: str) -> int:
 def _circle_meta(D, P, m, E, consts, tau_bias, extra) -> dict:
     charts = coordinate_charts(2)
     s = [sgn * (sympy.cos(THETA) if c == 0 else sympy.sin(THETA)) for c, sgn in charts]
-    return {"E": E, "D": D, "m": m, "d": 1, "pass_through": "x" if P == D else "span", "n_tau": consts["n_tau"],
-            "delta": consts["delta"],
-            "sigma2": consts["sigma2"], "T": consts["T"], "planted": bool(tau_bias),
-            "routing": ({"tau_node": "moe1", "tau_slice": (P, P + E), "gate_node": "moe2",
-                         "rho": tuple(sympy.Max(0, e) ** 2 for e in s), "domain": tuple(s)},), **extra}
+    return {
+        "E": E,
+        "D": D,
+        "m": m,
+        "d": 1,
+        "pass_through": "x" if P == D else "span",
+        "n_tau": consts["n_tau"],
+        "delta": consts["delta"],
+        "sigma2": consts["sigma2"],
+        "T": consts["T"],
+        "planted": bool(tau_bias),
+        "routing": (
+            {
+                "tau_node": "moe1",
+                "tau_slice": (P, P + E),
+                "gate_node": "moe2",
+                "rho": tuple(sympy.Max(0, e) ** 2 for e in s),
+                "domain": tuple(s),
+            },
+        ),
+        **extra,
+    }
 
 
 def _circle_target(f, D):
@@ -172,8 +202,16 @@ def _rotate_input_layer(w1: np.ndarray, ex1, Q: np.ndarray):
     return w1 @ Q.T, type(ex1)(ws, ex1.biases, slope=ex1.slope)
 
 
-def circle_moe(D: int = 2, m: int = 16, *, f=EXP1_F, n_tau: int | None = None, tau_bias=None,
-               pass_through: str = "x", rotation_seed: int | None = None) -> Built:
+def circle_moe(
+    D: int = 2,
+    m: int = 16,
+    *,
+    f=EXP1_F,
+    n_tau: int | None = None,
+    tau_bias=None,
+    pass_through: str = "x",
+    rotation_seed: int | None = None,
+) -> Built:
     """Cor 4.9 on the unit circle in R^D: Psi in H^(2,4)_(2,.) with linear charts t = sin(theta - c_i).
 
     Arguments:
@@ -206,19 +244,32 @@ def circle_moe(D: int = 2, m: int = 16, *, f=EXP1_F, n_tau: int | None = None, t
     if rotation_seed is not None:
         Q = random_rotation(int(D), int(rotation_seed))
         w1, ex1 = _rotate_input_layer(w1, ex1, Q)
-        chart = tuple(sympy.Float(Q[i, 0]) * sympy.cos(THETA) + sympy.Float(Q[i, 1]) * sympy.sin(THETA)
-                      for i in range(int(D)))
-    net = stacked_moe_net(D, [(w1, ex1, 1), (_gate_on_tau(P, E), stack_experts(experts), 1)],
-                          name=f"wang-cor4.9-circle-D{D}-m{m}" + ("-planted" if tau_bias else "")
-                          + (f"-rot{rotation_seed}" if rotation_seed is not None else ""))
+        chart = tuple(
+            sympy.Float(Q[i, 0]) * sympy.cos(THETA) + sympy.Float(Q[i, 1]) * sympy.sin(THETA) for i in range(int(D))
+        )
+    net = stacked_moe_net(
+        D,
+        [(w1, ex1, 1), (_gate_on_tau(P, E), stack_experts(experts), 1)],
+        name=f"wang-cor4.9-circle-D{D}-m{m}"
+        + ("-planted" if tau_bias else "")
+        + (f"-rot{rotation_seed}" if rotation_seed is not None else ""),
+    )
     meta = _circle_meta(D, P, m, E, consts, tau_bias, {"chart_kind": "linear", "rotation_seed": rotation_seed})
-    return Built(net=net, target=(tgt,), variables=(THETA,), domain_lo=(0.0,), domain_hi=(2 * math.pi,),
-                 chart=chart, meta=meta,
-                 description=f"Cor 4.9: circle in R^{D}, 4 linear charts, experts = PL interpolants on {m} pieces")
+    return Built(
+        net=net,
+        target=(tgt,),
+        variables=(THETA,),
+        domain_lo=(0.0,),
+        domain_hi=(2 * math.pi,),
+        chart=chart,
+        meta=meta,
+        description=f"Cor 4.9: circle in R^{D}, 4 linear charts, experts = PL interpolants on {m} pieces",
+    )
 
 
-def circle_moe_nonlinear_chart(D: int = 2, m: int = 16, *, f=EXP1_F, n_tau: int | None = None,
-                               pass_through: str = "x") -> Built:
+def circle_moe_nonlinear_chart(
+    D: int = 2, m: int = 16, *, f=EXP1_F, n_tau: int | None = None, pass_through: str = "x"
+) -> Built:
     """Thm 4.8 on the circle: chart u = arcsin(<a_i, x>) approximated by a ReLU block; H^(2,4)_(3,.).
 
     Expert i: first hidden layer = interpolant Phi_i of arcsin on m pieces of [-T, T]; second hidden
@@ -244,12 +295,20 @@ def circle_moe_nonlinear_chart(D: int = 2, m: int = 16, *, f=EXP1_F, n_tau: int 
         three.output(three.cpwl(phi_form, ku, fn(np.cos(ci + ku), np.sin(ci + ku))))
         experts.append(three)
     w1, ex1 = _layer1(D, 2, consts["n_tau"], None, three=True, n_pass=P)
-    net = stacked_moe_net(D, [(w1, ex1, 1), (_gate_on_tau(P, E), stack_experts(experts), 1)],
-                          name=f"wang-thm4.8-circle-D{D}-m{m}")
+    net = stacked_moe_net(
+        D, [(w1, ex1, 1), (_gate_on_tau(P, E), stack_experts(experts), 1)], name=f"wang-thm4.8-circle-D{D}-m{m}"
+    )
     meta = _circle_meta(D, P, m, E, consts, None, {"chart_kind": "nonlinear (arcsin) approximated by ReLU", "U": U})
-    return Built(net=net, target=(tgt,), variables=(THETA,), domain_lo=(0.0,), domain_hi=(2 * math.pi,),
-                 chart=chart, meta=meta,
-                 description=f"Thm 4.8: circle in R^{D}, angle charts through a ReLU block, {m} pieces each")
+    return Built(
+        net=net,
+        target=(tgt,),
+        variables=(THETA,),
+        domain_lo=(0.0,),
+        domain_hi=(2 * math.pi,),
+        chart=chart,
+        meta=meta,
+        description=f"Thm 4.8: circle in R^{D}, angle charts through a ReLU block, {m} pieces each",
+    )
 
 
 def _ridge_fit(g, R: float, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
@@ -276,8 +335,9 @@ def _ridge_fit(g, R: float, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     return W, b, sol[:-1], float(sol[-1])
 
 
-def sphere_moe(D: int = 3, m: int = 48, *, f=SPHERE_F, n_tau: int | None = None, tau_bias=None,
-               pass_through: str = "x") -> Built:
+def sphere_moe(
+    D: int = 3, m: int = 48, *, f=SPHERE_F, n_tau: int | None = None, tau_bias=None, pass_through: str = "x"
+) -> Built:
     """Cor 4.9 on the 2-sphere in R^D: 6 linear charts (projections), experts = ridge sums of width m.
 
     Returns a Built over (theta, phi) in [0, pi] x [0, 2 pi], x = (sin t cos p, sin t sin p, cos t, 0...).
@@ -307,17 +367,45 @@ def sphere_moe(D: int = 3, m: int = 48, *, f=SPHERE_F, n_tau: int | None = None,
         ex.output((form, c0))
         experts.append(ex)
     w1, ex1 = _layer1(D, 3, consts["n_tau"], tau_bias, three=False, n_pass=P)
-    net = stacked_moe_net(D, [(w1, ex1, 1), (_gate_on_tau(P, E), stack_experts(experts), 1)],
-                          name=f"wang-cor4.9-sphere-D{D}-m{m}" + ("-planted" if tau_bias else ""))
-    chart = (sympy.sin(THETA) * sympy.cos(PHI), sympy.sin(THETA) * sympy.sin(PHI), sympy.cos(THETA)) \
-        + (sympy.Integer(0),) * (D - 3)
+    net = stacked_moe_net(
+        D,
+        [(w1, ex1, 1), (_gate_on_tau(P, E), stack_experts(experts), 1)],
+        name=f"wang-cor4.9-sphere-D{D}-m{m}" + ("-planted" if tau_bias else ""),
+    )
+    chart = (sympy.sin(THETA) * sympy.cos(PHI), sympy.sin(THETA) * sympy.sin(PHI), sympy.cos(THETA)) + (
+        sympy.Integer(0),
+    ) * (D - 3)
     tgt = sympy.sympify(f).subs({X1: chart[0], X2: chart[1], X3: chart[2]})
     s = [sgn * chart[c] for c, sgn in coordinate_charts(3)]
-    meta = {"E": E, "D": D, "m": m, "d": 2, "pass_through": pass_through, "n_tau": consts["n_tau"],
-            "delta": consts["delta"],
-            "sigma2": consts["sigma2"], "T": T, "planted": bool(tau_bias), "chart_kind": "linear",
-            "routing": ({"tau_node": "moe1", "tau_slice": (P, P + E), "gate_node": "moe2",
-                         "rho": tuple(sympy.Max(0, e) ** 2 for e in s), "domain": tuple(s)},)}
-    return Built(net=net, target=(tgt,), variables=(THETA, PHI), domain_lo=(0.0, 0.0),
-                 domain_hi=(math.pi, 2 * math.pi), chart=chart, meta=meta,
-                 description=f"Cor 4.9: 2-sphere in R^{D}, 6 projection charts, ridge experts of width {m}")
+    meta = {
+        "E": E,
+        "D": D,
+        "m": m,
+        "d": 2,
+        "pass_through": pass_through,
+        "n_tau": consts["n_tau"],
+        "delta": consts["delta"],
+        "sigma2": consts["sigma2"],
+        "T": T,
+        "planted": bool(tau_bias),
+        "chart_kind": "linear",
+        "routing": (
+            {
+                "tau_node": "moe1",
+                "tau_slice": (P, P + E),
+                "gate_node": "moe2",
+                "rho": tuple(sympy.Max(0, e) ** 2 for e in s),
+                "domain": tuple(s),
+            },
+        ),
+    }
+    return Built(
+        net=net,
+        target=(tgt,),
+        variables=(THETA, PHI),
+        domain_lo=(0.0, 0.0),
+        domain_hi=(math.pi, 2 * math.pi),
+        chart=chart,
+        meta=meta,
+        description=f"Cor 4.9: 2-sphere in R^{D}, 6 projection charts, ridge experts of width {m}",
+    )

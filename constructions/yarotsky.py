@@ -41,15 +41,21 @@ def sawtooth_square_net(m: int) -> Net:
     for s in range(1, m):
         # from (h1, h2, h3) = relu(g_{s-1}, g_{s-1} - 1/2, f_{s-1}):
         #   g_s = 2 h1 - 4 h2,  f_s = h3 - g_s / 4^s;  next pre-activations (g_s, g_s - 1/2, f_s)
-        c = 4.0 ** -s
+        c = 4.0**-s
         w = [[2.0, -4.0, 0.0], [2.0, -4.0, 0.0], [-2.0 * c, 4.0 * c, 1.0]]
         h = b.relu(b.affine(h, w, [0.0, -0.5, 0.0]))
-    c = 4.0 ** -m
+    c = 4.0**-m
     out = b.affine(h, [[-2.0 * c, 4.0 * c, 1.0]], [0.0])  # f_m = h3 - g_m / 4^m
     return b.build(out, name=f"yarotsky-sawtooth-m{m}")
 
 
 def sawtooth_square(m: int) -> Built:
     """f_m against the target x0^2 on [0, 1] (the construction of ``sawtooth_square_approx``)."""
-    return Built(net=sawtooth_square_net(m), target=(X0**2,), variables=(X0,), domain_lo=(0.0,), domain_hi=(1.0,),
-                 description=f"Yarotsky sawtooth f_{m}: width 3, {m + 1} affine layers")
+    return Built(
+        net=sawtooth_square_net(m),
+        target=(X0**2,),
+        variables=(X0,),
+        domain_lo=(0.0,),
+        domain_hi=(1.0,),
+        description=f"Yarotsky sawtooth f_{m}: width 3, {m + 1} affine layers",
+    )

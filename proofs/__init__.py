@@ -24,6 +24,23 @@ from ._registry import source_of as source_of
 from ._registry import unregister as unregister
 from ._status import Status as Status
 
-__all__ = ["PAPERS", "PROFILES", "Claim", "Provenance", "Theorem", "PreRegistered", "InvalidInput", "ResourceLimit", "require",
-           "BUILTIN_MODULES", "load_builtin", "load_user_module", "lookup", "register", "registered", "unregister",
-           "source_of", "Status"]
+__all__ = [
+    "PAPERS",
+    "PROFILES",
+    "Claim",
+    "Provenance",
+    "Theorem",
+    "PreRegistered",
+    "InvalidInput",
+    "ResourceLimit",
+    "require",
+    "BUILTIN_MODULES",
+    "load_builtin",
+    "load_user_module",
+    "lookup",
+    "register",
+    "registered",
+    "unregister",
+    "source_of",
+    "Status",
+]

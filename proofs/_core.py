@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping, cast
+from typing import Any, cast
 
 import sympy
 
@@ -27,7 +28,7 @@ __all__ = ["Provenance", "Claim", "Theorem", "PAPERS", "PROFILES", "frozen_mappi
 PAPERS: Mapping[str, str] = MappingProxyType(
     {
         "classical": "Classical golden theorems (Yarotsky 2017; piecewise-linear interpolation)",
-        "kratsios2024": "Kratsios, Saez de Ocariz Borde, Furuya, Law: (P)ReLU MLP mixtures of experts, arXiv 2402.03460",
+        "kratsios2024": "Kratsios, Saez de Ocariz Borde, Furuya, Law: (P)ReLU MLP mixtures of experts, arXiv 2402.03460",  # noqa: E501
         "zhao2024": "Zhao, Wang, Wang: generalization of sparse MoE, arXiv 2403.17404",
         "wang-e2025": "Wang, E: expressive power of MoE for structured tasks, arXiv 2505.24205",
     }
@@ -197,8 +198,13 @@ class Theorem:
         1/2
         """
         c = self.claims[0] if claim is None else self.claim(claim)
-        subs = {s: params[s.name] for e in c.args.values() if isinstance(e, sympy.Basic)
-                for s in e.free_symbols if s.name in params}
+        subs = {
+            s: params[s.name]
+            for e in c.args.values()
+            if isinstance(e, sympy.Basic)
+            for s in e.free_symbols
+            if s.name in params
+        }
         return {k: (v.subs(subs) if isinstance(v, sympy.Basic) else v) for k, v in c.args.items()}
 
     @property

@@ -15,8 +15,9 @@ Three outcomes, never a refutation of the theorem:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, cast
+from typing import cast
 
 from proofs._errors import InvalidInput
 
@@ -100,5 +101,7 @@ class PreRegistered:
             region = f"inside [{self.band[0]:.4g}, {self.band[1]:.4g}]" if self.band else "inside its band"
         else:
             region = f"{'below' if self.rule == 'below' else 'above'} {self.threshold:.4g}"
-        return (f"pre-registered: {self.statistic}; {self.seeds} seeds; {iv}{' (log10 scale)' if self.log10 else ''}; "
-                f"passes when the interval lies {region}, NOT-REPRODUCED when it lies wholly outside, else UNKNOWN")
+        return (
+            f"pre-registered: {self.statistic}; {self.seeds} seeds; {iv}{' (log10 scale)' if self.log10 else ''}; "
+            f"passes when the interval lies {region}, NOT-REPRODUCED when it lies wholly outside, else UNKNOWN"
+        )

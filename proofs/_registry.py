@@ -99,9 +99,7 @@ def load_user_module(path: str | Path) -> tuple[Theorem, ...]:
             raise
         line = getattr(exc, "lineno", None)
         where = f" (line {line})" if line else ""
-        raise InvalidInput(
-            f"--module {str(path)!r} failed to import{where}: {type(exc).__name__}: {exc}"
-        ) from None
+        raise InvalidInput(f"--module {str(path)!r} failed to import{where}: {type(exc).__name__}: {exc}") from None
     found = [v for v in vars(module).values() if isinstance(v, Theorem)]
     if not found:
         raise InvalidInput(f"--module {str(path)!r} declares no Theorem at module level")

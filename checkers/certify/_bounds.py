@@ -18,13 +18,14 @@ Every returned bound holds in real arithmetic (see the rounding model of :mod:`c
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Mapping
 
 import numpy as np
 import torch
 
+from checkers.certify._chunks import DEFAULT_MEMORY_BUDGET, NetTensors, boxes_per_chunk
 from checkers.certify._crown import (
     TINY,
     Step,
@@ -33,7 +34,6 @@ from checkers.certify._crown import (
     round_up,
     slack_factor,
 )
-from checkers.certify._chunks import DEFAULT_MEMORY_BUDGET, NetTensors, boxes_per_chunk
 from checkers.certify._routing import (
     Candidates,
     gate_candidates,
@@ -45,7 +45,7 @@ from proofs import InvalidInput
 __all__ = ["NetBounds", "bound_net", "METHODS"]
 
 METHODS = ("ibp", "crown", "crown-ibp")
-_U2 = 2.0 ** -52
+_U2 = 2.0**-52
 
 
 @dataclass(frozen=True)
@@ -179,8 +179,18 @@ def _ibp_prelu(a: float, l: torch.Tensor, u: torch.Tensor) -> tuple[torch.Tensor
 class _Lowering:
     """Lowers ``net`` onto a StepGraph for one call (all state is local to the call)."""
 
-    def __init__(self, net: Net, lo: torch.Tensor, hi: torch.Tensor, method: str, routes, interior: bool,
-                 max_candidates: int | None, tensors: NetTensors, route_margins=None):
+    def __init__(
+        self,
+        net: Net,
+        lo: torch.Tensor,
+        hi: torch.Tensor,
+        method: str,
+        routes,
+        interior: bool,
+        max_candidates: int | None,
+        tensors: NetTensors,
+        route_margins=None,
+    ):
         self.net, self.method, self.interior, self.tensors = net, method, interior, tensors
         self.route_margins = dict(route_margins or {})
         self.max_candidates = max_candidates
@@ -244,8 +254,11 @@ class _Lowering:
                 i = self.g.add(Step("concat", tuple(ops), lo.shape[1]), lo, hi)
             elif isinstance(spec, Slice):
                 s = slice(spec.start, spec.stop)
-                i = self.g.add(Step("slice", (ops[0],), spec.stop - spec.start, start=spec.start, stop=spec.stop),
-                               self.g.lower[ops[0]][:, s], self.g.upper[ops[0]][:, s])
+                i = self.g.add(
+                    Step("slice", (ops[0],), spec.stop - spec.start, start=spec.start, stop=spec.stop),
+                    self.g.lower[ops[0]][:, s],
+                    self.g.upper[ops[0]][:, s],
+                )
             else:
                 i = self.moe(v, spec, ops[0])
             self.step_of[v] = i
@@ -274,12 +287,28 @@ class _Lowering:
             cells = self.tensors.tree_cells(r)
             if margin > 0:
                 cells = (round_down(cells[0] - margin), round_up(cells[1] + margin))
-            cand = tree_candidates(r, lz, uz, strict=self.interior and on_input, cap=self.max_candidates,
-                                   tensors=self.tensors, margin=margin)
+            cand = tree_candidates(
+                r,
+                lz,
+                uz,
+                strict=self.interior and on_input,
+                cap=self.max_candidates,
+                tensors=self.tensors,
+                margin=margin,
+            )
         else:
-            cand = gate_candidates(r, lz, uz, self._operand_linear(z), self.g.lower[0], self.g.upper[0],
-                                   interior=self.interior and on_input, on_input=on_input, tensors=self.tensors,
-                                   margin=margin)
+            cand = gate_candidates(
+                r,
+                lz,
+                uz,
+                self._operand_linear(z),
+                self.g.lower[0],
+                self.g.upper[0],
+                interior=self.interior and on_input,
+                on_input=on_input,
+                tensors=self.tensors,
+                margin=margin,
+            )
         if v in self.routes:
             if r.k != 1:
                 raise InvalidInput(f"MoE node {v!r}: a forced route needs a top-1 router, this one has k={r.k}")
@@ -330,10 +359,20 @@ class _Lowering:
         return self.g.add(Step("join", tuple(slot_out), ex.n_out, through=through), lo, hi)
 
 
-def bound_net(net: Net, lo, hi, *, method: str = "crown", device: str = "cpu",
-              routes: Mapping[str, object] | None = None, interior: bool = False,
-              max_candidates: int | None = None, memory_budget: int = DEFAULT_MEMORY_BUDGET,
-              tensors: NetTensors | None = None, route_margins: Mapping[str, float] | None = None) -> NetBounds:
+def bound_net(
+    net: Net,
+    lo,
+    hi,
+    *,
+    method: str = "crown",
+    device: str = "cpu",
+    routes: Mapping[str, object] | None = None,
+    interior: bool = False,
+    max_candidates: int | None = None,
+    memory_budget: int = DEFAULT_MEMORY_BUDGET,
+    tensors: NetTensors | None = None,
+    route_margins: Mapping[str, float] | None = None,
+) -> NetBounds:
     """Sound bounds of ``net`` over the boxes [lo, hi] (each (B, n_in), arrays or tensors).
 
     Arguments:
@@ -378,33 +417,62 @@ def bound_net(net: Net, lo, hi, *, method: str = "crown", device: str = "cpu",
     chunk = boxes_per_chunk(net, method, max_candidates, memory_budget)
     parts = []
     for s in range(0, max(lo_t.shape[0], 1), chunk):
-        rs = {v: r[s:s + chunk] for v, r in routes.items()} if routes else None
-        parts.append(_bound_chunk(net, lo_t[s:s + chunk], hi_t[s:s + chunk], method, rs, interior, max_candidates,
-                                  tensors, route_margins))
+        rs = {v: r[s : s + chunk] for v, r in routes.items()} if routes else None
+        parts.append(
+            _bound_chunk(
+                net,
+                lo_t[s : s + chunk],
+                hi_t[s : s + chunk],
+                method,
+                rs,
+                interior,
+                max_candidates,
+                tensors,
+                route_margins,
+            )
+        )
     return parts[0] if len(parts) == 1 else _concat(parts)
 
 
 def _concat(parts: list[NetBounds]) -> NetBounds:
     """The bounds of consecutive box chunks as one NetBounds (candidate boxes renumbered)."""
+
     def cat(name):
         xs = [getattr(p, name) for p in parts]
         return None if xs[0] is None else torch.cat(xs)
+
     offsets = [0]
     for p in parts[:-1]:
         offsets.append(offsets[-1] + p.n_boxes)
     routing = {}
     for v, c0 in parts[0].routing.items():
         cs = [p.routing[v] for p in parts]
-        routing[v] = Candidates(c0.n_experts, c0.k, torch.cat([c.box + o for c, o in zip(cs, offsets)]),
-                                torch.cat([c.expert for c in cs]), torch.cat([c.everything for c in cs]),
-                                torch.cat([c.count for c in cs]))
-    return NetBounds(cat("lower"), cat("upper"), cat("A_l"), cat("c_l"), cat("A_u"), cat("c_u"),
-                     MappingProxyType(routing), cat("feasible"), cat("bounded"), parts[0].method,
-                     cat("affine_on_box"))
+        routing[v] = Candidates(
+            c0.n_experts,
+            c0.k,
+            torch.cat([c.box + o for c, o in zip(cs, offsets)]),
+            torch.cat([c.expert for c in cs]),
+            torch.cat([c.everything for c in cs]),
+            torch.cat([c.count for c in cs]),
+        )
+    return NetBounds(
+        cat("lower"),
+        cat("upper"),
+        cat("A_l"),
+        cat("c_l"),
+        cat("A_u"),
+        cat("c_u"),
+        MappingProxyType(routing),
+        cat("feasible"),
+        cat("bounded"),
+        parts[0].method,
+        cat("affine_on_box"),
+    )
 
 
-def _bound_chunk(net: Net, lo_t, hi_t, method, routes, interior, max_candidates, tensors,
-                 route_margins=None) -> NetBounds:
+def _bound_chunk(
+    net: Net, lo_t, hi_t, method, routes, interior, max_candidates, tensors, route_margins=None
+) -> NetBounds:
     low = _Lowering(net, lo_t, hi_t, method, routes, interior, max_candidates, tensors, route_margins)
     with torch.no_grad():
         out = low.run()
@@ -424,6 +492,16 @@ def _bound_chunk(net: Net, lo_t, hi_t, method, routes, interior, max_candidates,
             if A_l is not None:
                 A_l, A_u = A_l * ok[:, None, None], A_u * ok[:, None, None]
                 c_l, c_u = torch.where(ok[:, None], c_l, -inf), torch.where(ok[:, None], c_u, inf)
-    return NetBounds(lower, upper, A_l, c_l, A_u, c_u, MappingProxyType(low.candidates),
-                     low.feasible, low.bounded, method, low.linear_on_box & low.bounded)
-
+    return NetBounds(
+        lower,
+        upper,
+        A_l,
+        c_l,
+        A_u,
+        c_u,
+        MappingProxyType(low.candidates),
+        low.feasible,
+        low.bounded,
+        method,
+        low.linear_on_box & low.bounded,
+    )

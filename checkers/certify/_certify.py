@@ -21,6 +21,9 @@ upper <= lower (1 + tol) (tight), or upper <= bound (certified against the bound
 witness exceeds the bound (refuted), or the box or time budget is spent (unknown, with the gap).
 """
 
+# moecheck: long-file the sup-error problem and its branch and bound share one soundness argument
+# (routes, float64 allowance, replay); to be split with the next certifier change.
+
 from __future__ import annotations
 
 import dataclasses
@@ -90,8 +93,9 @@ class SupErrorCertificate:
 class SupErrorProblem:
     """The compiled pieces of one Built: targets, chart enclosure, sampler, box bounder."""
 
-    def __init__(self, built, method: str, device: str, max_candidates: int,
-                 memory_budget: int = DEFAULT_MEMORY_BUDGET):
+    def __init__(
+        self, built, method: str, device: str, max_candidates: int, memory_budget: int = DEFAULT_MEMORY_BUDGET
+    ):
 
         self.built, self.net, self.method, self.device = built, built.net, method, device
         self.max_candidates, self.memory_budget = max_candidates, memory_budget
@@ -107,11 +111,15 @@ class SupErrorProblem:
         self.dom_hi = np.array(built.domain_hi, dtype=np.float64)
         self.top1 = {v: self.net.spec(v).k == 1 for v in self.net.moe_nodes()}
         # route splitting may contract boxes only where the router reads the domain variables themselves
-        self.contractible = {v for v in self.net.moe_nodes()
-                             if built.chart is None and self.net.operands(v)[0] == self.net.input}
+        self.contractible = {
+            v for v in self.net.moe_nodes() if built.chart is None and self.net.operands(v)[0] == self.net.input
+        }
         # the float64 forward as executed: its rounding allowance and the routes it may take (margins)
-        x_lo, x_hi = (self.dom_lo[None], self.dom_hi[None]) if self.chart is None else \
-            self.chart.interval(self.dom_lo[None], self.dom_hi[None])
+        x_lo, x_hi = (
+            (self.dom_lo[None], self.dom_hi[None])
+            if self.chart is None
+            else self.chart.interval(self.dom_lo[None], self.dom_hi[None])
+        )
         self.f64 = float64_allowance(self.net, x_lo[0], x_hi[0], input_ulps=16.0 if self.chart is not None else 0.0)
         self.route_margins = dict(self.f64.route_margins) if self.f64.finite else {}
 
@@ -148,8 +156,12 @@ class SupErrorProblem:
                     # f - net <= f - (A_l G + c_l);  net - f <= -(f - A_u G - c_u)
                     # [review] linear bounds with a non-finite entry (an overflow) give no residual bound:
                     # those rows keep the IBP bound (the residual forms reject them)
-                    fin = (np.isfinite(A_l[:, j, :]).all(axis=1) & np.isfinite(c_l[:, j])
-                           & np.isfinite(A_u[:, j, :]).all(axis=1) & np.isfinite(c_u[:, j]))
+                    fin = (
+                        np.isfinite(A_l[:, j, :]).all(axis=1)
+                        & np.isfinite(c_l[:, j])
+                        & np.isfinite(A_u[:, j, :]).all(axis=1)
+                        & np.isfinite(c_u[:, j])
+                    )
                     if not fin.any():
                         continue
                     _, above = affine_residual_bounds(t, lo[fin], hi[fin], A_l[fin, j, :], c_l[fin, j])
@@ -160,9 +172,20 @@ class SupErrorProblem:
 
     def bound_net(self, xlo: np.ndarray, xhi: np.ndarray, routes=None) -> list[NetBounds]:
         """``bound_net`` with this problem's tensor cache (it chunks the boxes by its memory budget)."""
-        return [bound_net(self.net, xlo, xhi, method=self.method, device=self.device, routes=routes,
-                          max_candidates=self.max_candidates, memory_budget=self.memory_budget,
-                          tensors=self.tensors, route_margins=self.route_margins)]
+        return [
+            bound_net(
+                self.net,
+                xlo,
+                xhi,
+                method=self.method,
+                device=self.device,
+                routes=routes,
+                max_candidates=self.max_candidates,
+                memory_budget=self.memory_budget,
+                tensors=self.tensors,
+                route_margins=self.route_margins,
+            )
+        ]
 
     def _bound(self, lo, hi, routes=None):
         """(error upper bounds (B,), routing unique (B,), bounded (B,), {node: (box, expert, count)} numpy)."""
@@ -171,7 +194,7 @@ class SupErrorProblem:
         pairs = {v: ([], [], []) for v in self.net.moe_nodes()}
         for part in self.bound_net(xlo, xhi, routes):
             B = part.n_boxes
-            ubs.append(self._error_upper(part, lo[off:off + B], hi[off:off + B]))
+            ubs.append(self._error_upper(part, lo[off : off + B], hi[off : off + B]))
             uniq.append(part.routing_unique.cpu().numpy())
             bounded.append(part.bounded.cpu().numpy())
             affine.append(part.affine_on_box.cpu().numpy())
@@ -256,9 +279,14 @@ class SupErrorProblem:
                 sl = slice(start, start + e_idx.size)
                 routes[v][sl] = e_idx
                 if v in self.contractible and e_idx.size:
-                    c_lo, c_hi, ok = route_region(self.net.spec(v).router, torch.as_tensor(e_idx),
-                                                  torch.as_tensor(ilo[sl]), torch.as_tensor(ihi[sl]),
-                                                  tensors=self.tensors, margin=self.route_margins.get(v, 0.0))
+                    c_lo, c_hi, ok = route_region(
+                        self.net.spec(v).router,
+                        torch.as_tensor(e_idx),
+                        torch.as_tensor(ilo[sl]),
+                        torch.as_tensor(ihi[sl]),
+                        tensors=self.tensors,
+                        margin=self.route_margins.get(v, 0.0),
+                    )
                     ok = ok.numpy()
                     ilo[sl] = np.where(ok[:, None], c_lo.numpy(), ilo[sl])
                     ihi[sl] = np.where(ok[:, None], c_hi.numpy(), ihi[sl])
@@ -318,6 +346,7 @@ def _local_points(point: np.ndarray, lo: np.ndarray, hi: np.ndarray, rng) -> np.
 
 def _refute(prob: SupErrorProblem, point: np.ndarray, bound: float):
     """Shrink a violating float point and replay it exactly: (witness, error interval, how, from) or None."""
+
     def violates(pts: np.ndarray) -> np.ndarray:
         return prob.errors(pts) > bound
 
@@ -334,10 +363,22 @@ def _refute(prob: SupErrorProblem, point: np.ndarray, bound: float):
     return None
 
 
-def certified_sup_error(built, *, bound: float | None = None, tol: float = 0.01, max_boxes: int | None = None,
-                        time_budget: float = 60.0, device: str = "cpu", seed: int = 0, method: str = "crown",
-                        batch_boxes: int = 2048, initial_boxes: int = 256, n_samples: int = 4096,
-                        max_candidates: int = 16, memory_budget: int = DEFAULT_MEMORY_BUDGET) -> SupErrorCertificate:
+def certified_sup_error(
+    built,
+    *,
+    bound: float | None = None,
+    tol: float = 0.01,
+    max_boxes: int | None = None,
+    time_budget: float = 60.0,
+    device: str = "cpu",
+    seed: int = 0,
+    method: str = "crown",
+    batch_boxes: int = 2048,
+    initial_boxes: int = 256,
+    n_samples: int = 4096,
+    max_candidates: int = 16,
+    memory_budget: int = DEFAULT_MEMORY_BUDGET,
+) -> SupErrorCertificate:
     """Enclose sup_theta max_j |target_j(theta) - net(chart(theta))_j| over ``built``'s domain.
 
     First the realness obligation (:mod:`proofs.formula._realness`): a target that is not real somewhere on the
@@ -347,23 +388,47 @@ def certified_sup_error(built, *, bound: float | None = None, tol: float = 0.01,
 
     if not isinstance(built, Built):
         raise InvalidInput(f"built={built!r} must be a constructions.Built")
-    realness = prove_real_on_domain([*built.target, *(built.chart or ())], built.variables, built.domain_lo,
-                                    built.domain_hi)
+    realness = prove_real_on_domain(
+        [*built.target, *(built.chart or ())], built.variables, built.domain_lo, built.domain_hi
+    )
     if realness.status is Status.REFUTED:
         raise InvalidInput(f"the target is not real on the whole domain: {realness.message}")
-    cert = _branch_and_bound(built, bound=bound, tol=tol, max_boxes=max_boxes, time_budget=time_budget,
-                             device=device, seed=seed, method=method, batch_boxes=batch_boxes,
-                             initial_boxes=initial_boxes, n_samples=n_samples, max_candidates=max_candidates,
-                             memory_budget=memory_budget)
+    cert = _branch_and_bound(
+        built,
+        bound=bound,
+        tol=tol,
+        max_boxes=max_boxes,
+        time_budget=time_budget,
+        device=device,
+        seed=seed,
+        method=method,
+        batch_boxes=batch_boxes,
+        initial_boxes=initial_boxes,
+        n_samples=n_samples,
+        max_candidates=max_candidates,
+        memory_budget=memory_budget,
+    )
     if realness.status is not Status.PROVED and cert.status is Status.PROVED:
         cert = dataclasses.replace(cert, status=Status.UNKNOWN, message=f"{cert.message}; but {realness.message}")
     return cert
 
 
-def _branch_and_bound(built, *, bound: float | None = None, tol: float = 0.01, max_boxes: int | None = None,
-                      time_budget: float = 60.0, device: str = "cpu", seed: int = 0, method: str = "crown",
-                      batch_boxes: int = 2048, initial_boxes: int = 256, n_samples: int = 4096,
-                      max_candidates: int = 16, memory_budget: int = DEFAULT_MEMORY_BUDGET) -> SupErrorCertificate:
+def _branch_and_bound(
+    built,
+    *,
+    bound: float | None = None,
+    tol: float = 0.01,
+    max_boxes: int | None = None,
+    time_budget: float = 60.0,
+    device: str = "cpu",
+    seed: int = 0,
+    method: str = "crown",
+    batch_boxes: int = 2048,
+    initial_boxes: int = 256,
+    n_samples: int = 4096,
+    max_candidates: int = 16,
+    memory_budget: int = DEFAULT_MEMORY_BUDGET,
+) -> SupErrorCertificate:
     """Enclose sup_theta max_j |target_j(theta) - net(chart(theta))_j| over ``built``'s domain.
 
     Arguments:
@@ -410,13 +475,32 @@ def _branch_and_bound(built, *, bound: float | None = None, tol: float = 0.01, m
 
     sampler = _Sampler(prob, best, bound, rng)
     pool_lo, pool_hi = _initial_boxes(lo_d, hi_d, max(1, min(initial_boxes, max_boxes)))
-    s = box_search(pool_lo, pool_hi, error_bound, goal=lambda: _threshold(prob, best, bound, tol),
-                   max_boxes=max_boxes, time_budget=time_budget - (time.monotonic() - t0), batch_boxes=batch_boxes,
-                   visit=sampler.visit)
+    s = box_search(
+        pool_lo,
+        pool_hi,
+        error_bound,
+        goal=lambda: _threshold(prob, best, bound, tol),
+        max_boxes=max_boxes,
+        time_budget=time_budget - (time.monotonic() - t0),
+        batch_boxes=batch_boxes,
+        visit=sampler.visit,
+    )
     if s.witness is not None:
         witness, err, how, origin = s.witness
-        return _certificate(Status.REFUTED, prob, best, bound, tol, s, n_exact[0], t0,
-                            witness=witness, witness_error=err, replay=how, shrunk_from=origin)
+        return _certificate(
+            Status.REFUTED,
+            prob,
+            best,
+            bound,
+            tol,
+            s,
+            n_exact[0],
+            t0,
+            witness=witness,
+            witness_error=err,
+            replay=how,
+            shrunk_from=origin,
+        )
     return _certificate(None, prob, best, bound, tol, s, n_exact[0], t0)
 
 
@@ -463,8 +547,21 @@ def _replayed_lower(built, point: np.ndarray) -> float:
     return max(0.0, x if Fraction(x) <= lo else math.nextafter(x, -math.inf))
 
 
-def _certificate(status, prob, best, bound, tol, search: BoxSearch, n_exact, t0, *, witness=None,
-                 witness_error=None, replay="", shrunk_from=""):
+def _certificate(
+    status,
+    prob,
+    best,
+    bound,
+    tol,
+    search: BoxSearch,
+    n_exact,
+    t0,
+    *,
+    witness=None,
+    witness_error=None,
+    replay="",
+    shrunk_from="",
+):
     lo, hi, ub, data = search.all_boxes()
     uniq = data["uniq"].astype(bool)
     n_boxes = search.n_boxes
@@ -480,8 +577,12 @@ def _certificate(status, prob, best, bound, tol, search: BoxSearch, n_exact, t0,
     engine = _ENGINE[prob.method]
     n_uniq = int(uniq.sum())
     # a box with several candidate experts is bounded route by route (each expert on its part of the box)
-    routing = (f" (routing unique on {n_uniq:,}; {lo.shape[0] - n_uniq:,} bounded expert by expert over their "
-               f"candidate routes)" if n_uniq < lo.shape[0] else f" (routing unique on all {n_uniq:,})")
+    routing = (
+        f" (routing unique on {n_uniq:,}; {lo.shape[0] - n_uniq:,} bounded expert by expert over their "
+        f"candidate routes)"
+        if n_uniq < lo.shape[0]
+        else f" (routing unique on all {n_uniq:,})"
+    )
     method = f"{engine} over {lo.shape[0]:,} boxes" + (routing if has_moe else "")
     if n_exact:
         method += f", exact rational re-check on {n_exact:,}"
@@ -492,16 +593,32 @@ def _certificate(status, prob, best, bound, tol, search: BoxSearch, n_exact, t0,
     elif status is Status.PROVED:
         message = f"sup error in [{lower:.6g}, {upper:.6g}]" + (f" <= bound {bound:.6g}" if bound is not None else "")
     else:
-        message = (f"budget spent after {n_boxes:,} boxes: sup error in [{lower:.6g}, {upper:.6g}], "
-                   f"gap {upper - lower:.3g}")
+        message = (
+            f"budget spent after {n_boxes:,} boxes: sup error in [{lower:.6g}, {upper:.6g}], gap {upper - lower:.3g}"
+        )
     return SupErrorCertificate(
-        status=status, lower=lower, upper=upper, bound=None if bound is None else float(bound), tight=tight,
+        status=status,
+        lower=lower,
+        upper=upper,
+        bound=None if bound is None else float(bound),
+        tight=tight,
         worst_box=tuple((float(a), float(b)) for a, b in zip(lo[w], hi[w])),
-        lower_point=tuple(float(v) for v in best.point), witness=witness, witness_error=witness_error,
-        replay=replay, shrunk_from=shrunk_from, n_boxes=n_boxes, n_final_boxes=int(lo.shape[0]),
-        boxes_single_route=int(uniq.sum()), boxes_several_routes=int((~uniq).sum()), method=method,
-        seconds=time.monotonic() - t0, message=message, semantics=semantics, rounding_allowance=allowance,
-        float64_upper=f64_upper)
+        lower_point=tuple(float(v) for v in best.point),
+        witness=witness,
+        witness_error=witness_error,
+        replay=replay,
+        shrunk_from=shrunk_from,
+        n_boxes=n_boxes,
+        n_final_boxes=int(lo.shape[0]),
+        boxes_single_route=int(uniq.sum()),
+        boxes_several_routes=int((~uniq).sum()),
+        method=method,
+        seconds=time.monotonic() - t0,
+        message=message,
+        semantics=semantics,
+        rounding_allowance=allowance,
+        float64_upper=f64_upper,
+    )
 
 
 def _semantics(prob: SupErrorProblem, upper: float, bound) -> tuple[str, float, float]:
@@ -512,12 +629,23 @@ def _semantics(prob: SupErrorProblem, upper: float, bound) -> tuple[str, float, 
     """
     allowance = prob.f64.total
     if not (prob.f64.finite and math.isfinite(upper)):
-        return ("real arithmetic only (FLAG: the float64 rounding allowance is unbounded: the float64 export is "
-                "not covered)", math.inf, math.inf)
+        return (
+            "real arithmetic only (FLAG: the float64 rounding allowance is unbounded: the float64 export is "
+            "not covered)",
+            math.inf,
+            math.inf,
+        )
     f64_upper = math.nextafter(upper + allowance, math.inf)
     if bound is None or f64_upper <= bound:
-        return (f"real arithmetic <= {upper:.6g}, float64 as executed <= {f64_upper:.6g} (rounding allowance "
-                f"{allowance:.3g}, every route the float64 forward can take included)", allowance, f64_upper)
-    return (f"real arithmetic only (FLAG: float64 as executed is covered only up to {f64_upper:.6g} > bound "
-            f"{bound:.6g}; rounding allowance {allowance:.3g} exceeds the slack {bound - upper:.3g})",
-            allowance, f64_upper)
+        return (
+            f"real arithmetic <= {upper:.6g}, float64 as executed <= {f64_upper:.6g} (rounding allowance "
+            f"{allowance:.3g}, every route the float64 forward can take included)",
+            allowance,
+            f64_upper,
+        )
+    return (
+        f"real arithmetic only (FLAG: float64 as executed is covered only up to {f64_upper:.6g} > bound "
+        f"{bound:.6g}; rounding allowance {allowance:.3g} exceeds the slack {bound - upper:.3g})",
+        allowance,
+        f64_upper,
+    )

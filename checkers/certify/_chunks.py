@@ -54,9 +54,11 @@ class NetTensors:
 
     def tree_cells(self, r: TreeRouter) -> tuple[torch.Tensor, torch.Tensor]:
         """Lower and upper corners (E, n) of every leaf cell of the whole space (+-inf outside)."""
+
         def build():
             cl, ch = r.leaf_cells(np.full(r.n_in, -np.inf), np.full(r.n_in, np.inf))
             return self._t(cl), self._t(ch)
+
         return self._get("cells", r, build)
 
     def tree_centres(self, r: TreeRouter) -> tuple[torch.Tensor, ...]:
@@ -65,9 +67,11 @@ class NetTensors:
 
     def gate(self, r: LinearGate) -> tuple[torch.Tensor, torch.Tensor]:
         """(W (E, n), b (E,)), b = 0 when the gate has no bias."""
+
         def build():
             b = np.zeros(r.n_experts) if r.bias is None else r.bias
             return self._t(r.weight), self._t(b)
+
         return self._get("gate", r, build)
 
     def experts(self, spec: MoE) -> tuple[list[torch.Tensor], list[torch.Tensor]]:

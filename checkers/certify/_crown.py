@@ -35,13 +35,13 @@ import torch
 
 __all__ = ["Step", "StepGraph", "slack_factor", "TINY", "concretize_upper", "round_up", "round_down"]
 
-TINY = 2.0 ** -1000  # absolute underflow allowance per term (covers flush-to-zero: 2^-1022 per product)
-_U2 = 2.0 ** -52  # >= 2u: the error of one rounded elementwise operation, relative to the computed result
+TINY = 2.0**-1000  # absolute underflow allowance per term (covers flush-to-zero: 2^-1022 per product)
+_U2 = 2.0**-52  # >= 2u: the error of one rounded elementwise operation, relative to the computed result
 
 
 def slack_factor(n: int) -> float:
     """Relative error allowance of an n-term float64 dot product: (n + 2) 2^-51 >= 4 gamma_n."""
-    return (n + 2) * 2.0 ** -51
+    return (n + 2) * 2.0**-51
 
 
 def round_up(x: torch.Tensor) -> torch.Tensor:
@@ -72,8 +72,10 @@ def concretize_upper(A: torch.Tensor, c: torch.Tensor, lo: torch.Tensor, hi: tor
 def _no_nan(lower: torch.Tensor, upper: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """An interval with its NaN ends replaced by -inf (lower) and +inf (upper): sound, and comparable."""
     inf = float("inf")  # one pass each (nan_to_num keeps the infinities as they are)
-    return (torch.nan_to_num(lower, nan=-inf, posinf=inf, neginf=-inf),
-            torch.nan_to_num(upper, nan=inf, posinf=inf, neginf=-inf))
+    return (
+        torch.nan_to_num(lower, nan=-inf, posinf=inf, neginf=-inf),
+        torch.nan_to_num(upper, nan=inf, posinf=inf, neginf=-inf),
+    )
 
 
 @dataclass(eq=False)
@@ -209,19 +211,24 @@ class StepGraph:
                 # is up to four roundings, |new - lam su| <= u |lam| (3 su - sl) < 3 u |lam| smax (2.49 u seen
                 # by search, above the former 2u = _U2): charge 2 _U2 = 4u
                 v = smax * self.absmax(op)
-                slack = (slack + 2 * _U2 * (2 * _mv(pos, v) - _mv(lam, v)).clamp(min=0) + slack_factor(d) * _mv(pos, bu)
-                         + (d + 2) * TINY + _U2 * bias.abs())
+                slack = (
+                    slack
+                    + 2 * _U2 * (2 * _mv(pos, v) - _mv(lam, v)).clamp(min=0)
+                    + slack_factor(d) * _mv(pos, bu)
+                    + (d + 2) * TINY
+                    + _U2 * bias.abs()
+                )
                 slack = self._push(pending, op, new, slack)
             elif st.kind == "concat":
                 off = 0
                 for op in st.operands:
                     d = self.steps[op].dim
-                    slack = self._push(pending, op, lam[:, :, off:off + d], slack)
+                    slack = self._push(pending, op, lam[:, :, off : off + d], slack)
                     off += d
             elif st.kind == "slice":
                 (op,) = st.operands
                 new = lam.new_zeros((B, r, self.steps[op].dim))
-                new[:, :, st.start:st.stop] = lam
+                new[:, :, st.start : st.stop] = lam
                 slack = self._push(pending, op, new, slack)
             elif st.kind == "join":
                 thr = st.through[:, None, None]
@@ -229,8 +236,12 @@ class StepGraph:
                 # lam . y <= lam^+ u + lam^- l for y in the join's interval (the hull over candidates)
                 bias = bias + _mv(conc.clamp(min=0), self.upper[i]) + _mv(conc.clamp(max=0), self.lower[i])
                 d = st.dim
-                slack = (slack + slack_factor(2 * d) * _mv(conc.abs(), self.absmax(i)) + (2 * d + 2) * TINY
-                         + _U2 * bias.abs())
+                slack = (
+                    slack
+                    + slack_factor(2 * d) * _mv(conc.abs(), self.absmax(i))
+                    + (2 * d + 2) * TINY
+                    + _U2 * bias.abs()
+                )
                 if bool(st.through.any()):
                     slack = self._push(pending, st.operands[0], torch.where(thr, lam, torch.zeros_like(lam)), slack)
             else:  # pragma: no cover - steps are built by bound_net only
@@ -238,7 +249,7 @@ class StepGraph:
         n_in = self.steps[0].dim
         if A_in is None:
             A_in = lam0.new_zeros((B, r, n_in))
-        c = round_up(bias + slack * (1 + 2.0 ** -40))
+        c = round_up(bias + slack * (1 + 2.0**-40))
         return A_in, c
 
     def crown_interval(self, t: int) -> tuple[torch.Tensor, ...]:

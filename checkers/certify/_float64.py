@@ -29,9 +29,9 @@ weights and large exactly where float64 and real arithmetic part ways (gate weig
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
 
 import numpy as np
 
@@ -40,8 +40,8 @@ from proofs.formula import LIBM_ULPS
 
 __all__ = ["Float64Allowance", "float64_allowance"]
 
-_U = 2.0 ** -53
-_SAFE = 1.0 + 2.0 ** -30  # inflates magnitudes computed in round-to-nearest floats
+_U = 2.0**-53
+_SAFE = 1.0 + 2.0**-30  # inflates magnitudes computed in round-to-nearest floats
 
 
 def _gamma(k: int) -> float:
@@ -87,7 +87,10 @@ def _affine(W, b, lo, hi, err):
 def _prelu(a, lo, hi, err):
     if a == 0.0:
         return np.maximum(lo, 0), np.maximum(hi, 0), err
-    f = (lambda t: np.maximum(t, a * t))
+
+    def f(t: np.ndarray) -> np.ndarray:
+        return np.maximum(t, a * t)
+
     cand = [f(lo), f(hi)]
     y_lo = np.minimum(*cand) if a >= 0 else np.minimum(np.minimum(*cand), 0)
     y_hi = np.maximum(*cand)
@@ -158,7 +161,7 @@ def float64_allowance(net: Net, lo, hi, *, input_ulps: float = 0.0) -> Float64Al
             elif isinstance(spec, Concat):
                 vals[v] = tuple(np.concatenate([o[i] for o in ops]) for i in range(3))
             elif isinstance(spec, Slice):
-                vals[v] = tuple(o[spec.start:spec.stop] for o in ops[0])
+                vals[v] = tuple(o[spec.start : spec.stop] for o in ops[0])
             else:
                 vals[v] = _moe(spec, *ops[0], margins, v)
     out = vals[net.output][2]

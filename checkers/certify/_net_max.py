@@ -36,9 +36,19 @@ class NetMaximum:
         Status.checked(self.status)
 
 
-def certified_net_max(net: Net, lo, hi, *, output: int = 0, tol_abs: float = 1e-3, max_boxes: int = 1 << 16,
-                      time_budget: float = 30.0, method: str = "crown", device: str = "cpu",
-                      batch_boxes: int = 4096) -> NetMaximum:
+def certified_net_max(
+    net: Net,
+    lo,
+    hi,
+    *,
+    output: int = 0,
+    tol_abs: float = 1e-3,
+    max_boxes: int = 1 << 16,
+    time_budget: float = 30.0,
+    method: str = "crown",
+    device: str = "cpu",
+    batch_boxes: int = 4096,
+) -> NetMaximum:
     """Enclose max of ``net(x)[output]`` over the box [lo, hi] (n_in,) within ``tol_abs``.
 
     >>> from constructions import random_relu_net
@@ -68,9 +78,24 @@ def certified_net_max(net: Net, lo, hi, *, output: int = 0, tol_abs: float = 1e-
             best[:] = float(y[k]), pts[k]
 
     # boxes that cannot hold a value above the best sample + tol_abs are settled
-    s = box_search(lo, hi, upper, goal=lambda: best[0] + tol_abs, max_boxes=max_boxes, time_budget=time_budget - (
-        time.monotonic() - t0), batch_boxes=batch_boxes, visit=sample_centres)
+    s = box_search(
+        lo,
+        hi,
+        upper,
+        goal=lambda: best[0] + tol_abs,
+        max_boxes=max_boxes,
+        time_budget=time_budget - (time.monotonic() - t0),
+        batch_boxes=batch_boxes,
+        visit=sample_centres,
+    )
     up = s.upper
     status = Status.PROVED if up - best[0] <= tol_abs else Status.UNKNOWN
-    return NetMaximum(status, best[0], up, tuple(float(t) for t in best[1]), s.n_boxes,
-                      f"{method.upper()} over {s.n_boxes:,} boxes", time.monotonic() - t0)
+    return NetMaximum(
+        status,
+        best[0],
+        up,
+        tuple(float(t) for t in best[1]),
+        s.n_boxes,
+        f"{method.upper()} over {s.n_boxes:,} boxes",
+        time.monotonic() - t0,
+    )

@@ -21,9 +21,9 @@ from __future__ import annotations
 import itertools
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Callable
 
 import numpy as np
 import torch
@@ -83,8 +83,12 @@ def _path_rows(nb: NetBounds, net: Net) -> list[tuple]:
         cols.append(c.slots(max(c.k, 1)).cpu().numpy())
     out = []
     for b in range(nb.n_boxes):
-        out.append(tuple(int(col[b, 0]) if net.spec(v).k == 1 else tuple(int(t) for t in col[b])
-                         for v, col in zip(net.moe_nodes(), cols)))
+        out.append(
+            tuple(
+                int(col[b, 0]) if net.spec(v).k == 1 else tuple(int(t) for t in col[b])
+                for v, col in zip(net.moe_nodes(), cols)
+            )
+        )
     return out
 
 
@@ -145,9 +149,20 @@ def _split(lo, hi, dim, val, scale):
     return np.concatenate([lo, right_lo]), np.concatenate([left_hi, hi])
 
 
-def certified_partition(net: Net, lo, hi, *, max_boxes: int = 1 << 14, time_budget: float = 30.0,
-                        method: str = "crown", device: str = "cpu", interior: bool = True,
-                        batch_boxes: int = 4096, min_width: float = 2.0 ** -24, chart=None) -> Partition:
+def certified_partition(
+    net: Net,
+    lo,
+    hi,
+    *,
+    max_boxes: int = 1 << 14,
+    time_budget: float = 30.0,
+    method: str = "crown",
+    device: str = "cpu",
+    interior: bool = True,
+    batch_boxes: int = 4096,
+    min_width: float = 2.0**-24,
+    chart=None,
+) -> Partition:
     """Split the box [lo, hi] (n,) until every box has one certified path (see the module docstring).
 
     Boxes whose sides are all below ``min_width`` (relative to the domain) are not split further.
@@ -167,27 +182,56 @@ def certified_partition(net: Net, lo, hi, *, max_boxes: int = 1 << 14, time_budg
     def routes(b_lo, b_hi) -> BoxBounds:
         # settled: a unique route at every MoE node; the others carry the cut to split them at
         x_lo, x_hi = (b_lo, b_hi) if chart is None else chart.interval(b_lo, b_hi)
-        nb = bound_net(net, x_lo, x_hi, method=method, device=device, interior=interior and chart is None,
-                       max_candidates=64)
+        nb = bound_net(
+            net, x_lo, x_hi, method=method, device=device, interior=interior and chart is None, max_candidates=64
+        )
         unique = nb.routing_unique.cpu().numpy()
         paths = np.empty(b_lo.shape[0], dtype=object)
         paths[:] = [p if u else None for p, u in zip(_path_rows(nb, net), unique)]
         dim, val = np.full(b_lo.shape[0], -1), np.zeros(b_lo.shape[0])
         amb = ~unique
         if amb.any() and chart is None:
-            sub = NetBounds(nb.lower[amb], nb.upper[amb], None, None, None, None,
-                            {v: _take(c, np.nonzero(amb)[0]) for v, c in nb.routing.items()},
-                            nb.feasible[amb], nb.bounded[amb], nb.method, nb.affine_on_box[amb])
+            sub = NetBounds(
+                nb.lower[amb],
+                nb.upper[amb],
+                None,
+                None,
+                None,
+                None,
+                {v: _take(c, np.nonzero(amb)[0]) for v, c in nb.routing.items()},
+                nb.feasible[amb],
+                nb.bounded[amb],
+                nb.method,
+                nb.affine_on_box[amb],
+            )
             dim[amb], val[amb] = _router_splits(net, sub, b_lo[amb], b_hi[amb], scale)
         width = ((b_hi - b_lo) / rel_scale).max(axis=1)  # wide boxes first, as a queue would take them
-        return BoxBounds(amb.astype(np.float64), settled=unique, priority=width,
-                         data={"path": paths, "dim": dim, "val": val})
+        return BoxBounds(
+            amb.astype(np.float64), settled=unique, priority=width, data={"path": paths, "dim": dim, "val": val}
+        )
 
-    s = box_search(lo, hi, routes, goal=0.0, max_boxes=2 * max_boxes + 1, time_budget=time_budget,
-                   batch_boxes=batch_boxes,
-                   split=lambda b_lo, b_hi, d: _split(b_lo, b_hi, d["dim"], d["val"], scale), min_width=min_width)
-    return Partition(s.settled_lo, s.settled_hi, tuple(s.settled_data["path"]), s.open_lo, s.open_hi,
-                     interior and chart is None, s.n_boxes, method, time.monotonic() - t0)
+    s = box_search(
+        lo,
+        hi,
+        routes,
+        goal=0.0,
+        max_boxes=2 * max_boxes + 1,
+        time_budget=time_budget,
+        batch_boxes=batch_boxes,
+        split=lambda b_lo, b_hi, d: _split(b_lo, b_hi, d["dim"], d["val"], scale),
+        min_width=min_width,
+    )
+    return Partition(
+        s.settled_lo,
+        s.settled_hi,
+        tuple(s.settled_data["path"]),
+        s.open_lo,
+        s.open_hi,
+        interior and chart is None,
+        s.n_boxes,
+        method,
+        time.monotonic() - t0,
+    )
 
 
 def _take(c, rows: np.ndarray):
@@ -221,14 +265,23 @@ class RoutingCertificate:
 def _samples(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Per box its centre and the centres of its 2^n corner quarter-boxes (all interior): (K, 1 + 2^n, n)."""
     n = lo.shape[1]
-    corners = ((np.arange(2 ** n)[:, None] >> np.arange(n)[None, :]) & 1) * 0.5 + 0.25
+    corners = ((np.arange(2**n)[:, None] >> np.arange(n)[None, :]) & 1) * 0.5 + 0.25
     frac = np.concatenate([np.full((1, n), 0.5), corners])
     return lo[:, None, :] + (hi - lo)[:, None, :] * frac[None, :, :]
 
 
-def certified_routing(built_or_net, lo=None, hi=None, expected: str | Callable = "unique", *,
-                      max_boxes: int = 1 << 14, time_budget: float = 30.0, method: str = "crown",
-                      device: str = "cpu", interior: bool = True) -> RoutingCertificate:
+def certified_routing(
+    built_or_net,
+    lo=None,
+    hi=None,
+    expected: str | Callable = "unique",
+    *,
+    max_boxes: int = 1 << 14,
+    time_budget: float = 30.0,
+    method: str = "crown",
+    device: str = "cpu",
+    interior: bool = True,
+) -> RoutingCertificate:
     """Certify that the routing is unique on a partition of [lo, hi] and agrees with ``expected``.
 
     ``expected``: 'unique' (only uniqueness), or a function point (n,) -> path (tuple, one entry per
@@ -255,8 +308,9 @@ def certified_routing(built_or_net, lo=None, hi=None, expected: str | Callable =
         raise InvalidInput(f"network {net.name!r} has no MoE node to certify the routing of")
     if not (expected == "unique" or callable(expected)):
         raise InvalidInput(f"expected={expected!r} must be 'unique' or a function point -> path")
-    part = certified_partition(net, lo, hi, max_boxes=max_boxes, time_budget=time_budget, method=method,
-                               device=device, interior=interior)
+    part = certified_partition(
+        net, lo, hi, max_boxes=max_boxes, time_budget=time_budget, method=method, device=device, interior=interior
+    )
     engine = method.upper()
     desc = f"{engine} routing over {part.lo.shape[0]:,} boxes ({part.ambiguous_lo.shape[0]:,} left ambiguous)"
     status = Status.PROVED if part.complete else Status.UNKNOWN
@@ -270,20 +324,33 @@ def certified_routing(built_or_net, lo=None, hi=None, expected: str | Callable =
                 status, what = Status.UNKNOWN, "unique; the expected map was not decided on every box within the budget"
         elif found is None:
             status = Status.UNKNOWN
-            what = ("unique and as expected at the sample points only (an expected map given point by point is "
-                    "not a certificate: give it an on_box(lo, hi) method)")
+            what = (
+                "unique and as expected at the sample points only (an expected map given point by point is "
+                "not a certificate: give it an on_box(lo, hi) method)"
+            )
         if found is not None:
             point, got, want = found
-            return RoutingCertificate(Status.REFUTED, part, len(part.distinct_paths), point, got, want, desc,
-                                      f"route {got} != expected {want} at {tuple(str(p) for p in point)} "
-                                      f"(replayed in exact rationals)", time.monotonic() - t0)
-    msg = (f"routing {what} on {part.lo.shape[0]:,} {'open ' if part.interior else ''}boxes, "
-           f"{len(part.distinct_paths)} distinct paths")
+            return RoutingCertificate(
+                Status.REFUTED,
+                part,
+                len(part.distinct_paths),
+                point,
+                got,
+                want,
+                desc,
+                f"route {got} != expected {want} at {tuple(str(p) for p in point)} (replayed in exact rationals)",
+                time.monotonic() - t0,
+            )
+    msg = (
+        f"routing {what} on {part.lo.shape[0]:,} {'open ' if part.interior else ''}boxes, "
+        f"{len(part.distinct_paths)} distinct paths"
+    )
     if not part.complete:
         frac = part.ambiguous_fraction(np.asarray(lo, float), np.asarray(hi, float))
         msg += f"; {part.ambiguous_lo.shape[0]:,} boxes (volume fraction {frac:.3g}) left ambiguous"
-    return RoutingCertificate(status, part, len(part.distinct_paths), None, None, None, desc, msg,
-                              time.monotonic() - t0)
+    return RoutingCertificate(
+        status, part, len(part.distinct_paths), None, None, None, desc, msg, time.monotonic() - t0
+    )
 
 
 def _decide_boxes(net: Net, part: Partition, expected, max_boxes: int):
@@ -346,13 +413,24 @@ def _mismatch(net: Net, part: Partition, expected: Callable):
                 got, want = exact_path(net, list(point)), tuple(expected(shrunk))
                 if got is not None and got != want:
                     return point, got, want
-                return tuple(Fraction(float(t)) for t in p), exact_path(net, [Fraction(float(t)) for t in p]), \
-                    tuple(expected(p))
+                return (
+                    tuple(Fraction(float(t)) for t in p),
+                    exact_path(net, [Fraction(float(t)) for t in p]),
+                    tuple(expected(p)),
+                )
     return None
 
 
-def route_count_bounds(net: Net, part: Partition, *, keep=None, chart=None, device: str = "cpu",
-                       max_probes: int = 4096, max_combos: int = 4096) -> tuple[frozenset, frozenset | None]:
+def route_count_bounds(
+    net: Net,
+    part: Partition,
+    *,
+    keep=None,
+    chart=None,
+    device: str = "cpu",
+    max_probes: int = 4096,
+    max_combos: int = 4096,
+) -> tuple[frozenset, frozenset | None]:
     """Sets ``lower`` <= routes <= ``upper`` of the paths the forward pass takes on the *closed* domain.
 
     Closed-domain semantics, matching the forward's tie-breaking (ties to the lowest index, half-open
@@ -370,7 +448,7 @@ def route_count_bounds(net: Net, part: Partition, *, keep=None, chart=None, devi
     hi = np.concatenate([part.hi, part.ambiguous_hi])
     if chart is None and lo.shape[0]:
         n = lo.shape[1]
-        corners = ((np.arange(2 ** n)[:, None] >> np.arange(n)[None, :]) & 1).astype(bool)
+        corners = ((np.arange(2**n)[:, None] >> np.arange(n)[None, :]) & 1).astype(bool)
         seen = set()
         for b in range(lo.shape[0]):
             for c in corners:

@@ -15,8 +15,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from fractions import Fraction
-from typing import Callable, Sequence
 
 import mpmath
 import numpy as np
@@ -81,9 +81,14 @@ def _moe(spec: MoE, x: list[Interval], routes: list | None = None) -> list[Inter
     if isinstance(r, TreeRouter):
         cl, ch = r.leaf_cells(np.full(r.n_in, -np.inf), np.full(r.n_in, np.inf))
         # leaf e is possible iff the box meets its cell {cl <= x < ch}
-        cands = [e for e in range(r.n_experts)
-                 if all((ch[e, i] == np.inf or x[i][0] < _fr(ch[e, i]))
-                        and (cl[e, i] == -np.inf or x[i][1] >= _fr(cl[e, i])) for i in range(r.n_in))]
+        cands = [
+            e
+            for e in range(r.n_experts)
+            if all(
+                (ch[e, i] == np.inf or x[i][0] < _fr(ch[e, i])) and (cl[e, i] == -np.inf or x[i][1] >= _fr(cl[e, i]))
+                for i in range(r.n_in)
+            )
+        ]
         if routes is not None:
             routes.append(tuple(cands))
         return _hull([_expert(spec, e, x) for e in cands])
@@ -122,8 +127,9 @@ def _moe(spec: MoE, x: list[Interval], routes: list | None = None) -> list[Inter
     return out
 
 
-def network_enclosure(net: Net, x_lo: Sequence[Fraction], x_hi: Sequence[Fraction], *,
-                      routes: list | None = None) -> list[Interval]:
+def network_enclosure(
+    net: Net, x_lo: Sequence[Fraction], x_hi: Sequence[Fraction], *, routes: list | None = None
+) -> list[Interval]:
     """Exact rational interval enclosure of net over the box [x_lo, x_hi] (small boxes: replays).
 
     With ``routes`` (a list), the candidate experts of every MoE node, in topological order, are
@@ -141,7 +147,7 @@ def network_enclosure(net: Net, x_lo: Sequence[Fraction], x_hi: Sequence[Fractio
         elif isinstance(spec, Concat):
             out = [t for o in ops for t in o]
         elif isinstance(spec, Slice):
-            out = ops[0][spec.start:spec.stop]
+            out = ops[0][spec.start : spec.stop]
         else:
             out = _moe(spec, ops[0], routes)
         vals[v] = out
@@ -197,8 +203,9 @@ def _round_bits(p: np.ndarray, bits) -> np.ndarray:
     return np.stack([np.floor(p * scale) / scale, np.ceil(p * scale) / scale])
 
 
-def shrink_point(point: np.ndarray, violates: Callable[[np.ndarray], np.ndarray], lo: np.ndarray,
-                 hi: np.ndarray) -> np.ndarray:
+def shrink_point(
+    point: np.ndarray, violates: Callable[[np.ndarray], np.ndarray], lo: np.ndarray, hi: np.ndarray
+) -> np.ndarray:
     """The violating point with the fewest binary digits found near ``point`` (inside [lo, hi]).
 
     ``violates(pts (N, n)) -> (N,) bool`` is the float test. Tries all coordinates rounded down and
@@ -206,6 +213,7 @@ def shrink_point(point: np.ndarray, violates: Callable[[np.ndarray], np.ndarray]
     """
     point = np.asarray(point, dtype=np.float64)
     n = point.size
+
     def inside(pts: np.ndarray) -> np.ndarray:  # candidates outside the box are dropped, never clipped
         return ((pts >= lo) & (pts <= hi)).all(axis=1)
 

@@ -26,6 +26,7 @@ from fractions import Fraction
 import numpy as np
 import torch
 
+from checkers.certify._chunks import NetTensors
 from checkers.certify._crown import (
     TINY,
     concretize_upper,
@@ -33,7 +34,6 @@ from checkers.certify._crown import (
     round_up,
     slack_factor,
 )
-from checkers.certify._chunks import NetTensors
 from constructions.ir import LinearGate, TreeRouter
 
 __all__ = ["Candidates", "tree_cells", "tree_candidates", "gate_candidates", "route_region"]
@@ -55,7 +55,7 @@ class Candidates:
     count: torch.Tensor
 
     @classmethod
-    def from_pairs(cls, n_experts: int, k: int, box, expert, everything) -> "Candidates":
+    def from_pairs(cls, n_experts: int, k: int, box, expert, everything) -> Candidates:
         keep = ~everything[box]
         box, expert = box[keep], expert[keep]
         count = torch.bincount(box, minlength=everything.shape[0])
@@ -63,7 +63,7 @@ class Candidates:
         return cls(n_experts, k, box, expert, everything, count)
 
     @classmethod
-    def from_mask(cls, k: int, mask: torch.Tensor) -> "Candidates":
+    def from_mask(cls, k: int, mask: torch.Tensor) -> Candidates:
         box, expert = torch.nonzero(mask, as_tuple=True)
         nothing = torch.zeros(mask.shape[0], dtype=torch.bool, device=mask.device)
         return cls.from_pairs(mask.shape[1], k, box, expert, nothing)
@@ -88,7 +88,7 @@ class Candidates:
         valid = slot < torch.where(self.everything, torch.zeros_like(self.count), self.count)[:, None]
         return torch.where(valid, out, first)
 
-    def restrict(self, forced: torch.Tensor) -> "Candidates":
+    def restrict(self, forced: torch.Tensor) -> Candidates:
         """Keep only the forced expert where forced >= 0 (a forced route); -1 leaves a box free."""
         f = forced[self.box]
         keep = (f < 0) | (self.expert == f)
@@ -101,11 +101,12 @@ class Candidates:
             box, expert = box[order], expert[order]
         return Candidates.from_pairs(self.n_experts, self.k, box, expert, self.everything & (forced < 0))
 
-    def widen(self, unresolved: torch.Tensor) -> "Candidates":
+    def widen(self, unresolved: torch.Tensor) -> Candidates:
         """Every expert becomes a candidate on the ``unresolved`` boxes."""
         return Candidates.from_pairs(self.n_experts, self.k, self.box, self.expert, self.everything | unresolved)
 
-_U2 = 2.0 ** -52
+
+_U2 = 2.0**-52
 _CHUNK = 1 << 24  # entries per comparison tensor
 
 
@@ -117,8 +118,16 @@ def tree_cells(r: TreeRouter, device) -> tuple[torch.Tensor, torch.Tensor]:
     return NetTensors(device).tree_cells(r)
 
 
-def tree_candidates(r: TreeRouter, lz: torch.Tensor, uz: torch.Tensor, *, strict: bool = False,
-                    cap: int | None = None, tensors: NetTensors | None = None, margin: float = 0.0) -> Candidates:
+def tree_candidates(
+    r: TreeRouter,
+    lz: torch.Tensor,
+    uz: torch.Tensor,
+    *,
+    strict: bool = False,
+    cap: int | None = None,
+    tensors: NetTensors | None = None,
+    margin: float = 0.0,
+) -> Candidates:
     """The leaves whose cell meets the box [lz, uz] (the open box when ``strict``).
 
     Descends the tree with interval sign tests: a box holds a point with x_i >= c_i iff u_i >= c_i and
@@ -132,7 +141,7 @@ def tree_candidates(r: TreeRouter, lz: torch.Tensor, uz: torch.Tensor, *, strict
         lz, uz, strict = round_down(lz - margin), round_up(uz + margin), False
     B, n, dev = lz.shape[0], r.n_in, lz.device
     centres = (tensors if tensors is not None else NetTensors(dev)).tree_centres(r)
-    bits = ((torch.arange(2 ** n, device=dev)[:, None] >> torch.arange(n, device=dev)[None, :]) & 1).bool()
+    bits = ((torch.arange(2**n, device=dev)[:, None] >> torch.arange(n, device=dev)[None, :]) & 1).bool()
     box = torch.arange(B, device=dev)
     node = torch.zeros(B, dtype=torch.long, device=dev)
     over = torch.zeros(B, dtype=torch.bool, device=dev)
@@ -145,7 +154,7 @@ def tree_candidates(r: TreeRouter, lz: torch.Tensor, uz: torch.Tensor, *, strict
         down = l < cc
         allowed = torch.where(bits[None], up[:, None, :], down[:, None, :]).all(dim=2)  # (pairs, 2^n)
         pair, digit = torch.nonzero(allowed, as_tuple=True)
-        box, node = box[pair], node[pair] * (2 ** n) + digit
+        box, node = box[pair], node[pair] * (2**n) + digit
         if cap is not None:
             over |= torch.bincount(box, minlength=B) > cap
             keep = ~over[box]
@@ -182,8 +191,10 @@ def _diff_upper(D, bd, lz, uz, lin, xlo, xhi) -> torch.Tensor:
         M = torch.einsum("jd,bdn->bjn", Dp, A_u) + torch.einsum("jd,bdn->bjn", Dn, A_l)
         c = c_u @ Dp.T + c_l @ Dn.T
         xmax = torch.maximum(xlo.abs(), xhi.abs())
-        mag = torch.maximum(torch.bmm(A_u.abs(), xmax.unsqueeze(-1)).squeeze(-1) + c_u.abs(),
-                            torch.bmm(A_l.abs(), xmax.unsqueeze(-1)).squeeze(-1) + c_l.abs())
+        mag = torch.maximum(
+            torch.bmm(A_u.abs(), xmax.unsqueeze(-1)).squeeze(-1) + c_u.abs(),
+            torch.bmm(A_l.abs(), xmax.unsqueeze(-1)).squeeze(-1) + c_l.abs(),
+        )
         c = round_up(c + slack_factor(2 * d) * (mag @ D.abs().T) + (2 * d + 2) * TINY)
         ub = torch.minimum(ub, concretize_upper(M, c, xlo, xhi))
     # D and bd are rounded differences: the exact ones differ by at most 2^-52 of their size
@@ -199,8 +210,19 @@ def _exact_corner_max(W: np.ndarray, b: np.ndarray, i: int, j: int, lo: np.ndarr
     return total
 
 
-def gate_candidates(r: LinearGate, lz, uz, lin, xlo, xhi, *, interior: bool = False,
-                    on_input: bool = False, tensors: NetTensors | None = None, margin: float = 0.0) -> Candidates:
+def gate_candidates(
+    r: LinearGate,
+    lz,
+    uz,
+    lin,
+    xlo,
+    xhi,
+    *,
+    interior: bool = False,
+    on_input: bool = False,
+    tensors: NetTensors | None = None,
+    margin: float = 0.0,
+) -> Candidates:
     """The candidates of a top-k linear gate on each box (see the module docstring).
 
     ``on_input``: the gate reads the network input itself (z = x); then score differences whose float
@@ -223,7 +245,7 @@ def gate_candidates(r: LinearGate, lz, uz, lin, xlo, xhi, *, interior: bool = Fa
     chunk = max(1, _CHUNK // max(1, B * E * width))
     zmax = torch.maximum(lz.abs(), uz.abs())
     for i0 in range(0, E, chunk):
-        rows = idx[i0:i0 + chunk]
+        rows = idx[i0 : i0 + chunk]
         # rows (i, j): s_i - s_j = D_ij . z + bd_ij
         D = (W[rows][:, None, :] - W[None, :, :]).reshape(-1, W.shape[1])
         bd = (b[rows][:, None] - b[None, :]).reshape(-1)
@@ -233,7 +255,7 @@ def gate_candidates(r: LinearGate, lz, uz, lin, xlo, xhi, *, interior: bool = Fa
         lt0, le0 = ub < 0, ub <= 0
         if on_input:
             mag = zmax @ D.abs().T + bd.abs()
-            near = (ub >= 0) & (ub <= 2.0 ** -40 * mag)
+            near = (ub >= 0) & (ub <= 2.0**-40 * mag)
             if bool(near.any()):
                 Wn, bn = r.weight, (np.zeros(E) if r.bias is None else r.bias)
                 lo_n, hi_n = xlo.cpu().numpy(), xhi.cpu().numpy()
@@ -252,8 +274,16 @@ def gate_candidates(r: LinearGate, lz, uz, lin, xlo, xhi, *, interior: bool = Fa
     return Candidates.from_mask(r.k, cand)
 
 
-def route_region(router, e: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor, *, sweeps: int = 2,
-                 tensors: NetTensors | None = None, margin: float = 0.0):
+def route_region(
+    router,
+    e: torch.Tensor,
+    lo: torch.Tensor,
+    hi: torch.Tensor,
+    *,
+    sweeps: int = 2,
+    tensors: NetTensors | None = None,
+    margin: float = 0.0,
+):
     """Contract the boxes [lo, hi] (B, n) of the router's *input* to the closure of expert e's region.
 
     Returns (lo', hi', feasible): every point of the box routed to e lies in [lo', hi'].
@@ -272,7 +302,7 @@ def route_region(router, e: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor, *,
         return lo2, hi2, (lo2 <= hi2).all(dim=1)
     W, b = _gate(router, lo.device, tensors)
     D = W[e][:, None, :] - W[None, :, :]  # (B, E, n)
-    bd = (b[e][:, None] - b[None, :])  # (B, E)
+    bd = b[e][:, None] - b[None, :]  # (B, E)
     lo2, hi2 = lo.clone(), hi.clone()
     n = lo.shape[1]
     for _ in range(sweeps):

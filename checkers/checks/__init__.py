@@ -18,13 +18,13 @@ from ._args import Path as Path
 from ._args import Relation as Relation
 from ._outcome import SENSES as SENSES
 from ._outcome import SLACK_KINDS as SLACK_KINDS
-from ._outcome import default_slack as default_slack
-from ._outcome import vacuous_if as vacuous_if
-from ._outcome import as_vacuous as as_vacuous
 from ._outcome import Evidence as Evidence
 from ._outcome import Outcome as Outcome
 from ._outcome import Verdict as Verdict
+from ._outcome import as_vacuous as as_vacuous
+from ._outcome import default_slack as default_slack
 from ._outcome import plain_value as plain_value
+from ._outcome import vacuous_if as vacuous_if
 from ._outcome import verdict_of as verdict_of
 from ._registry import CheckContext as CheckContext
 from ._registry import CheckFn as CheckFn
@@ -40,10 +40,39 @@ from ._seeds import bootstrap_interval as bootstrap_interval
 from ._seeds import ols_slope as ols_slope
 from ._seeds import t_interval as t_interval
 
-__all__ = ["ArgError", "ClaimArgs", "Construction", "Expr", "NoArgs", "Path", "Relation", "args_class", "claim_args",
-           "statement_text", "validate_theorem", "SENSES", "SLACK_KINDS", "default_slack", "vacuous_if", "as_vacuous", "Evidence", "Outcome", "Verdict",
-           "verdict_of", "plain_value", "CheckContext", "CheckFn", "CheckTimeout",
-           "get_check", "register_check", "registered_checks", "t_interval", "bootstrap_interval", "ols_slope", "IMPORT_ERRORS"]
+__all__ = [
+    "ArgError",
+    "ClaimArgs",
+    "Construction",
+    "Expr",
+    "NoArgs",
+    "Path",
+    "Relation",
+    "args_class",
+    "claim_args",
+    "statement_text",
+    "validate_theorem",
+    "SENSES",
+    "SLACK_KINDS",
+    "default_slack",
+    "vacuous_if",
+    "as_vacuous",
+    "Evidence",
+    "Outcome",
+    "Verdict",
+    "verdict_of",
+    "plain_value",
+    "CheckContext",
+    "CheckFn",
+    "CheckTimeout",
+    "get_check",
+    "register_check",
+    "registered_checks",
+    "t_interval",
+    "bootstrap_interval",
+    "ols_slope",
+    "IMPORT_ERRORS",
+]
 
 IMPORT_ERRORS: dict[str, str] = {}
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import importlib
 import inspect
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import sympy
 
@@ -53,8 +54,10 @@ def eval_formula(expr: Any, instance: Mapping[str, Any]) -> sympy.Expr:
     out = exact_floats(e.subs(subs))  # a Float is its exact binary value
     missing = sorted(str(s) for s in out.free_symbols)
     if missing:
-        raise InvalidInput(f"formula {expr} still has free symbols {missing} on instance {dict(instance)}; "
-                           f"expected every parameter to be given")
+        raise InvalidInput(
+            f"formula {expr} still has free symbols {missing} on instance {dict(instance)}; "
+            f"expected every parameter to be given"
+        )
     return out
 
 

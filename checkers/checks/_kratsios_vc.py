@@ -49,7 +49,7 @@ def pattern_count(x: np.ndarray, draws: int, L: int, J: int, W: int, *, seed: in
         raise ValueError(f"s={s} points: patterns are packed in 64-bit integers (s <= 62)")
     rng = np.random.default_rng(seed)
     seen: set[int] = set()
-    bits = (np.uint64(1) << np.arange(s, dtype=np.uint64))
+    bits = np.uint64(1) << np.arange(s, dtype=np.uint64)
     for start in range(0, draws, chunk):
         F = _class_values(x, min(chunk, draws - start), L, J, W, rng)
         order = np.argsort(-F, axis=1, kind="stable")  # largest first
@@ -65,8 +65,9 @@ def sauer_shelah(s: int, d: int) -> int:
     return sum(math.comb(s, i) for i in range(0, min(s, max(d, -1)) + 1))
 
 
-def shattered_size(n: int, L: int, J: int, W: int, *, draws: int, seed: int, s_max: int = 14,
-                   trials: int = 4) -> tuple[int, dict[int, int]]:
+def shattered_size(
+    n: int, L: int, J: int, W: int, *, draws: int, seed: int, s_max: int = 14, trials: int = 4
+) -> tuple[int, dict[int, int]]:
     """Largest s <= s_max for which some random point set of size s was shattered (counts per s)."""
     rng = np.random.default_rng(seed)
     best, counts = 0, {}
@@ -76,7 +77,7 @@ def shattered_size(n: int, L: int, J: int, W: int, *, draws: int, seed: int, s_m
             x = rng.random((s, n))
             c = pattern_count(x, draws, L, J, W, seed=seed + 7919 * s + t)
             counts[s] = max(counts.get(s, 0), c)
-            if c == 2 ** s:
+            if c == 2**s:
                 hit = True
                 break
         if not hit:
@@ -91,9 +92,9 @@ def sin_labelling_signs(labels: tuple[int, ...], offset: int = 1) -> tuple[int, 
     The classical construction has offset 1 (it keeps theta x_j / pi off the integers); offset 0 is a
     planted false variant (the all-ones labelling gives sin 0 = 0).
     """
-    k = offset + sum((1 - y) * 10 ** i for i, y in enumerate(labels, start=1))
+    k = offset + sum((1 - y) * 10**i for i, y in enumerate(labels, start=1))
     out = []
     for j in range(1, len(labels) + 1):
-        q = Fraction(k, 10 ** j) % 2  # theta x_j = pi q
+        q = Fraction(k, 10**j) % 2  # theta x_j = pi q
         out.append(0 if q in (0, 1) else (1 if q < 1 else -1))
     return tuple(out)

@@ -29,14 +29,25 @@ from __future__ import annotations
 
 import enum
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from proofs import Status
 
-__all__ = ["Verdict", "verdict_of", "Evidence", "Outcome", "SENSES", "SLACK_KINDS", "plain_value", "default_slack",
-           "vacuous_if", "as_vacuous"]
+__all__ = [
+    "Verdict",
+    "verdict_of",
+    "Evidence",
+    "Outcome",
+    "SENSES",
+    "SLACK_KINDS",
+    "plain_value",
+    "default_slack",
+    "vacuous_if",
+    "as_vacuous",
+]
 
 
 class Verdict(str, enum.Enum):
@@ -191,8 +202,11 @@ def default_slack(measured: float | None, bound: float | None, sense: str) -> tu
     if not (math.isfinite(measured) and math.isfinite(bound)):
         return None, "none", "a side is not finite"
     if measured > 0 and bound > 0:
-        return (bound / measured, "ratio", "bound / measured") if sense == "le" else \
-            (measured / bound, "ratio", "measured / bound")
+        return (
+            (bound / measured, "ratio", "bound / measured")
+            if sense == "le"
+            else (measured / bound, "ratio", "measured / bound")
+        )
     if sense == "le" and measured == 0 and bound > 0:
         return math.inf, "ratio", "bound / measured with measured = 0"
     return None, "none", "sides not both positive: no ratio (the margin difference is shown)"

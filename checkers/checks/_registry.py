@@ -11,17 +11,28 @@ import difflib
 import functools
 import inspect
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from checkers.checks._args import ArgError, ClaimArgs, NoArgs, statement_disagreement
 from checkers.checks._outcome import Outcome
 from proofs import Claim, InvalidInput, Theorem
 from proofs.formula import quote
 
-__all__ = ["CheckContext", "CheckFn", "register_check", "get_check", "registered_checks", "CheckTimeout",
-           "args_class", "claim_args", "validate_theorem", "statement_text"]
+__all__ = [
+    "CheckContext",
+    "CheckFn",
+    "register_check",
+    "get_check",
+    "registered_checks",
+    "CheckTimeout",
+    "args_class",
+    "claim_args",
+    "validate_theorem",
+    "statement_text",
+]
 
 
 class CheckTimeout(Exception):
@@ -79,14 +90,17 @@ def register_check(name: str, args: type[ClaimArgs] = NoArgs) -> Callable[[Calla
         if args is not NoArgs and not typed:
             raise TypeError(f"check {name!r} has arguments {args.__name__}: write it as fn(claim, a, instance, ctx)")
         if typed:
+
             @functools.wraps(fn)
             def check(claim: Claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
                 return fn(claim, args.parse(claim.args), instance, ctx)
         else:
+
             @functools.wraps(fn)
             def check(claim: Claim, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
                 args.parse(claim.args)
                 return fn(claim, instance, ctx)
+
         old = _CHECKS.get(name)
         same = old is not None and (old.__module__, old.__qualname__) == (check.__module__, check.__qualname__)
         if old is not None and not same:
@@ -110,8 +124,10 @@ def get_check(name: str) -> CheckFn:
         from checkers.checks import IMPORT_ERRORS
 
         broken = "; ".join(f"checkers.checks.{m} failed to import ({e})" for m, e in IMPORT_ERRORS.items())
-        raise InvalidInput(f"unknown check {name!r}; registered checks: {', '.join(sorted(_CHECKS))}"
-                           + (f"; note: {broken}" if broken else "")) from None
+        raise InvalidInput(
+            f"unknown check {name!r}; registered checks: {', '.join(sorted(_CHECKS))}"
+            + (f"; note: {broken}" if broken else "")
+        ) from None
 
 
 def registered_checks() -> tuple[str, ...]:
@@ -156,8 +172,10 @@ def _resolves(path: str, construction: bool) -> str | None:
     if not callable(obj):
         return f"{path!r} is a {type(obj).__name__}, not a function"
     if construction and not _is_construction(mod_name, obj):
-        return (f"{path!r} is not a construction: expected a function of the constructions package "
-                f"or one annotated '-> Built'")
+        return (
+            f"{path!r} is not a construction: expected a function of the constructions package "
+            f"or one annotated '-> Built'"
+        )
     return None
 
 
@@ -178,7 +196,9 @@ def validate_theorem(theorem: Theorem, source: str) -> None:
             known = [n for n in registered_checks() if not n.startswith("_")]
             near = difflib.get_close_matches(str(c.check), known, n=1)
             hint = f"did you mean {near[0]!r}? " if near else ""
-            raise InvalidInput(f"{where}: unknown check key {quote(c.check)}; {hint}registered checks: {', '.join(known)}")
+            raise InvalidInput(
+                f"{where}: unknown check key {quote(c.check)}; {hint}registered checks: {', '.join(known)}"
+            )
         try:
             a = claim_args(c)
         except ArgError as exc:

@@ -10,17 +10,45 @@ numpy ``Generator(0)``, 2000 draws), for statistics such as an argmin that have 
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 __all__ = ["t_interval", "bootstrap_interval", "ols_slope", "interval_of", "T975"]
 
 #: two-sided 95 % Student t quantiles t_{0.975, df}
-T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228,
-        11: 2.201, 12: 2.179, 13: 2.160, 14: 2.145, 15: 2.131, 16: 2.120, 17: 2.110, 18: 2.101, 19: 2.093,
-        20: 2.086, 21: 2.080, 22: 2.074, 23: 2.069, 24: 2.064, 25: 2.060, 26: 2.056, 27: 2.052, 28: 2.048,
-        29: 2.045, 30: 2.042}
+T975 = {
+    1: 12.706,
+    2: 4.303,
+    3: 3.182,
+    4: 2.776,
+    5: 2.571,
+    6: 2.447,
+    7: 2.365,
+    8: 2.306,
+    9: 2.262,
+    10: 2.228,
+    11: 2.201,
+    12: 2.179,
+    13: 2.160,
+    14: 2.145,
+    15: 2.131,
+    16: 2.120,
+    17: 2.110,
+    18: 2.101,
+    19: 2.093,
+    20: 2.086,
+    21: 2.080,
+    22: 2.074,
+    23: 2.069,
+    24: 2.064,
+    25: 2.060,
+    26: 2.056,
+    27: 2.052,
+    28: 2.048,
+    29: 2.045,
+    30: 2.042,
+}
 
 
 def _t975(df: int) -> float:
@@ -41,8 +69,9 @@ def t_interval(values: Sequence[float]) -> tuple[float, float, float]:
     return mean, mean - half, mean + half
 
 
-def bootstrap_interval(per_seed: np.ndarray, statistic: Callable[[np.ndarray], float], *, draws: int = 2000
-                       ) -> tuple[float, float, float]:
+def bootstrap_interval(
+    per_seed: np.ndarray, statistic: Callable[[np.ndarray], float], *, draws: int = 2000
+) -> tuple[float, float, float]:
     """(value, lo, hi): ``statistic`` of the seed means of ``per_seed`` (seeds on axis 0) and its 95 %
     percentile bootstrap interval over resampled seeds (``Generator(0)``: the same interval every run)."""
     per_seed = np.asarray(per_seed, dtype=float)

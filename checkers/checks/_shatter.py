@@ -25,8 +25,14 @@ from fractions import Fraction
 
 import numpy as np
 
-__all__ = ["shattering_points", "inverse_exact", "ramp_bound", "realise_labelling", "shattered_by_construction",
-           "classify"]
+__all__ = [
+    "shattering_points",
+    "inverse_exact",
+    "ramp_bound",
+    "realise_labelling",
+    "shattered_by_construction",
+    "classify",
+]
 
 
 def inverse_exact(A: list[list[int]]) -> list[list[Fraction]] | None:
@@ -83,7 +89,7 @@ def realise_labelling(points: np.ndarray, invs, labels, M: Fraction):
         prior.append(prior[-1] + (-1) ** j)
     units = []
     for j in range(G):
-        grp = labels[j * n:(j + 1) * n]
+        grp = labels[j * n : (j + 1) * n]
         # on group j: F = p_j + (-1)^j r_j with r_j in {0, 1}; F = label <=> r_j = (label - p_j) (-1)^j
         want_r = [int((lab - prior[j]) * (-1) ** j) for lab in grp]
         t = [Fraction(1) if r == 1 else Fraction(-2) for r in want_r]
@@ -120,5 +126,12 @@ def shattered_by_construction(n: int, W: int, *, seed: int, replays: int = 3) ->
     N = len(points)
     tests = [[1] * N, [0] * N, [i % 2 for i in range(N)]] + [rng.integers(0, 2, N).tolist() for _ in range(replays)]
     ok = all(classify(points, realise_labelling(points, invs, y, M)) == y for y in tests)
-    return {"N": N, "M": M, "H": H, "replayed": len(tests), "replays_ok": ok,
-            "hidden_width": 2 * len(invs), "n_weights": (n + 1) * 2 * len(invs) + 2 * len(invs) + 1}
+    return {
+        "N": N,
+        "M": M,
+        "H": H,
+        "replayed": len(tests),
+        "replays_ok": ok,
+        "hidden_width": 2 * len(invs),
+        "n_weights": (n + 1) * 2 * len(invs) + 2 * len(invs) + 1,
+    }

@@ -9,8 +9,9 @@ instance itself).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from checkers.checks._args import ClaimArgs, Construction
 from checkers.checks._construct import build_construction
@@ -35,15 +36,16 @@ def layer_params(net) -> list[int]:
 
 @dataclass(frozen=True, kw_only=True)
 class GrowthArgs(ClaimArgs):
-    """``params_grow_only_in_input_layer``: ``construction`` built at every ``param`` value in the instance's ``values``."""
+    """``params_grow_only_in_input_layer``: ``construction`` built at every ``param`` value in the instance's ``values``."""  # noqa: E501
 
     construction: Construction
     param: str = "D"
 
 
 @register_check("params_grow_only_in_input_layer", args=GrowthArgs)
-def params_grow_only_in_input_layer(claim: Claim, a: GrowthArgs, instance: Mapping[str, Any],
-                                    ctx: CheckContext) -> Outcome:
+def params_grow_only_in_input_layer(
+    claim: Claim, a: GrowthArgs, instance: Mapping[str, Any], ctx: CheckContext
+) -> Outcome:
     values = tuple(instance.get("values", ()))
     if len(values) < 3:
         raise InvalidInput(f"instance values={values!r}: need at least three {a.param} values")
@@ -58,10 +60,18 @@ def params_grow_only_in_input_layer(claim: Claim, a: GrowthArgs, instance: Mappi
     affine = slope > 0 and all(f - first[0] == slope * (v - values[0]) for f, v in zip(first, values))
     table = {str(v): c for v, c in zip(values, counts)}
     ok = later_same and affine
-    why = (f"per-layer parameters at {a.param} = {list(values)}: {table}; input layer {first[0]} + {slope:g} per unit of "
-           f"{a.param}, later layers {'unchanged' if later_same else 'CHANGE'}")
-    return Outcome(Verdict.CERTIFIED if ok else Verdict.FAIL, measured=slope, bound=None, sense="eq",
-                   method="exact parameter counts per MoE layer of the built networks",
-                   why=why if ok else "a layer other than the input layer grows with " + a.param + ": " + why,
-                   evidence=Evidence(replay="exact integer counts of the rebuilt networks", extra={"counts": table}),
-                   slack_kind="none", slack_note="a structural property (exact counts): no constant to tighten")
+    why = (
+        f"per-layer parameters at {a.param} = {list(values)}: {table}; input layer {first[0]} + {slope:g} per unit of "
+        f"{a.param}, later layers {'unchanged' if later_same else 'CHANGE'}"
+    )
+    return Outcome(
+        Verdict.CERTIFIED if ok else Verdict.FAIL,
+        measured=slope,
+        bound=None,
+        sense="eq",
+        method="exact parameter counts per MoE layer of the built networks",
+        why=why if ok else "a layer other than the input layer grows with " + a.param + ": " + why,
+        evidence=Evidence(replay="exact integer counts of the rebuilt networks", extra={"counts": table}),
+        slack_kind="none",
+        slack_note="a structural property (exact counts): no constant to tighten",
+    )

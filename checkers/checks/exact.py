@@ -12,14 +12,15 @@ value, which pairs with a certified upper bound to pin the sup down.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, ClassVar, Literal, Mapping
+from typing import Any, ClassVar, Literal
 
 import sympy
 
-from checkers.checks._construct import build_construction, eval_formula
 from checkers.checks._args import ClaimArgs, Construction, Expr
+from checkers.checks._construct import build_construction, eval_formula
 from checkers.checks._outcome import Evidence, Outcome, Verdict
 from checkers.checks._registry import CheckContext, register_check
 from constructions import evaluate_exact
@@ -66,8 +67,13 @@ def exact_point_error(claim: Claim, a: ExactPointArgs, instance: Mapping[str, An
     ok = bool(holds)
     shown = ", ".join(str(p) for p in point)
     return Outcome(
-        Verdict.CERTIFIED if ok else Verdict.FAIL, measured=float(err), bound=float(expected), sense=relation,
+        Verdict.CERTIFIED if ok else Verdict.FAIL,
+        measured=float(err),
+        bound=float(expected),
+        sense=relation,
         method="exact rational evaluation of the network and the target",
         why=f"error at x=({shown}) is exactly {err}" + ("" if ok else f", not {relation} {expected}"),
-        evidence=Evidence(point=tuple(str(p) for p in point), replay="exact rational",
-                          replayed_value=(str(err), str(err))))
+        evidence=Evidence(
+            point=tuple(str(p) for p in point), replay="exact rational", replayed_value=(str(err), str(err))
+        ),
+    )

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import importlib
 import math
-from pathlib import Path
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Mapping
+from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 import sympy
@@ -89,15 +90,42 @@ def _grid(args: SmoeArgs | Mapping[str, Any], inst: Mapping[str, Any], ctx: Chec
     row sees the same networks, and each row still replays alone."""
     args = SmoeArgs.parse(args)
     base = int(inst.get("train_seed", 0))
-    key = (args.construction, args.n_in, args.width, args.gamma,
-           tuple(inst["k"]), tuple(inst["T"]), tuple(inst["m"]), int(inst["seeds"]), int(inst["steps"]),
-           int(inst["n_test"]), base, ctx.device)
+    key = (
+        args.construction,
+        args.n_in,
+        args.width,
+        args.gamma,
+        tuple(inst["k"]),
+        tuple(inst["T"]),
+        tuple(inst["m"]),
+        int(inst["seeds"]),
+        int(inst["steps"]),
+        int(inst["n_test"]),
+        base,
+        ctx.device,
+    )
     if key in _CACHE:
         return _CACHE[key]
     train = _load(args.construction)
-    jobs = [dict(n_in=args.n_in, n_experts=int(T), k=int(k), width=args.width, m=int(m), n_test=int(inst["n_test"]),
-                 steps=int(inst["steps"]), seed=base * 1000 + s, gamma=args.gamma, device=ctx.device)
-            for T in inst["T"] for k in inst["k"] if k <= T for m in inst["m"] for s in range(int(inst["seeds"]))]
+    jobs = [
+        dict(
+            n_in=args.n_in,
+            n_experts=int(T),
+            k=int(k),
+            width=args.width,
+            m=int(m),
+            n_test=int(inst["n_test"]),
+            steps=int(inst["steps"]),
+            seed=base * 1000 + s,
+            gamma=args.gamma,
+            device=ctx.device,
+        )
+        for T in inst["T"]
+        for k in inst["k"]
+        if k <= T
+        for m in inst["m"]
+        for s in range(int(inst["seeds"]))
+    ]
     workers = int(inst.get("workers", 1 if ctx.profile == "quick" else default_workers()))
     try:
         out = run_jobs(train, jobs, workers=workers, time_left=ctx.time_left)
@@ -122,9 +150,11 @@ def bound_terms_for(r, args: SmoeArgs | Mapping[str, Any]) -> dict[str, float]:
     B = max(a * b for a, b in zip(r.spectral1, r.spectral2)) * r.x_max
     L_phi = math.sqrt(1 + 4 * B * B)
     routed = r.n_experts > 1  # with one expert the gate is identically 1: the router plays no part
-    per_expert = [z4(r.m, 4.0, r.x_fro, s1, s2, max(b1, 1e-300), max(b2, 1e-300), r.w_bar)
-                  + (w * r.x_fro / r.m if routed else 0.0)
-                  for s1, s2, b1, b2, w in zip(r.spectral1, r.spectral2, r.dist21_1, r.dist21_2, r.router_rows)]
+    per_expert = [
+        z4(r.m, 4.0, r.x_fro, s1, s2, max(b1, 1e-300), max(b2, 1e-300), r.w_bar)
+        + (w * r.x_fro / r.m if routed else 0.0)
+        for s1, s2, b1, b2, w in zip(r.spectral1, r.spectral2, r.dist21_1, r.dist21_2, r.router_rows)
+    ]
     R = math.sqrt(2) * (L_phi / gamma) * sum(per_expert)
     dn = sympy.sympify(args.natarajan)
     d_N = float(dn.subs({s: {"T": r.n_experts, "n": r.n_in}[s.name] for s in dn.free_symbols}))
@@ -147,10 +177,17 @@ def _cells(results, args: SmoeArgs):
         gaps = [r.gap for r, _ in rows]
         mu = sum(gaps) / len(gaps)
         sd = math.sqrt(sum((g - mu) ** 2 for g in gaps) / max(len(gaps) - 1, 1))
-        out[key] = {"gap": mu, "gap_sd": sd, "n": len(gaps), "bound": sum(t["total"] for _, t in rows) / len(rows),
-                    "bound_min": min(t["total"] for _, t in rows), "router": rows[0][1]["router"],
-                    "train": sum(r.train_loss for r, _ in rows) / len(rows),
-                    "test": sum(r.test_loss for r, _ in rows) / len(rows), "gaps": gaps}
+        out[key] = {
+            "gap": mu,
+            "gap_sd": sd,
+            "n": len(gaps),
+            "bound": sum(t["total"] for _, t in rows) / len(rows),
+            "bound_min": min(t["total"] for _, t in rows),
+            "router": rows[0][1]["router"],
+            "train": sum(r.train_loss for r, _ in rows) / len(rows),
+            "test": sum(r.test_loss for r, _ in rows) / len(rows),
+            "gaps": gaps,
+        }
     return out
 
 
@@ -159,13 +196,18 @@ def _write_outputs(ctx: CheckContext, cells) -> tuple[str, ...]:
     out.mkdir(parents=True, exist_ok=True)
     md = f"zhao2024_generalization_{ctx.profile}.md"
     png = f"zhao2024_generalization_{ctx.profile}.png"
-    lines = ["Sparse MoEs trained on synthetic binary classification; ramp loss in [0, 1]; bound = Z3 (ours) "
-             "with the Z4 expert term and d_N = T n. A bound >= 1 is vacuous.", "",
-             "| k | T | m | seeds | train loss | test loss | measured gap (mean ± sd) | bound (mean) | router term | vacuous? |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "Sparse MoEs trained on synthetic binary classification; ramp loss in [0, 1]; bound = Z3 (ours) "
+        "with the Z4 expert term and d_N = T n. A bound >= 1 is vacuous.",
+        "",
+        "| k | T | m | seeds | train loss | test loss | measured gap (mean ± sd) | bound (mean) | router term | vacuous? |",  # noqa: E501
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for (T, k, m), c in cells.items():
-        lines.append(f"| {k} | {T} | {m} | {c['n']} | {c['train']:.3f} | {c['test']:.3f} | {c['gap']:.4f} ± "
-                     f"{c['gap_sd']:.4f} | {c['bound']:.4g} | {c['router']:.3g} | {'vacuous' if c['bound_min'] >= 1 else 'no'} |")
+        lines.append(
+            f"| {k} | {T} | {m} | {c['n']} | {c['train']:.3f} | {c['test']:.3f} | {c['gap']:.4f} ± "
+            f"{c['gap_sd']:.4f} | {c['bound']:.4g} | {c['router']:.3g} | {'vacuous' if c['bound_min'] >= 1 else 'no'} |"
+        )
     tmp = out / (md + ".tmp")
     tmp.write_text("\n".join(lines) + "\n")
     tmp.replace(out / md)
@@ -178,11 +220,21 @@ def _write_outputs(ctx: CheckContext, cells) -> tuple[str, ...]:
     for T in sorted({t for t, _, _ in cells}):
         for k in sorted({k for t, k, _ in cells if t == T}):
             ms = sorted(m for t, kk, m in cells if t == T and kk == k)
-            ax1.errorbar(ms, [cells[(T, k, m)]["gap"] for m in ms], yerr=[cells[(T, k, m)]["gap_sd"] for m in ms],
-                         marker="o", capsize=3, label=f"T={T}, k={k}")
+            ax1.errorbar(
+                ms,
+                [cells[(T, k, m)]["gap"] for m in ms],
+                yerr=[cells[(T, k, m)]["gap_sd"] for m in ms],
+                marker="o",
+                capsize=3,
+                label=f"T={T}, k={k}",
+            )
             ax2.plot(ms, [cells[(T, k, m)]["bound"] for m in ms], marker="s", label=f"T={T}, k={k}")
-    ax1.set(xscale="log", xlabel="m (training samples)", ylabel="measured gap (test - train ramp loss)",
-            title="measured generalization gap")
+    ax1.set(
+        xscale="log",
+        xlabel="m (training samples)",
+        ylabel="measured gap (test - train ramp loss)",
+        title="measured generalization gap",
+    )
     ax2.axhline(1.0, color="k", ls="--", lw=1, label="1 (vacuous above)")
     ax2.set(xscale="log", yscale="log", xlabel="m", ylabel="Z3 bound (ours)", title="bound")
     ax1.legend(fontsize=6, ncol=2)
@@ -220,26 +272,64 @@ def smoe_gap_le_bound(claim, a: SmoeArgs, instance: Mapping[str, Any], ctx: Chec
     excess, r, b = worst
     vac = sum(1 for c in cells.values() if c["bound_min"] >= 1)
     pt = (f"T={r.n_experts}", f"k={r.k}", f"m={r.m}", f"seed={r.seed}")
-    ev = Evidence(point=pt, replay="deterministic retraining from the seed", lower_bound=r.gap, upper_bound=b,
-                  seed=ctx.seed, extra={"models": len(results), "cells_vacuous": vac, "cells": len(cells)})
+    ev = Evidence(
+        point=pt,
+        replay="deterministic retraining from the seed",
+        lower_bound=r.gap,
+        upper_bound=b,
+        seed=ctx.seed,
+        extra={"models": len(results), "cells_vacuous": vac, "cells": len(cells)},
+    )
     if excess > 0:
         again = _load(a.construction)(
-            n_in=r.n_in, n_experts=r.n_experts, k=r.k, width=r.width, m=r.m, n_test=int(instance["n_test"]),
-            steps=int(instance["steps"]), seed=r.seed, gamma=a.gamma, device=ctx.device)
+            n_in=r.n_in,
+            n_experts=r.n_experts,
+            k=r.k,
+            width=r.width,
+            m=r.m,
+            n_test=int(instance["n_test"]),
+            steps=int(instance["steps"]),
+            seed=r.seed,
+            gamma=a.gamma,
+            device=ctx.device,
+        )
         if abs(again.gap - r.gap) < 1e-9:
-            return Outcome(Verdict.FAIL, r.gap, b, method=f"{len(results)} trained models; replayed by retraining",
-                           why=f"gap {r.gap:.4f} > bound {b:.4f} beyond 3 standard errors of the test estimate",
-                           evidence=Evidence(point=pt, replay="deterministic retraining",
-                                             replayed_value=(repr(again.gap), repr(again.gap))), figures=figs)
-        return Outcome(Verdict.UNKNOWN, r.gap, b, method="retraining did not reproduce the gap",
-                       why="inconsistent replay", evidence=ev, figures=figs)
-    note = (f"all {len(cells)} cells vacuous (bound >= 1): the pass says nothing about these networks"
-            if vac == len(cells) else f"{vac} of {len(cells)} cells vacuous (bound >= 1)")
+            return Outcome(
+                Verdict.FAIL,
+                r.gap,
+                b,
+                method=f"{len(results)} trained models; replayed by retraining",
+                why=f"gap {r.gap:.4f} > bound {b:.4f} beyond 3 standard errors of the test estimate",
+                evidence=Evidence(
+                    point=pt, replay="deterministic retraining", replayed_value=(repr(again.gap), repr(again.gap))
+                ),
+                figures=figs,
+            )
+        return Outcome(
+            Verdict.UNKNOWN,
+            r.gap,
+            b,
+            method="retraining did not reproduce the gap",
+            why="inconsistent replay",
+            evidence=ev,
+            figures=figs,
+        )
+    note = (
+        f"all {len(cells)} cells vacuous (bound >= 1): the pass says nothing about these networks"
+        if vac == len(cells)
+        else f"{vac} of {len(cells)} cells vacuous (bound >= 1)"
+    )
     worst_gap = max(r.gap for r in results)
-    out = Outcome(Verdict.PASS_EMPIRICAL, worst_gap, min(c["bound_min"] for c in cells.values()),
-                  method=f"{len(results)} trained sparse MoEs ({ctx.device}); test loss on {instance['n_test']} "
-                         "fresh samples (3 standard errors allowed); not a certificate",
-                  why=f"gap <= bound on every model; {note}", evidence=ev, figures=figs)
+    out = Outcome(
+        Verdict.PASS_EMPIRICAL,
+        worst_gap,
+        min(c["bound_min"] for c in cells.values()),
+        method=f"{len(results)} trained sparse MoEs ({ctx.device}); test loss on {instance['n_test']} "
+        "fresh samples (3 standard errors allowed); not a certificate",
+        why=f"gap <= bound on every model; {note}",
+        evidence=ev,
+        figures=figs,
+    )
     # a gap of a [0, 1] loss is at most 1: a bound >= 1 in every cell could not have failed
     return vacuous_if(out, 1.0, "the range of the [0, 1] loss")
 
@@ -272,12 +362,14 @@ def smoe_gap_trend(claim, a: SmoeTrendArgs, instance: Mapping[str, Any], ctx: Ch
     results = _grid(a, instance, ctx)
     seeds, by = _per_seed(results, instance)
     ks = [k for k in instance["k"]]
-    lines = ["| T | m | " + " | ".join(f"gap k={k}" for k in ks) + " | mean slope per log2 k |",
-             "|---|---|" + "---|" * (len(ks) + 1)]
+    lines = [
+        "| T | m | " + " | ".join(f"gap k={k}" for k in ks) + " | mean slope per log2 k |",
+        "|---|---|" + "---|" * (len(ks) + 1),
+    ]
     per_seed = []
     for s in seeds:
         cell_slopes = []
-        for (T, m), cell in sorted(by.items()):
+        for _cell_key, cell in sorted(by.items()):
             pts = [(math.log2(k), cell[k][s].gap) for k in ks if k in cell]
             if len(pts) >= 2:
                 cell_slopes.append(ols_slope(*zip(*pts)))
@@ -285,40 +377,59 @@ def smoe_gap_trend(claim, a: SmoeTrendArgs, instance: Mapping[str, Any], ctx: Ch
     for (T, m), cell in sorted(by.items()):
         gaps = {k: sum(r.gap for r in cell[k].values()) / len(cell[k]) for k in ks if k in cell}
         slope = ols_slope([math.log2(k) for k in gaps], list(gaps.values())) if len(gaps) >= 2 else math.nan
-        lines.append(f"| {T} | {m} | " + " | ".join(f"{gaps[k]:.4f}" if k in gaps else "-" for k in ks)
-                     + f" | {slope:+.4f} |")
+        lines.append(
+            f"| {T} | {m} | " + " | ".join(f"{gaps[k]:.4f}" if k in gaps else "-" for k in ks) + f" | {slope:+.4f} |"
+        )
     mean, lo, hi = interval_of(crit, per_seed)
     decision = crit.decide(lo, hi)
     t_slopes = []
     if len(instance["T"]) > 1:
         for k in ks:
             for m in instance["m"]:
-                pts = [(math.log2(T), r.gap) for (T, mm), cell in by.items() if mm == m and k in cell
-                       for r in cell[k].values()]
+                pts = [
+                    (math.log2(T), r.gap)
+                    for (T, mm), cell in by.items()
+                    if mm == m and k in cell
+                    for r in cell[k].values()
+                ]
                 if len({p[0] for p in pts}) > 1:
                     t_slopes.append(ols_slope(*zip(*pts)))
-    t_txt = (f"; mean slope per log2 T at fixed (k, m): {sum(t_slopes) / len(t_slopes):+.4f}" if t_slopes
-             else "; one T only (the T trend needs the full profile)")
+    t_txt = (
+        f"; mean slope per log2 T at fixed (k, m): {sum(t_slopes) / len(t_slopes):+.4f}"
+        if t_slopes
+        else "; one T only (the T trend needs the full profile)"
+    )
     iv = f"{mean:+.4f} [{lo:+.4f}, {hi:+.4f}]"
-    lines += ["", f"per-seed slope of the gap per doubling of k (mean over cells): {iv} (95% t over "
-                  f"{len(seeds)} seeds){t_txt}", "", crit.describe()]
+    lines += [
+        "",
+        f"per-seed slope of the gap per doubling of k (mean over cells): {iv} (95% t over {len(seeds)} seeds){t_txt}",
+        "",
+        crit.describe(),
+    ]
     out = Path(ctx.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     name = f"zhao2024_gap_trend_{ctx.profile}.md"
     (out / (name + ".tmp")).write_text("\n".join(lines) + "\n")
     (out / (name + ".tmp")).replace(out / name)
-    method = (f"per-seed OLS of the gap on log2 k in {len(by)} (T, m) cells, averaged; {crit.interval} over "
-              f"{len(seeds)} seeds; {len(results)} trained models")
-    ev = Evidence(seed=ctx.seed, extra={"slope per doubling of k [95% interval]": iv,
-                                        **_env_extra(results, crit, len(seeds))})
-    why = {"holds": "gaps rise with k: ", "opposite": "gaps do not rise with k (not a refutation of Z2's bound): ",
-           "undecided": "no trend resolved within the seed interval: "}[decision] + f"slope {iv}{t_txt}"
+    method = (
+        f"per-seed OLS of the gap on log2 k in {len(by)} (T, m) cells, averaged; {crit.interval} over "
+        f"{len(seeds)} seeds; {len(results)} trained models"
+    )
+    ev = Evidence(
+        seed=ctx.seed, extra={"slope per doubling of k [95% interval]": iv, **_env_extra(results, crit, len(seeds))}
+    )
+    why = {
+        "holds": "gaps rise with k: ",
+        "opposite": "gaps do not rise with k (not a refutation of Z2's bound): ",
+        "undecided": "no trend resolved within the seed interval: ",
+    }[decision] + f"slope {iv}{t_txt}"
     return Outcome(_VERDICT[decision], mean, 0.0, "ge", method, why, ev, (name,), **_SLACK)
 
 
 def _interior_gain(T_of_cell: list[int], ks: list[int]):
     """statistic(seed-mean losses, flattened cell-major over ks): mean over cells of
     min_(1<k<T) loss - min_(k in {1, T}) loss (negative: an interior k is best)."""
+
     def stat(flat):
         vals, i = [], 0
         for T in T_of_cell:
@@ -329,6 +440,7 @@ def _interior_gain(T_of_cell: list[int], ks: list[int]):
             if inner and edge:
                 vals.append(min(inner) - min(edge))
         return sum(vals) / len(vals) if vals else math.nan
+
     return stat
 
 
@@ -344,8 +456,7 @@ def smoe_best_k_interior(claim, a: SmoeTrendArgs, instance: Mapping[str, Any], c
     seeds, by = _per_seed(results, instance)
     ks = list(instance["k"])
     cells = sorted(by)
-    per_seed = np.array([[by[c][k][s].test_loss if k in by[c] else math.nan for c in cells for k in ks]
-                         for s in seeds])
+    per_seed = np.array([[by[c][k][s].test_loss if k in by[c] else math.nan for c in cells for k in ks] for s in seeds])
     stat = _interior_gain([T for T, _ in cells], ks)
     if crit.interval == "bootstrap95":
         value, lo, hi = bootstrap_interval(per_seed, stat)
@@ -359,12 +470,19 @@ def smoe_best_k_interior(claim, a: SmoeTrendArgs, instance: Mapping[str, Any], c
         best[(T, m)] = min(row)[1]
     txt = ", ".join(f"T={T} m={m}: k*={k}" for (T, m), k in best.items())
     iv = f"{value:+.4f} [{lo:+.4f}, {hi:+.4f}]"
-    method = (f"interior-minus-edge best test loss, mean over {len(cells)} cells; {crit.interval} over {len(seeds)} "
-              f"seeds; {len(results)} trained models")
-    ev = Evidence(seed=ctx.seed, extra={"interior - edge [95% interval]": iv, "argmin per cell": txt,
-                                        **_env_extra(results, crit, len(seeds))})
-    why = {"holds": "an interior k is best: ", "opposite": "an edge k (1 or T) is best (one task; not a refutation): ",
-           "undecided": "interior vs edge not resolved within the seed interval: "}[decision] + f"{iv}; {txt}"
+    method = (
+        f"interior-minus-edge best test loss, mean over {len(cells)} cells; {crit.interval} over {len(seeds)} "
+        f"seeds; {len(results)} trained models"
+    )
+    ev = Evidence(
+        seed=ctx.seed,
+        extra={"interior - edge [95% interval]": iv, "argmin per cell": txt, **_env_extra(results, crit, len(seeds))},
+    )
+    why = {
+        "holds": "an interior k is best: ",
+        "opposite": "an edge k (1 or T) is best (one task; not a refutation): ",
+        "undecided": "interior vs edge not resolved within the seed interval: ",
+    }[decision] + f"{iv}; {txt}"
     return Outcome(_VERDICT[decision], value, 0.0, "le", method, why, ev, **_SLACK)
 
 
@@ -395,16 +513,32 @@ def bound_value_below_range(claim, a: BoundValueArgs, instance: Mapping[str, Any
         enclosures[name] = (float(lo), float(hi))
     lo, hi = sum(v[0] for v in enclosures.values()), sum(v[1] for v in enclosures.values())
     total = (lo + hi) / 2
-    ev = Evidence(lower_bound=lo, upper_bound=hi, replay="interval arithmetic, 170 bits",
-                  extra={"terms": {n: (sum(enclosures[n]) / 2 if n in enclosures else None) for n in a.terms},
-                         "formulas": formulas, "missing": missing})
-    common = dict(measured=total, bound=a.loss_range, sense="le", method="each term in interval arithmetic",
-                  evidence=ev)
-    left_out = f" (without the {', '.join(missing)} term{'s' if len(missing) > 1 else ''}, not given)" if missing else ""
+    ev = Evidence(
+        lower_bound=lo,
+        upper_bound=hi,
+        replay="interval arithmetic, 170 bits",
+        extra={
+            "terms": {n: (sum(enclosures[n]) / 2 if n in enclosures else None) for n in a.terms},
+            "formulas": formulas,
+            "missing": missing,
+        },
+    )
+    common = dict(
+        measured=total, bound=a.loss_range, sense="le", method="each term in interval arithmetic", evidence=ev
+    )
+    left_out = (
+        f" (without the {', '.join(missing)} term{'s' if len(missing) > 1 else ''}, not given)" if missing else ""
+    )
     if lo >= a.loss_range:
-        return Outcome(Verdict.VACUOUS, why=f"the bound is >= {lo:.6g}{left_out}, not below the loss range "
-                                            f"{a.loss_range:g}: it says nothing here", **common)
+        return Outcome(
+            Verdict.VACUOUS,
+            why=f"the bound is >= {lo:.6g}{left_out}, not below the loss range {a.loss_range:g}: it says nothing here",
+            **common,
+        )
     if hi < a.loss_range and not missing:
         return Outcome(Verdict.CERTIFIED, why=f"the bound is <= {hi:.6g} < the loss range {a.loss_range:g}", **common)
-    return Outcome(Verdict.UNKNOWN, why=f"the bound is in [{lo:.6g}, {hi:.6g}]{left_out}: not decided against "
-                                        f"the loss range {a.loss_range:g}", **common)
+    return Outcome(
+        Verdict.UNKNOWN,
+        why=f"the bound is in [{lo:.6g}, {hi:.6g}]{left_out}: not decided against the loss range {a.loss_range:g}",
+        **common,
+    )

@@ -26,10 +26,11 @@ from __future__ import annotations
 import itertools
 import math
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, ClassVar, Literal, Mapping
+from typing import Any, ClassVar, Literal
 
 import flint
 import mpmath
@@ -123,8 +124,12 @@ def _rows(X, pats, T, n):
 
 def _strict_topk(W, x, T, n, k):
     """The top-k set of the scores W x, or None when the k-th and (k+1)-th scores tie."""
-    s = [sum((W[a * n + j] * x[j] for j in range(n)), Q(0)) if isinstance(W[0], Q) else
-         sum(W[a * n + j] * x[j] for j in range(n)) for a in range(T)]
+    s = [
+        sum((W[a * n + j] * x[j] for j in range(n)), Q(0))
+        if isinstance(W[0], Q)
+        else sum(W[a * n + j] * x[j] for j in range(n))
+        for a in range(T)
+    ]
     order = sorted(range(T), key=lambda a: (-s[a], a))
     if k < T and s[order[k - 1]] == s[order[k]]:
         return None
@@ -198,13 +203,16 @@ def general_position_points(m: int, n: int, rng: random.Random) -> list[list[int
 # ----------------------------------------------------------------------------------- random draws
 def _relu_scores_exact(params, x):
     W1, b1, W2 = params
-    h = [max(Fraction(0), sum((Fraction(W1[i][j]) * x[j] for j in range(len(x))), Fraction(b1[i])))
-         for i in range(len(W1))]
+    h = [
+        max(Fraction(0), sum((Fraction(W1[i][j]) * x[j] for j in range(len(x))), Fraction(b1[i])))
+        for i in range(len(W1))
+    ]
     return [sum((Fraction(W2[a][i]) * h[i] for i in range(len(h))), Fraction(0)) for a in range(len(W2))]
 
 
-def sample_patterns(router: str, X, T, k, n, *, draws: int, hidden: int, rng: np.random.Generator,
-                    deadline=None) -> tuple[set, int]:
+def sample_patterns(
+    router: str, X, T, k, n, *, draws: int, hidden: int, rng: np.random.Generator, deadline=None
+) -> tuple[set, int]:
     """Distinct strict top-k patterns found by ``draws`` random weight draws, each replayed exactly."""
     Xf = np.asarray(X, dtype=np.float64)
     found: dict[tuple, Any] = {}
@@ -234,7 +242,9 @@ def sample_patterns(router: str, X, T, k, n, *, draws: int, hidden: int, rng: np
             ok = True
             for x, Sx in zip(X, key):  # exact replay of the strict separation
                 if router == "linear":
-                    s = [sum((Fraction(float(params[i][a][j])) * x[j] for j in range(n)), Fraction(0)) for a in range(T)]
+                    s = [
+                        sum((Fraction(float(params[i][a][j])) * x[j] for j in range(n)), Fraction(0)) for a in range(T)
+                    ]
                 else:
                     s = _relu_scores_exact(params[i], x)
                 if k < T and min(s[a] for a in Sx) <= max(s[a] for a in range(T) if a not in Sx):
@@ -290,7 +300,9 @@ def routing_growth(claim, a: GrowthArgs, instance: Mapping[str, Any], ctx: Check
     else:
         W_count, L = hidden * n + hidden + T * hidden, 2
     d = _natarajan(a, T, n, W_count, L)
-    d = d.replace(lambda e: isinstance(e, sympy.Function) and e.func.__name__ == "log2", lambda e: sympy.log(e.args[0], 2))
+    d = d.replace(
+        lambda e: isinstance(e, sympy.Function) and e.func.__name__ == "log2", lambda e: sympy.log(e.args[0], 2)
+    )
     bound_e = sympify_arg(a.bound)
     bvals = {"m": m, "d_N": d, "T": T, "k": k}
     bound_e = bound_e.subs({s: bvals[s.name] for s in bound_e.free_symbols if s.name in bvals})
@@ -298,52 +310,96 @@ def routing_growth(claim, a: GrowthArgs, instance: Mapping[str, Any], ctx: Check
     C = math.comb(T, k)
     count, how, exact = None, "", False
     if router == "linear" and T == 2 and k == 1:
-        count, how, exact = cover_count(m, n), f"Cover's count for {m} points in general position in R^{n} (checked exactly)", True
+        count, how, exact = (
+            cover_count(m, n),
+            f"Cover's count for {m} points in general position in R^{n} (checked exactly)",
+            True,
+        )
     if router == "linear" and count is None:
         max_lp = int(instance.get("max_lp", 4000 if ctx.profile == "quick" else 40000))
         c, lps = count_linear_patterns(X, T, k, n, max_lp=max_lp, deadline=ctx.check_deadline)
         if c is not None:
-            count, how, exact = c, f"exact enumeration: {lps} feasibility problems, each with an exact certificate", True
+            count, how, exact = (
+                c,
+                f"exact enumeration: {lps} feasibility problems, each with an exact certificate",
+                True,
+            )
     if count is None:
         draws = int(instance.get("draws", 3000 if ctx.profile == "quick" else 40000))
-        pats, rejected = sample_patterns(router, X, T, k, n, draws=draws, hidden=hidden,
-                                         rng=np.random.default_rng(ctx.seed + 17 * m + T), deadline=ctx.check_deadline)
+        pats, rejected = sample_patterns(
+            router,
+            X,
+            T,
+            k,
+            n,
+            draws=draws,
+            hidden=hidden,
+            rng=np.random.default_rng(ctx.seed + 17 * m + T),
+            deadline=ctx.check_deadline,
+        )
         count = len(pats)
-        how = (f"{draws} random weight draws (a lower bound on the growth function), each pattern replayed "
-               f"exactly in rationals ({rejected} near-ties dropped)")
+        how = (
+            f"{draws} random weight draws (a lower bound on the growth function), each pattern replayed "
+            f"exactly in rationals ({rejected} near-ties dropped)"
+        )
     arr = arrangement_region_bound(m, T, n) if router == "linear" else None
     # certified lower bound on d_N from the count (Natarajan lemma, contrapositive)
-    d_lo = next(dd for dd in range(0, 10_000) if m ** dd * C ** (2 * dd) >= count)
-    fig = _table(ctx, claim, router, T, k, n, m, count, exact, C ** m, arr, d, b_hi, d_lo)
+    d_lo = next(dd for dd in range(0, 10_000) if m**dd * C ** (2 * dd) >= count)
+    fig = _table(ctx, claim, router, T, k, n, m, count, exact, C**m, arr, d, b_hi, d_lo)
     d_txt = sympy.sstr(d) if d.is_Integer or d.is_Rational else f"{float(d):.4g}"
-    row = (f"T={T} k={k} n={n} m={m}: realised {'=' if exact else '>='} {count}, C(T,k)^m = {C ** m}"
-           + (f", arrangement regions <= {arr}" if arr is not None else "") + f", bound {mpmath.nstr(b_hi, 5)} (d={d_txt})")
-    ev = Evidence(point=(f"T={T}", f"k={k}", f"n={n}", f"m={m}", "points=" + ";".join(",".join(map(str, x)) for x in X)),
-                  replay="count: exact certificates; bound: interval arithmetic, 170 bits",
-                  replayed_value=(str(b_lo), str(b_hi)), lower_bound=float(count), seed=ctx.seed,
-                  extra={"natarajan_lower_bound": d_lo, "exact": exact})
+    row = (
+        f"T={T} k={k} n={n} m={m}: realised {'=' if exact else '>='} {count}, C(T,k)^m = {C**m}"
+        + (f", arrangement regions <= {arr}" if arr is not None else "")
+        + f", bound {mpmath.nstr(b_hi, 5)} (d={d_txt})"
+    )
+    ev = Evidence(
+        point=(f"T={T}", f"k={k}", f"n={n}", f"m={m}", "points=" + ";".join(",".join(map(str, x)) for x in X)),
+        replay="count: exact certificates; bound: interval arithmetic, 170 bits",
+        replayed_value=(str(b_lo), str(b_hi)),
+        lower_bound=float(count),
+        seed=ctx.seed,
+        extra={"natarajan_lower_bound": d_lo, "exact": exact},
+    )
     if count > b_hi:
-        return Outcome(Verdict.FAIL, count, float(b_hi), method=how, evidence=ev, figures=fig,
-                       why=f"{count} patterns realised > m^d C(T,k)^(2d) = {mpmath.nstr(b_hi, 8)} with d = {d_txt}")
+        return Outcome(
+            Verdict.FAIL,
+            count,
+            float(b_hi),
+            method=how,
+            evidence=ev,
+            figures=fig,
+            why=f"{count} patterns realised > m^d C(T,k)^(2d) = {mpmath.nstr(b_hi, 8)} with d = {d_txt}",
+        )
     why = f"{row}; the count certifies d_N >= {d_lo}"
     if count > b_lo:  # inside the enclosure: undecided
         return Outcome(Verdict.UNKNOWN, count, float(b_lo), method=how, evidence=ev, figures=fig, why=why)
-    out = Outcome(Verdict.PASS_EMPIRICAL, count, float(b_lo), method=how + " (one random point set)",
-                  evidence=ev, figures=fig, why=why)
+    out = Outcome(
+        Verdict.PASS_EMPIRICAL,
+        count,
+        float(b_lo),
+        method=how + " (one random point set)",
+        evidence=ev,
+        figures=fig,
+        why=why,
+    )
     # no router realises more than all C(T,k)^m routings of the m points
-    return vacuous_if(out, float(C ** m) if C ** m < 10 ** 300 else math.inf, "C(T,k)^m, the number of all routings of the points,")
+    return vacuous_if(
+        out, float(C**m) if C**m < 10**300 else math.inf, "C(T,k)^m, the number of all routings of the points,"
+    )
 
 
 def _table(ctx, claim, router, T, k, n, m, count, exact, cm, arr, d, bound, d_lo) -> tuple[str, ...]:
     out = Path(ctx.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     name = f"zhao2024_growth_{claim.name}_{router}_T{T}_k{k}_n{n}_m{m}.md"
-    lines = ["| router | T | k | n | m | realised patterns | C(T,k)^m | arrangement regions (upper) | d | "
-             "m^d C(T,k)^(2d) | d_N certified >= |",
-             "|---|---|---|---|---|---|---|---|---|---|---|",
-             f"| {router} | {T} | {k} | {n} | {m} | {'' if exact else '>= '}{count} | {cm} | "
-             f"{arr if arr is not None else 'n/a'} | {d if d.is_Rational else f'{float(d):.4g}'} | "
-             f"{mpmath.nstr(bound, 4)} | {d_lo} |"]
+    lines = [
+        "| router | T | k | n | m | realised patterns | C(T,k)^m | arrangement regions (upper) | d | "
+        "m^d C(T,k)^(2d) | d_N certified >= |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+        f"| {router} | {T} | {k} | {n} | {m} | {'' if exact else '>= '}{count} | {cm} | "
+        f"{arr if arr is not None else 'n/a'} | {d if d.is_Rational else f'{float(d):.4g}'} | "
+        f"{mpmath.nstr(bound, 4)} | {d_lo} |",
+    ]
     tmp = out / (name + ".tmp")
     tmp.write_text("\n".join(lines) + "\n")
     tmp.replace(out / name)

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 import mpmath
 import numpy as np
@@ -73,34 +74,59 @@ def rademacher_union_bound(claim, a: UnionBoundArgs, instance: Mapping[str, Any]
     for t in range(trials):
         ctx.check_deadline()
         kind = "vertices" if t % 2 else "random"
-        if kind == "vertices" and N > 2 ** m:
+        if kind == "vertices" and N > 2**m:
             kind = "random"
         sets = _sets(kind, N, size, m, rng)
         r_each = [exact_rademacher(A, signs) for A in sets]
         r_union = exact_rademacher(np.concatenate(sets), signs)
         r_max = max(r_each)
         vals = {"R_max": r_max, "N": N, "m": m}
-        lo, hi = replay(rhs_e.subs({s: sympy.Rational(vals[s.name].numerator, vals[s.name].denominator)
-                                     if isinstance(vals[s.name], Fraction) else vals[s.name]
-                                     for s in rhs_e.free_symbols}), {})
+        lo, hi = replay(
+            rhs_e.subs(
+                {
+                    s: sympy.Rational(vals[s.name].numerator, vals[s.name].denominator)
+                    if isinstance(vals[s.name], Fraction)
+                    else vals[s.name]
+                    for s in rhs_e.free_symbols
+                }
+            ),
+            {},
+        )
         slack = float(lo) - float(r_union)
         massart = math.sqrt(2 * math.log(N) / m) if N > 1 else 0.0
         used = float(r_union - r_max) / massart if massart > 0 else 0.0
         if worst is None or slack < worst[0]:
             worst = (slack, kind, r_union, r_max, (str(lo), str(hi)), used)
         if r_union > _fraction(hi):  # refuted exactly: r_union is an exact rational, the rhs an enclosure
-            return Outcome(Verdict.FAIL, float(r_union), float(hi), method="exact Rademacher averages",
-                           why=f"R(union) = {r_union} > {float(hi):.6g}",
-                           evidence=Evidence(point=(f"kind={kind}", f"trial={t}"), replay="exact rationals",
-                                             replayed_value=(str(r_union), str(r_union)), seed=ctx.seed))
+            return Outcome(
+                Verdict.FAIL,
+                float(r_union),
+                float(hi),
+                method="exact Rademacher averages",
+                why=f"R(union) = {r_union} > {float(hi):.6g}",
+                evidence=Evidence(
+                    point=(f"kind={kind}", f"trial={t}"),
+                    replay="exact rationals",
+                    replayed_value=(str(r_union), str(r_union)),
+                    seed=ctx.seed,
+                ),
+            )
     slack, kind, r_union, r_max, enc, used = worst
-    return Outcome(Verdict.PASS_EMPIRICAL, float(r_union), float(enc[0]),
-                   method=f"exact Rademacher averages over all 2^{m} sign vectors, {trials} random instances "
-                          "(instances of a proved lemma; not a certificate)",
-                   why=f"tightest instance ({kind}): R(union) = {float(r_union):.4f} <= {float(enc[0]):.4f}; "
-                       f"the union used {used:.0%} of the sqrt(2 ln N / m) allowance",
-                   evidence=Evidence(replay="exact rationals; rhs by interval arithmetic", replayed_value=enc,
-                                     seed=ctx.seed, extra={"R_max": float(r_max)}))
+    return Outcome(
+        Verdict.PASS_EMPIRICAL,
+        float(r_union),
+        float(enc[0]),
+        method=f"exact Rademacher averages over all 2^{m} sign vectors, {trials} random instances "
+        "(instances of a proved lemma; not a certificate)",
+        why=f"tightest instance ({kind}): R(union) = {float(r_union):.4f} <= {float(enc[0]):.4f}; "
+        f"the union used {used:.0%} of the sqrt(2 ln N / m) allowance",
+        evidence=Evidence(
+            replay="exact rationals; rhs by interval arithmetic",
+            replayed_value=enc,
+            seed=ctx.seed,
+            extra={"R_max": float(r_max)},
+        ),
+    )
 
 
 def _fraction(x) -> Fraction:
@@ -132,8 +158,9 @@ class SpectralArgs(ClaimArgs):
 
 
 @register_check("spectral_rademacher_dominates_sample", args=SpectralArgs)
-def spectral_rademacher_dominates_sample(claim, a: SpectralArgs, instance: Mapping[str, Any],
-                                         ctx: CheckContext) -> Outcome:
+def spectral_rademacher_dominates_sample(
+    claim, a: SpectralArgs, instance: Mapping[str, Any], ctx: CheckContext
+) -> Outcome:
     """``args``: ``bound`` (Z4 in ``m, gamma, X_F, s1, s2, b1, b2, W_bar``), ``gamma``. Instance: ``m``,
     ``n_in``, ``width``, ``members`` (networks sampled inside the norm ball), ``sigma_draws``."""
     m, n_in, width = int(instance["m"]), int(instance["n_in"]), int(instance["width"])
@@ -143,8 +170,10 @@ def spectral_rademacher_dominates_sample(claim, a: SpectralArgs, instance: Mappi
     X = rng.standard_normal((m, n_in))
     y = rng.choice([-1.0, 1.0], size=m)
     A0 = [rng.standard_normal((width, n_in)) / math.sqrt(n_in), rng.standard_normal((1, width)) / math.sqrt(width)]
-    A = [A0[0] + 0.5 * rng.standard_normal(A0[0].shape) / math.sqrt(n_in),
-         A0[1] + 0.5 * rng.standard_normal(A0[1].shape) / math.sqrt(width)]
+    A = [
+        A0[0] + 0.5 * rng.standard_normal(A0[0].shape) / math.sqrt(n_in),
+        A0[1] + 0.5 * rng.standard_normal(A0[1].shape) / math.sqrt(width),
+    ]
     # the class: spectral norms <= s_l, (2,1)-distance to the reference <= b_l; s_l also covers the
     # reference, so the whole segment from A0 to A lies in the ball (convexity of both norms)
     s = [max(_spec(a), _spec(a0)) for a, a0 in zip(A, A0)]
@@ -174,18 +203,46 @@ def spectral_rademacher_dominates_sample(claim, a: SpectralArgs, instance: Mappi
     sups = (sig @ losses.T).max(axis=1) / m
     est, se = float(sups.mean()), float(sups.std(ddof=1) / math.sqrt(draws))
     e = sympify_arg(a.bound)
-    vals = {"m": m, "gamma": sympy.nsimplify(gamma), "X_F": float(np.linalg.norm(X)), "s1": s[0], "s2": s[1],
-            "b1": b[0], "b2": b[1], "W_bar": max(width * n_in, width)}
+    vals = {
+        "m": m,
+        "gamma": sympy.nsimplify(gamma),
+        "X_F": float(np.linalg.norm(X)),
+        "s1": s[0],
+        "s2": s[1],
+        "b1": b[0],
+        "b2": b[1],
+        "W_bar": max(width * n_in, width),
+    }
     lo, hi = replay(e.subs({sym: vals[sym.name] for sym in e.free_symbols}), {})
-    ev = Evidence(lower_bound=est, upper_bound=float(lo), seed=ctx.seed, replay="bound by interval arithmetic",
-                  replayed_value=(str(lo), str(hi)), extra={"members": len(nets), "sigma_draws": draws, "se": se})
-    method = (f"sampled lower bound: {len(nets)} networks inside the norm ball, {draws} sign vectors "
-              "(Monte Carlo; not a certificate)")
+    ev = Evidence(
+        lower_bound=est,
+        upper_bound=float(lo),
+        seed=ctx.seed,
+        replay="bound by interval arithmetic",
+        replayed_value=(str(lo), str(hi)),
+        extra={"members": len(nets), "sigma_draws": draws, "se": se},
+    )
+    method = (
+        f"sampled lower bound: {len(nets)} networks inside the norm ball, {draws} sign vectors "
+        "(Monte Carlo; not a certificate)"
+    )
     if est - 3 * se > hi:
-        return Outcome(Verdict.FAIL, est, float(hi), method=method, evidence=ev,
-                       why=f"sampled R_S(F_gamma) >= {est:.4g} exceeds the Z4 value {float(hi):.4g}")
-    out = Outcome(Verdict.PASS_EMPIRICAL, est, float(lo), method=method, evidence=ev,
-                  why=f"Z4 = {float(lo):.4g} >= sampled {est:.4g} ± {se:.2g}"
-                      + (f" (ratio {float(lo) / est:.3g})" if est > 0 else ""))
+        return Outcome(
+            Verdict.FAIL,
+            est,
+            float(hi),
+            method=method,
+            evidence=ev,
+            why=f"sampled R_S(F_gamma) >= {est:.4g} exceeds the Z4 value {float(hi):.4g}",
+        )
+    out = Outcome(
+        Verdict.PASS_EMPIRICAL,
+        est,
+        float(lo),
+        method=method,
+        evidence=ev,
+        why=f"Z4 = {float(lo):.4g} >= sampled {est:.4g} ± {se:.2g}"
+        + (f" (ratio {float(lo) / est:.3g})" if est > 0 else ""),
+    )
     # the empirical Rademacher complexity of a [0, 1]-valued class is at most 1
     return vacuous_if(out, 1.0, "the largest Rademacher complexity of a [0, 1]-valued class,")

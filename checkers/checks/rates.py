@@ -27,15 +27,16 @@ Both write a PNG (matplotlib, Agg) into ``ctx.out_dir`` and name it in ``Outcome
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from checkers.certify import certified_sup_error
-from checkers.checks._construct import build_construction, formula_float, resolve
 from checkers.checks._args import ClaimArgs, Construction, Expr
+from checkers.checks._construct import build_construction, formula_float, resolve
 from checkers.checks._outcome import Evidence, Outcome, Verdict, verdict_of
 from checkers.checks._registry import CheckContext, register_check
 from proofs import Claim, InvalidInput, Status
@@ -67,8 +68,14 @@ def _slope_range(x: np.ndarray, ylo: np.ndarray, yhi: np.ndarray) -> tuple[float
     return float(np.minimum(a, b).sum()), float(np.maximum(a, b).sum())
 
 
-def fit_rate(sizes: Sequence[float], lower: Sequence[float], upper: Sequence[float], *, log_power: float = 0.0,
-             tail: int | None = None) -> RateFit:
+def fit_rate(
+    sizes: Sequence[float],
+    lower: Sequence[float],
+    upper: Sequence[float],
+    *,
+    log_power: float = 0.0,
+    tail: int | None = None,
+) -> RateFit:
     """Fit log(e / log(n)^k) = a + s log n on the last ``tail`` points; e in [lower, upper].
 
     >>> f = fit_rate([8, 16, 32, 64], [1/64, 1/256, 1/1024, 1/4096], [1/64, 1/256, 1/1024, 1/4096])
@@ -81,7 +88,7 @@ def fit_rate(sizes: Sequence[float], lower: Sequence[float], upper: Sequence[flo
     if n.ndim != 1 or n.size != lo.size or n.size != hi.size:
         raise InvalidInput(f"sizes, lower and upper must have one value each, got {n.size}, {lo.size}, {hi.size}")
     if tail is not None:
-        n, lo, hi = n[-int(tail):], lo[-int(tail):], hi[-int(tail):]
+        n, lo, hi = n[-int(tail) :], lo[-int(tail) :], hi[-int(tail) :]
     if n.size < 3:
         raise InvalidInput(f"a rate fit needs at least 3 sizes on the tail, got {n.size}")
     if np.any(n <= 1) or np.any(lo <= 0) or np.any(hi < lo) or not np.all(np.isfinite(hi)):
@@ -95,10 +102,14 @@ def fit_rate(sizes: Sequence[float], lower: Sequence[float], upper: Sequence[flo
     resid = yhi - (a + s * x)
     ss = ((yhi - yhi.mean()) ** 2).sum()
     r2 = 1.0 - float((resid**2).sum() / ss) if ss > 0 else 1.0
-    loo = [_slope_range(np.delete(x, j), np.delete(ylo, j), np.delete(yhi, j)) for j in range(x.size)] \
-        if x.size >= 4 else [(s_lo, s_hi)]
-    return RateFit(tuple(float(v) for v in n), float(s), s_lo, s_hi, min(p[0] for p in loo),
-                   max(p[1] for p in loo), r2, float(a))
+    loo = (
+        [_slope_range(np.delete(x, j), np.delete(ylo, j), np.delete(yhi, j)) for j in range(x.size)]
+        if x.size >= 4
+        else [(s_lo, s_hi)]
+    )
+    return RateFit(
+        tuple(float(v) for v in n), float(s), s_lo, s_hi, min(p[0] for p in loo), max(p[1] for p in loo), r2, float(a)
+    )
 
 
 def certified_point(built, ctx: CheckContext, *, tol: float, max_boxes: int, time_budget: float) -> dict:
@@ -108,13 +119,21 @@ def certified_point(built, ctx: CheckContext, *, tol: float, max_boxes: int, tim
     reported with ``rigorous_lower = None`` (never used as a bound) and ``consistent = False``.
     """
 
-    cert = certified_sup_error(built, tol=tol, max_boxes=max_boxes, time_budget=time_budget, device=ctx.device,
-                               seed=ctx.seed)
+    cert = certified_sup_error(
+        built, tol=tol, max_boxes=max_boxes, time_budget=time_budget, device=ctx.device, seed=ctx.seed
+    )
     consistent = 0 <= cert.lower <= cert.upper
     rig_lo = cert.lower if consistent else None
-    return {"status": cert.status, "consistent": consistent, "lower": rig_lo if rig_lo else cert.upper,
-            "upper": cert.upper,
-            "rigorous_lower": rig_lo, "boxes": cert.n_boxes, "seconds": cert.seconds, "method": cert.method}
+    return {
+        "status": cert.status,
+        "consistent": consistent,
+        "lower": rig_lo if rig_lo else cert.upper,
+        "upper": cert.upper,
+        "rigorous_lower": rig_lo,
+        "boxes": cert.n_boxes,
+        "seconds": cert.seconds,
+        "method": cert.method,
+    }
 
 
 def plot_png(out_dir, name: str, draw) -> str | None:
@@ -198,12 +217,13 @@ def _inconsistent(values, pts, param: str) -> Outcome | None:
     bad = [v for v, p in zip(values, pts) if not p["consistent"]]
     if not bad:
         return None
-    return Outcome(Verdict.UNKNOWN, method="certified sup error per point",
-                   why=f"inconsistent replay at {param} in {bad}: the replayed lower bound exceeds the certified "
-                       f"upper bound (a fault of the replay, never a pass)",
-                   evidence=Evidence(extra={str(v): f"upper {p['upper']:.6g} ({_shown(p)})"
-                                            for v, p in zip(values, pts)}))
-
+    return Outcome(
+        Verdict.UNKNOWN,
+        method="certified sup error per point",
+        why=f"inconsistent replay at {param} in {bad}: the replayed lower bound exceeds the certified "
+        f"upper bound (a fault of the replay, never a pass)",
+        evidence=Evidence(extra={str(v): f"upper {p['upper']:.6g} ({_shown(p)})" for v, p in zip(values, pts)}),
+    )
 
 
 def _error_bounds(pts: list[dict]) -> tuple[bool, list[float], list[float]]:
@@ -226,6 +246,7 @@ def _claim_status(certified: bool, holds: bool, fails: bool) -> Status:
     """PROVED when the claim holds on the (certified or sampled) enclosures, REFUTED only when it fails
     on certified ones; with ``certified`` False the verdict is asked with ``empirical=True``."""
     return Status.PROVED if holds else Status.REFUTED if certified and fails else Status.UNKNOWN
+
 
 @register_check("fitted_rate", args=RateArgs)
 def fitted_rate(claim: Claim, a: RateArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
@@ -256,43 +277,78 @@ def fitted_rate(claim: Claim, a: RateArgs, instance: Mapping[str, Any], ctx: Che
         ax.loglog(ref, upper[0] * (ref / ref[0]) ** (-alpha), "--", label=f"slope -{alpha:g} (claimed)")
         ax.set_xlabel(param)
         ax.set_ylabel("sup error")
-        ax.set_title(f"{claim.name}: fitted slope {fit.slope:.2f}" + (f" (of e / log^{lp:g} {param})" if lp else ""),
-                     fontsize=9)
+        ax.set_title(
+            f"{claim.name}: fitted slope {fit.slope:.2f}" + (f" (of e / log^{lp:g} {param})" if lp else ""), fontsize=9
+        )
         ax.legend(fontsize=7)
 
     fig = plot_png(ctx.out_dir, _figure_name(claim, a, f"error_vs_{param}", instance), draw)
-    table = {str(s): f"[{lo:.4g}, {hi:.4g}] ({_shown(p)}, {p['boxes']} boxes)"
-             for s, lo, hi, p in zip(sizes, lower, upper, pts)}
-    ev = Evidence(lower_bound=fit.slope_lo, upper_bound=worst, replay="exact replay of each point's lower bound",
-                  extra={"slope": round(fit.slope, 4), "slope_range": (round(fit.slope_lo, 4), round(fit.slope_hi, 4)),
-                         "loo_range": (round(fit.loo_lo, 4), round(fit.loo_hi, 4)), "r2": round(fit.r2, 5),
-                         "log_power": lp, "alpha": alpha, "points": table})
+    table = {
+        str(s): f"[{lo:.4g}, {hi:.4g}] ({_shown(p)}, {p['boxes']} boxes)"
+        for s, lo, hi, p in zip(sizes, lower, upper, pts)
+    }
+    ev = Evidence(
+        lower_bound=fit.slope_lo,
+        upper_bound=worst,
+        replay="exact replay of each point's lower bound",
+        extra={
+            "slope": round(fit.slope, 4),
+            "slope_range": (round(fit.slope_lo, 4), round(fit.slope_hi, 4)),
+            "loo_range": (round(fit.loo_lo, 4), round(fit.loo_hi, 4)),
+            "r2": round(fit.r2, 5),
+            "log_power": lp,
+            "alpha": alpha,
+            "points": table,
+        },
+    )
     # slack in exponent units: how far alpha could be raised and the rule still hold (negative: refuted)
-    common = dict(measured=worst if certified else fit.slope, bound=goal, sense="le",
-                  evidence=ev, figures=(fig,) if fig else (), slack=goal - (worst if certified else fit.slope),
-                  slack_kind="exponent", slack_note="exponent margin: (-alpha + slope_tol) - largest consistent slope")
+    common = dict(
+        measured=worst if certified else fit.slope,
+        bound=goal,
+        sense="le",
+        evidence=ev,
+        figures=(fig,) if fig else (),
+        slack=goal - (worst if certified else fit.slope),
+        slack_kind="exponent",
+        slack_note="exponent margin: (-alpha + slope_tol) - largest consistent slope",
+    )
     fin = f"least-squares slope over {param} in {list(sizes)} (finite range; not the asymptotic O-rate itself)"
     status = _claim_status(certified, worst <= goal if certified else fit.slope_hi <= goal, fit.slope_lo > goal)
     verdict = verdict_of(status, empirical=not certified)
     if verdict is Verdict.CERTIFIED:
-        return Outcome(verdict, method=f"{fin}; slope interval from certified enclosures, LOO range",
-                       why=f"every consistent slope <= {worst:.3f} <= -alpha + tol = {goal:.3f} "
-                           f"(fit {fit.slope:.3f}, r^2 {fit.r2:.4f})", **common)
+        return Outcome(
+            verdict,
+            method=f"{fin}; slope interval from certified enclosures, LOO range",
+            why=f"every consistent slope <= {worst:.3f} <= -alpha + tol = {goal:.3f} "
+            f"(fit {fit.slope:.3f}, r^2 {fit.r2:.4f})",
+            **common,
+        )
     if verdict is Verdict.FAIL:
-        return Outcome(verdict, method=f"{fin}; slope interval from certified enclosures",
-                       why=f"even the smallest consistent slope {fit.slope_lo:.3f} > -alpha + tol = {goal:.3f}",
-                       **common)
+        return Outcome(
+            verdict,
+            method=f"{fin}; slope interval from certified enclosures",
+            why=f"even the smallest consistent slope {fit.slope_lo:.3f} > -alpha + tol = {goal:.3f}",
+            **common,
+        )
     if verdict is Verdict.PASS_EMPIRICAL:
-        return Outcome(verdict, method=f"{fin}; some points not certified within budget",
-                       why=f"fitted slope {fit.slope:.3f} <= {goal:.3f} on sampled/partly certified errors", **common)
-    return Outcome(verdict, method=fin,
-                   why=f"slope range [{fit.ci[0]:.3f}, {fit.ci[1]:.3f}] straddles {goal:.3f} or points uncertified",
-                   **common)
+        return Outcome(
+            verdict,
+            method=f"{fin}; some points not certified within budget",
+            why=f"fitted slope {fit.slope:.3f} <= {goal:.3f} on sampled/partly certified errors",
+            **common,
+        )
+    return Outcome(
+        verdict,
+        method=fin,
+        why=f"slope range [{fit.ci[0]:.3f}, {fit.ci[1]:.3f}] straddles {goal:.3f} or points uncertified",
+        **common,
+    )
 
 
-def _two_sided(claim, a: RateArgs, instance, ctx, sizes, pts, certified, lower, upper, fit: RateFit,
-               alpha: float) -> Outcome:
-    """"Exponent == alpha within slope_tol": every consistent slope (full tail and leave-one-out) in
+def _two_sided(
+    claim, a: RateArgs, instance, ctx, sizes, pts, certified, lower, upper, fit: RateFit, alpha: float
+) -> Outcome:
+    """ "Exponent == alpha within slope_tol": every consistent slope (full tail and leave-one-out) in
     [-alpha - tol, -alpha + tol] is CERTIFIED; all consistent full-tail slopes outside it, on certified
     points, is FAIL; otherwise UNKNOWN (PASS-EMPIRICAL on sampled points inside the window)."""
     lo_edge, hi_edge = -alpha - a.slope_tol, -alpha + a.slope_tol
@@ -312,20 +368,46 @@ def _two_sided(claim, a: RateArgs, instance, ctx, sizes, pts, certified, lower, 
         ax.legend(fontsize=7)
 
     fig = plot_png(ctx.out_dir, _figure_name(claim, a, f"error_vs_{a.param}", instance), draw)
-    ev = Evidence(lower_bound=c_lo, upper_bound=c_hi, replay="exact replay of each point's lower bound",
-                  extra={"slope": round(fit.slope, 4), "slope_range": (round(fit.slope_lo, 4), round(fit.slope_hi, 4)),
-                         "loo_range": (round(fit.loo_lo, 4), round(fit.loo_hi, 4)), "alpha": alpha,
-                         "window": (lo_edge, hi_edge),
-                         "points": {str(sz): f"[{lo:.4g}, {hi:.4g}] ({_shown(p)})"
-                                    for sz, lo, hi, p in zip(sizes, lower, upper, pts)}})
-    method = (f"least-squares slope over {a.param} in {list(sizes)}, two-sided against the predicted exponent "
-              f"{alpha:g} +- {a.slope_tol:g} (slope interval from the enclosures, leave-one-out range)")
-    why = (f"consistent slopes [{c_lo:.3f}, {c_hi:.3f}] (fit {fit.slope:.3f}) vs window [{lo_edge:.3f}, {hi_edge:.3f}]")
-    return Outcome(verdict, measured=fit.slope, bound=-alpha, sense="eq", method=method,
-                   why=("inside the window: " if verdict.is_pass else "outside the window: " if verdict is Verdict.FAIL
-                        else "not decided: ") + why,
-                   evidence=ev, figures=(fig,) if fig else (), slack=a.slope_tol - off, slack_kind="exponent",
-                   slack_note="exponent margin: slope_tol - largest distance of a consistent slope from -alpha")
+    ev = Evidence(
+        lower_bound=c_lo,
+        upper_bound=c_hi,
+        replay="exact replay of each point's lower bound",
+        extra={
+            "slope": round(fit.slope, 4),
+            "slope_range": (round(fit.slope_lo, 4), round(fit.slope_hi, 4)),
+            "loo_range": (round(fit.loo_lo, 4), round(fit.loo_hi, 4)),
+            "alpha": alpha,
+            "window": (lo_edge, hi_edge),
+            "points": {
+                str(sz): f"[{lo:.4g}, {hi:.4g}] ({_shown(p)})" for sz, lo, hi, p in zip(sizes, lower, upper, pts)
+            },
+        },
+    )
+    method = (
+        f"least-squares slope over {a.param} in {list(sizes)}, two-sided against the predicted exponent "
+        f"{alpha:g} +- {a.slope_tol:g} (slope interval from the enclosures, leave-one-out range)"
+    )
+    why = f"consistent slopes [{c_lo:.3f}, {c_hi:.3f}] (fit {fit.slope:.3f}) vs window [{lo_edge:.3f}, {hi_edge:.3f}]"
+    return Outcome(
+        verdict,
+        measured=fit.slope,
+        bound=-alpha,
+        sense="eq",
+        method=method,
+        why=(
+            "inside the window: "
+            if verdict.is_pass
+            else "outside the window: "
+            if verdict is Verdict.FAIL
+            else "not decided: "
+        )
+        + why,
+        evidence=ev,
+        figures=(fig,) if fig else (),
+        slack=a.slope_tol - off,
+        slack_kind="exponent",
+        slack_note="exponent margin: slope_tol - largest distance of a consistent slope from -alpha",
+    )
 
 
 @register_check("error_flat_in_parameter", args=FlatArgs)
@@ -353,8 +435,11 @@ def error_flat_in_parameter(claim: Claim, a: FlatArgs, instance: Mapping[str, An
         ax.legend(fontsize=7)
 
     fig = plot_png(ctx.out_dir, _figure_name(claim, a, f"error_vs_{param}", instance), draw)
-    ev = Evidence(lower_bound=best, upper_bound=worst,
-                  extra={str(v): f"[{l:.6g}, {h:.6g}] ({_shown(p)})" for v, l, h, p in zip(values, lo, hi, pts)})
+    ev = Evidence(
+        lower_bound=best,
+        upper_bound=worst,
+        extra={str(v): f"[{l:.6g}, {h:.6g}] ({_shown(p)})" for v, l, h, p in zip(values, lo, hi, pts)},
+    )
     common = dict(measured=worst, bound=ratio, sense="le", evidence=ev, figures=(fig,) if fig else ())
     method = f"certified sup error at {param} in {list(values)}; ratio max upper / min replayed lower"
     verdict = verdict_of(_claim_status(certified, worst <= ratio, best > ratio), empirical=not certified)
@@ -363,6 +448,10 @@ def error_flat_in_parameter(claim: Claim, a: FlatArgs, instance: Mapping[str, An
     if verdict is Verdict.FAIL:
         return Outcome(verdict, method=method, why=f"max/min >= {best:.4f} > {ratio}", **common)
     if verdict is Verdict.PASS_EMPIRICAL:
-        return Outcome(verdict, method=method + " (some points not certified)",
-                       why=f"max/min ~ {worst:.4f} <= {ratio} on partly sampled errors", **common)
+        return Outcome(
+            verdict,
+            method=method + " (some points not certified)",
+            why=f"max/min ~ {worst:.4f} <= {ratio} on partly sampled errors",
+            **common,
+        )
     return Outcome(verdict, method=method, why=f"max/min in [{best:.4f}, {worst:.4f}] vs {ratio}", **common)

@@ -12,13 +12,14 @@ A count is an exact integer and the formula is evaluated exactly, so the verdict
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, Mapping
+from typing import Any, ClassVar, Literal
 
 import sympy
 
-from checkers.checks._construct import build_construction, eval_formula
 from checkers.checks._args import ClaimArgs, Construction, Expr
+from checkers.checks._construct import build_construction, eval_formula
 from checkers.checks._outcome import Evidence, Outcome, Verdict
 from checkers.checks._registry import CheckContext, register_check
 from constructions import Built, MoE, count_sizes
@@ -67,13 +68,27 @@ def size_formula(claim: Claim, a: SizeFormulaArgs, instance: Mapping[str, Any], 
     holds_fn, sym = _REL[relation]
     holds = holds_fn(sympy.Integer(count), rhs)
     if holds not in (sympy.true, sympy.false, True, False):
-        return Outcome(Verdict.UNKNOWN, measured=count, bound=float(rhs), sense=relation,
-                       method="exact comparison", why=f"sympy could not decide {count} {sym} {rhs}")
+        return Outcome(
+            Verdict.UNKNOWN,
+            measured=count,
+            bound=float(rhs),
+            sense=relation,
+            method="exact comparison",
+            why=f"sympy could not decide {count} {sym} {rhs}",
+        )
     ok = bool(holds)
     method = f"counted from the built network: {a.quantity} = {count}"
     why = f"{count} {sym} {a.formula} = {rhs}" if ok else f"{count} {sym} {rhs} is false"
-    return Outcome(Verdict.CERTIFIED if ok else Verdict.FAIL, measured=count, bound=float(rhs), sense=relation,
-                   method=method, why=why,
-                   evidence=Evidence(replay="exact integer count of the rebuilt network",
-                                     replayed_value=(str(count), str(count)),
-                                     extra={"formula": str(a.formula), "formula_value": str(rhs)}))
+    return Outcome(
+        Verdict.CERTIFIED if ok else Verdict.FAIL,
+        measured=count,
+        bound=float(rhs),
+        sense=relation,
+        method=method,
+        why=why,
+        evidence=Evidence(
+            replay="exact integer count of the rebuilt network",
+            replayed_value=(str(count), str(count)),
+            extra={"formula": str(a.formula), "formula_value": str(rhs)},
+        ),
+    )

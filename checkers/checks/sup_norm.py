@@ -23,27 +23,27 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, ClassVar, Literal, Mapping
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
 from checkers.certify import certified_routing as _certify_routing
 from checkers.certify import certified_sup_error as _certify_sup
 from checkers.certify import route_count_bounds
+from checkers.checks._args import ArgError, ClaimArgs, Construction, Expr, Path
 from checkers.checks._construct import (
     build_construction,
     eval_formula,
     formula_float,
     resolve,
 )
-from checkers.checks._args import ArgError, ClaimArgs, Construction, Expr, Path
 from checkers.checks._outcome import Evidence, Outcome, Verdict, verdict_of
 from checkers.checks._registry import CheckContext, register_check
 from constructions import Built
-from proofs import Status
-from proofs import Claim, InvalidInput
+from proofs import Claim, InvalidInput, Status
 from proofs.formula import (
     certified_lipschitz,
     compile_target,
@@ -52,7 +52,6 @@ from proofs.formula import (
     mpf_to_fraction,
     parse_expression,
 )
-
 
 Method = Literal["crown", "crown-ibp", "ibp"]
 
@@ -95,36 +94,72 @@ def certified_sup_error(claim: Claim, a: SupErrorArgs, instance: Mapping[str, An
     built = _built(a.construction, instance)
     bound_down = formula_float(a.bound, instance, rounding="down")
     bound_up = formula_float(a.bound, instance, rounding="up")
-    cert = _certify_sup(built, bound=bound_down, tol=a.tol,
-                        max_boxes=_per_profile(a.max_boxes, 1 << 16, 1 << 20, ctx),
-                        time_budget=_budget(a, ctx, 60.0, 600.0), device=ctx.device, seed=ctx.seed,
-                        method=a.method)
+    cert = _certify_sup(
+        built,
+        bound=bound_down,
+        tol=a.tol,
+        max_boxes=_per_profile(a.max_boxes, 1 << 16, 1 << 20, ctx),
+        time_budget=_budget(a, ctx, 60.0, 600.0),
+        device=ctx.device,
+        seed=ctx.seed,
+        method=a.method,
+    )
     box = cert.worst_box
     # the check's own re-check: a refutation beats the bound rounded up, a proof meets it rounded down
-    confirmed = (cert.witness_error[0] > Fraction(bound_up) if cert.status is Status.REFUTED
-                 else cert.upper <= bound_down)
+    confirmed = (
+        cert.witness_error[0] > Fraction(bound_up) if cert.status is Status.REFUTED else cert.upper <= bound_down
+    )
     verdict = verdict_of(cert.status, confirmed=confirmed)
     if verdict is Verdict.FAIL:
         lo, hi = cert.witness_error
         return Outcome(
-            verdict, measured=float(lo), bound=bound_down, method=cert.method,
+            verdict,
+            measured=float(lo),
+            bound=bound_down,
+            method=cert.method,
             why=f"error {float(lo):.6g} > bound {bound_up:.6g} at a replayed witness",
-            evidence=Evidence(point=tuple(str(p) for p in cert.witness), replay=cert.replay,
-                              replayed_value=(str(lo), str(hi)), lower_bound=cert.lower, upper_bound=cert.upper,
-                              box=box, seed=ctx.seed, shrunk_from=cert.shrunk_from))
-    ev = Evidence(lower_bound=cert.lower, upper_bound=cert.upper, box=box, seed=ctx.seed,
-                  point=tuple(repr(p) for p in cert.lower_point), replay="sampled in float64 (not rigorous)",
-                  extra={"boxes": cert.n_boxes, "single_route": cert.boxes_single_route,
-                         "several_routes": cert.boxes_several_routes, "seconds": round(cert.seconds, 3),
-                         "float64_rounding_allowance": cert.rounding_allowance,
-                         "float64_upper": cert.float64_upper,
-                         "float64_covered": cert.float64_upper <= bound_down})
+            evidence=Evidence(
+                point=tuple(str(p) for p in cert.witness),
+                replay=cert.replay,
+                replayed_value=(str(lo), str(hi)),
+                lower_bound=cert.lower,
+                upper_bound=cert.upper,
+                box=box,
+                seed=ctx.seed,
+                shrunk_from=cert.shrunk_from,
+            ),
+        )
+    ev = Evidence(
+        lower_bound=cert.lower,
+        upper_bound=cert.upper,
+        box=box,
+        seed=ctx.seed,
+        point=tuple(repr(p) for p in cert.lower_point),
+        replay="sampled in float64 (not rigorous)",
+        extra={
+            "boxes": cert.n_boxes,
+            "single_route": cert.boxes_single_route,
+            "several_routes": cert.boxes_several_routes,
+            "seconds": round(cert.seconds, 3),
+            "float64_rounding_allowance": cert.rounding_allowance,
+            "float64_upper": cert.float64_upper,
+            "float64_covered": cert.float64_upper <= bound_down,
+        },
+    )
     if verdict is Verdict.CERTIFIED:
-        return Outcome(verdict, measured=cert.upper, bound=bound_down, method=cert.method,
-                       why=f"sup error in [{cert.lower:.6g}, {cert.upper:.6g}] <= {bound_down:.6g} "
-                           f"(semantics: {cert.semantics})", evidence=ev)
-    why = (f"inconsistent replay: sampled error {cert.lower:.6g} > bound, not confirmed exactly"
-           if cert.status is Status.REFUTED or cert.lower > bound_up else cert.message)
+        return Outcome(
+            verdict,
+            measured=cert.upper,
+            bound=bound_down,
+            method=cert.method,
+            why=f"sup error in [{cert.lower:.6g}, {cert.upper:.6g}] <= {bound_down:.6g} (semantics: {cert.semantics})",
+            evidence=ev,
+        )
+    why = (
+        f"inconsistent replay: sampled error {cert.lower:.6g} > bound, not confirmed exactly"
+        if cert.status is Status.REFUTED or cert.lower > bound_up
+        else cert.message
+    )
     return Outcome(verdict, measured=cert.upper, bound=bound_down, method=cert.method, why=why, evidence=ev)
 
 
@@ -155,17 +190,37 @@ class RoutingArgs(ClaimArgs):
 def certified_routing(claim: Claim, a: RoutingArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     built = _built(a.construction, instance)
     expected = _expected_fn(a.expected)
-    cert = _certify_routing(built, expected=expected, max_boxes=_per_profile(a.max_boxes, 1 << 14, 1 << 18, ctx),
-                            time_budget=_budget(a, ctx, 30.0, 300.0), method=a.method,
-                            device=ctx.device, interior=a.interior)
+    cert = _certify_routing(
+        built,
+        expected=expected,
+        max_boxes=_per_profile(a.max_boxes, 1 << 14, 1 << 18, ctx),
+        time_budget=_budget(a, ctx, 30.0, 300.0),
+        method=a.method,
+        device=ctx.device,
+        interior=a.interior,
+    )
     if cert.status is Status.REFUTED:
-        return Outcome(verdict_of(cert.status), method=cert.method, why=cert.message,
-                       evidence=Evidence(point=tuple(str(p) for p in cert.witness), replay="exact rational routing",
-                                         replayed_value=(str(cert.witness_path), str(cert.witness_path)),
-                                         seed=ctx.seed, extra={"expected": str(cert.expected_path)}))
+        return Outcome(
+            verdict_of(cert.status),
+            method=cert.method,
+            why=cert.message,
+            evidence=Evidence(
+                point=tuple(str(p) for p in cert.witness),
+                replay="exact rational routing",
+                replayed_value=(str(cert.witness_path), str(cert.witness_path)),
+                seed=ctx.seed,
+                extra={"expected": str(cert.expected_path)},
+            ),
+        )
     part = cert.partition
-    ev = Evidence(extra={"boxes": part.lo.shape[0], "ambiguous": part.ambiguous_lo.shape[0],
-                         "distinct_paths": cert.n_paths, "interior": part.interior})
+    ev = Evidence(
+        extra={
+            "boxes": part.lo.shape[0],
+            "ambiguous": part.ambiguous_lo.shape[0],
+            "distinct_paths": cert.n_paths,
+            "interior": part.interior,
+        }
+    )
     if a.n_paths is not None:
         want = eval_formula(a.n_paths, instance)
         rel = a.paths_relation
@@ -173,15 +228,18 @@ def certified_routing(claim: Claim, a: RoutingArgs, instance: Mapping[str, Any],
         # lower <= number of routes <= upper
         lower, upper = route_count_bounds(built.net, part, device=ctx.device)
         n, top = len(lower), (len(upper) if upper is not None else None)
-        ev = dataclasses.replace(ev, extra={**ev.extra, "paths_lower": n,
-                                            "paths_upper": top if top is not None else "unbounded"})
+        ev = dataclasses.replace(
+            ev, extra={**ev.extra, "paths_lower": n, "paths_upper": top if top is not None else "unbounded"}
+        )
         counted = f"{n} <= distinct paths <= {top if top is not None else 'unbounded'} on the closed domain"
         verdict = verdict_of(_paths_status(n, top, want, rel))
         why = {Verdict.CERTIFIED: f"{counted} ({cert.message})", Verdict.FAIL: f"{counted}: not {rel} {want}"}.get(
-            verdict, f"{counted}; {cert.message}")
+            verdict, f"{counted}; {cert.message}"
+        )
         measured = top if verdict is Verdict.FAIL and n <= want else n
-        return Outcome(verdict, measured=measured, bound=float(want), sense=rel, method=cert.method, why=why,
-                       evidence=ev)
+        return Outcome(
+            verdict, measured=measured, bound=float(want), sense=rel, method=cert.method, why=why, evidence=ev
+        )
     return Outcome(verdict_of(cert.status), measured=cert.n_paths, method=cert.method, why=cert.message, evidence=ev)
 
 
@@ -226,8 +284,10 @@ def _lipschitz_target(a: LipschitzArgs, instance: Mapping[str, Any]):
     n_in = int(eval_formula(a.n_in, instance))
     expr = parse_expression(a.function, n_in)
 
-    dom = [(formula_float(lo, instance, rounding="down"), formula_float(hi, instance, rounding="up"))
-           for lo, hi in a.domain]
+    dom = [
+        (formula_float(lo, instance, rounding="down"), formula_float(hi, instance, rounding="up"))
+        for lo, hi in a.domain
+    ]
     if len(dom) != n_in:
         raise InvalidInput(f"domain has {len(dom)} sides for n_in={n_in}")
     return compile_target([expr], input_symbols(n_in)), np.array([d[0] for d in dom]), np.array([d[1] for d in dom])
@@ -246,31 +306,57 @@ def _pair_violates(target, pair, L: Fraction, norm: str) -> tuple[bool, Fraction
 
 
 @register_check("certified_lipschitz_constant", args=LipschitzArgs)
-def certified_lipschitz_constant(claim: Claim, a: LipschitzArgs, instance: Mapping[str, Any],
-                                 ctx: CheckContext) -> Outcome:
+def certified_lipschitz_constant(
+    claim: Claim, a: LipschitzArgs, instance: Mapping[str, Any], ctx: CheckContext
+) -> Outcome:
 
     target, lo, hi = _lipschitz_target(a, instance)
     L_down = formula_float(a.L, instance, rounding="down")
     L_up = formula_float(a.L, instance, rounding="up")
     norm = a.norm
-    res = certified_lipschitz(target, lo, hi, L_down, norm=norm,
-                              max_boxes=_per_profile(a.max_boxes, 200_000, 2_000_000, ctx),
-                              time_budget=_budget(a, ctx, 30.0, 300.0))
+    res = certified_lipschitz(
+        target,
+        lo,
+        hi,
+        L_down,
+        norm=norm,
+        max_boxes=_per_profile(a.max_boxes, 200_000, 2_000_000, ctx),
+        time_budget=_budget(a, ctx, 30.0, 300.0),
+    )
     method = f"interval branch and bound on ||grad f|| over {res.boxes:,} boxes"
     ev = Evidence(lower_bound=res.lower, upper_bound=res.upper, seed=ctx.seed, extra={"norm": norm})
     # the check's own re-check: the proved bound against L rounded down, the pair against L rounded up
-    ok, gap = _pair_violates(target, res.witness, Fraction(L_up), norm) if res.status is Status.REFUTED else \
-        (res.upper is not None and res.upper <= L_down, None)
+    ok, gap = (
+        _pair_violates(target, res.witness, Fraction(L_up), norm)
+        if res.status is Status.REFUTED
+        else (res.upper is not None and res.upper <= L_down, None)
+    )
     verdict = verdict_of(res.status, confirmed=ok)
     if verdict is Verdict.CERTIFIED:
-        return Outcome(verdict, measured=res.upper, bound=L_down, method=method,
-                       why=f"sup ||grad f|| <= {res.upper:.6g} <= L = {L_down:.6g}", evidence=ev)
+        return Outcome(
+            verdict,
+            measured=res.upper,
+            bound=L_down,
+            method=method,
+            why=f"sup ||grad f|| <= {res.upper:.6g} <= L = {L_down:.6g}",
+            evidence=ev,
+        )
     if verdict is Verdict.FAIL:
         x, y = res.witness
-        return Outcome(verdict, measured=res.lower, bound=L_down, method=method,
-                       why=f"|f(x) - f(y)| > L ||x - y||_{norm} at a replayed pair (L = {L_up:.6g})",
-                       evidence=Evidence(point=tuple(str(t) for t in (*x, *y)), replay="60-digit mpmath intervals",
-                                         replayed_value=(str(gap), "inf"), lower_bound=res.lower,
-                                         upper_bound=res.upper, seed=ctx.seed,
-                                         extra={"norm": norm, "pair": "point = x then y"}))
+        return Outcome(
+            verdict,
+            measured=res.lower,
+            bound=L_down,
+            method=method,
+            why=f"|f(x) - f(y)| > L ||x - y||_{norm} at a replayed pair (L = {L_up:.6g})",
+            evidence=Evidence(
+                point=tuple(str(t) for t in (*x, *y)),
+                replay="60-digit mpmath intervals",
+                replayed_value=(str(gap), "inf"),
+                lower_bound=res.lower,
+                upper_bound=res.upper,
+                seed=ctx.seed,
+                extra={"norm": norm, "pair": "point = x then y"},
+            ),
+        )
     return Outcome(verdict, measured=res.upper, bound=L_down, method=method, why=res.message, evidence=ev)

@@ -19,8 +19,9 @@ An instance may fix a variable (``{'T': 16}``) or override its range (``{'T': (2
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, Mapping
+from typing import Any, ClassVar, Literal
 
 import mpmath
 import sympy
@@ -45,8 +46,14 @@ from proofs.prover import (  # noqa: F401
     sympify_arg,
 )
 
-__all__ = ["symbolic_relation", "symbolic_monotone", "symbolic_counterexample", "symbolic_argmax",
-           "symbolic_limit", "symbolic_identity"]
+__all__ = [
+    "symbolic_relation",
+    "symbolic_monotone",
+    "symbolic_counterexample",
+    "symbolic_argmax",
+    "symbolic_limit",
+    "symbolic_identity",
+]
 
 _SPECIAL = ("budget", "exhaustive")
 Direction = Literal["nondecreasing", "nonincreasing"]
@@ -137,8 +144,11 @@ def _domain(args: DomainArgs, instance: Mapping[str, Any]) -> Domain:
 def _fix(expr, instance):
     """Substitute the instance's fixed values (by symbol name) into ``expr``."""
     e = sympify_arg(expr)
-    subs = {s: sympify_arg(instance[s.name]) for s in e.free_symbols
-            if s.name in instance and not isinstance(instance[s.name], (tuple, list))}
+    subs = {
+        s: sympify_arg(instance[s.name])
+        for s in e.free_symbols
+        if s.name in instance and not isinstance(instance[s.name], (tuple, list))
+    }
     return e.subs(subs)
 
 
@@ -152,11 +162,19 @@ def _fmt(x) -> str:
 
 def _fail(proof: Proof, what: str, measured=None, bound=None, sense="le") -> Outcome:
     pt = ", ".join(f"{k}={v}" for k, v in proof.point.items())
-    return Outcome(verdict_of(proof.status), measured, bound, sense, method=proof.method,
-                   why=f"{what} fails at {pt}",
-                   evidence=Evidence(point=tuple(f"{k}={v}" for k, v in proof.point.items()),
-                                     replay="interval arithmetic, 170 bits, at the exact point",
-                                     replayed_value=proof.value))
+    return Outcome(
+        verdict_of(proof.status),
+        measured,
+        bound,
+        sense,
+        method=proof.method,
+        why=f"{what} fails at {pt}",
+        evidence=Evidence(
+            point=tuple(f"{k}={v}" for k, v in proof.point.items()),
+            replay="interval arithmetic, 170 bits, at the exact point",
+            replayed_value=proof.value,
+        ),
+    )
 
 
 def _side_values(lhs, rhs, point):
@@ -176,8 +194,14 @@ def symbolic_relation(claim, a: RelationArgs, instance: Mapping[str, Any], ctx: 
     """
     lhs, rhs = _fix(a.lhs, instance), _fix(a.rhs, instance)
     dom = _domain(a, instance)
-    proof = prove_nonneg(rhs - lhs, dom, substitutions=a.substitutions, budget=_budget(a, instance),
-                         seed=ctx.seed, deadline=ctx.check_deadline)
+    proof = prove_nonneg(
+        rhs - lhs,
+        dom,
+        substitutions=a.substitutions,
+        budget=_budget(a, instance),
+        seed=ctx.seed,
+        deadline=ctx.check_deadline,
+    )
     verdict = verdict_of(proof.status)
     if verdict is Verdict.CERTIFIED:
         return Outcome(verdict, method=proof.method, why=f"{_fmt(lhs)} <= {_fmt(rhs)} proved for {dom.describe()}")
@@ -218,8 +242,15 @@ def _prove_monotone(f, var, direction, a, instance, ctx) -> tuple[Proof, str]:
     x = next((s for s in f.free_symbols if s.name == var), sympy.Symbol(var))
     subs = a.substitutions
     integer = var in dom.integers
-    p = prove_nonneg(sgn * sympy.diff(f, x), dom, substitutions=subs, budget=_budget(a, instance),
-                     seed=ctx.seed, deadline=ctx.check_deadline, search=not integer)
+    p = prove_nonneg(
+        sgn * sympy.diff(f, x),
+        dom,
+        substitutions=subs,
+        budget=_budget(a, instance),
+        seed=ctx.seed,
+        deadline=ctx.check_deadline,
+        search=not integer,
+    )
     if p.status is Status.PROVED:
         how = "derivative sign" + (" on the continuous relaxation (implies the integer claim)" if integer else "")
         return p, how
@@ -230,13 +261,15 @@ def _prove_monotone(f, var, direction, a, instance, ctx) -> tuple[Proof, str]:
         ranges = {n: (l, h) for n, (l, h) in dom.ranges.items()}
         ranges[var] = (lo, hi - 1)
         ddom = Domain(ranges, dom.integers)
-        q = prove_nonneg(sgn * (f.subs(x, x + 1) - f), ddom, budget=_budget(a, instance), seed=ctx.seed,
-                         deadline=ctx.check_deadline)
+        q = prove_nonneg(
+            sgn * (f.subs(x, x + 1) - f), ddom, budget=_budget(a, instance), seed=ctx.seed, deadline=ctx.check_deadline
+        )
         if q.status is Status.REFUTED:
             pt = dict(q.point)
             k0 = pt[var]
-            pair = Proof(Status.REFUTED, q.method + f"; pair {var}={k0} < {var}={k0 + 1}",
-                         {**pt, f"{var}'": k0 + 1}, q.value)
+            pair = Proof(
+                Status.REFUTED, q.method + f"; pair {var}={k0} < {var}={k0 + 1}", {**pt, f"{var}'": k0 + 1}, q.value
+            )
             return pair, "forward difference"
         return q, "forward difference f(k+1) - f(k)"
     return p, "derivative"
@@ -247,11 +280,10 @@ def _pair_from_derivative(f, x, p: Proof, sgn, dom) -> Proof:
     domain) violating monotonicity, replayed in interval arithmetic."""
     from fractions import Fraction
 
-
     pt = dict(p.point)
     x0 = Fraction(pt[x.name])
     x2 = sympy.Symbol(x.name + "_2")
-    for h in (Fraction(1, 2 ** j) for j in range(1, 30)):
+    for h in (Fraction(1, 2**j) for j in range(1, 30)):
         q2 = {**pt, x.name: x0 + h}
         if not in_domain(q2, dom):
             continue
@@ -260,8 +292,12 @@ def _pair_from_derivative(f, x, p: Proof, sgn, dom) -> Proof:
         except Unsupported:
             continue
         if up < 0:
-            return Proof(Status.REFUTED, p.method + f"; pair {x.name}={x0} < {x.name}'={x0 + h}",
-                         {**pt, f"{x.name}'": x0 + h}, (str(lo), str(up)))
+            return Proof(
+                Status.REFUTED,
+                p.method + f"; pair {x.name}={x0} < {x.name}'={x0 + h}",
+                {**pt, f"{x.name}'": x0 + h},
+                (str(lo), str(up)),
+            )
     return Proof(Status.UNKNOWN, p.method + "; no exact violating pair near the point")
 
 
@@ -278,8 +314,9 @@ def symbolic_monotone(claim, a: MonotoneArgs, instance: Mapping[str, Any], ctx: 
     dom = _domain(a, instance)
     verdict = verdict_of(p.status)
     if verdict is Verdict.CERTIFIED:
-        return Outcome(verdict, method=f"{how}: {p.method}",
-                       why=f"{_fmt(f)} is {a.direction} in {a.var} for {dom.describe()}")
+        return Outcome(
+            verdict, method=f"{how}: {p.method}", why=f"{_fmt(f)} is {a.direction} in {a.var} for {dom.describe()}"
+        )
     if verdict is Verdict.FAIL:
         return _fail(p, f"{a.direction} in {a.var}")
     return Outcome(verdict, method=p.method, why="monotonicity neither proved nor refuted (not a pass)")
@@ -308,27 +345,55 @@ def symbolic_counterexample(claim, a: CounterexampleArgs, instance: Mapping[str,
         ev = Evidence(point=pt, replay="interval arithmetic, 170 bits", replayed_value=(str(lo), str(hi)))
         v1, v2 = float(replay(f.subs(x, x1), {})[0]), float(replay(f.subs(x, x2), {})[0])
         if hi < 0:
-            return Outcome(Verdict.CERTIFIED, v1, v2, "ge" if sgn > 0 else "le",
-                           method="exact pair replayed in interval arithmetic", evidence=ev,
-                           why=f"not {a.property} in {var}: f({x1}) = {v1:.6g} vs f({x2}) = {v2:.6g}")
-        return Outcome(Verdict.FAIL, v1, v2, method="stated pair replayed in interval arithmetic", evidence=ev,
-                       why=f"the stated pair does not violate {a.property}: f({x1}) = {v1:.6g}, f({x2}) = {v2:.6g}")
+            return Outcome(
+                Verdict.CERTIFIED,
+                v1,
+                v2,
+                "ge" if sgn > 0 else "le",
+                method="exact pair replayed in interval arithmetic",
+                evidence=ev,
+                why=f"not {a.property} in {var}: f({x1}) = {v1:.6g} vs f({x2}) = {v2:.6g}",
+            )
+        return Outcome(
+            Verdict.FAIL,
+            v1,
+            v2,
+            method="stated pair replayed in interval arithmetic",
+            evidence=ev,
+            why=f"the stated pair does not violate {a.property}: f({x1}) = {v1:.6g}, f({x2}) = {v2:.6g}",
+        )
     p, how = _prove_monotone(f, var, a.property, a, instance, ctx)
     verdict = verdict_of(p.status.negated())  # the finding is the negation of the property
     if verdict is Verdict.CERTIFIED:
         pt = dict(p.point)
         x1, x2 = pt[var], pt[f"{var}'"]
         v1, v2 = (float(replay(f, {**pt, var: v})[0]) for v in (x1, x2))
-        return Outcome(verdict, v1, v2, "ge" if sgn > 0 else "le", method=f"{how}: {p.method}",
-                       why=(f"not {a.property} in {var}: at " + ", ".join(f"{k}={v}" for k, v in pt.items()
-                            if k not in (var, f"{var}'")) + f", f({x1}) = {v1:.6g} > f({x2}) = {v2:.6g}"
-                            if sgn > 0 else f"not {a.property}: f({x1}) = {v1:.6g} < f({x2}) = {v2:.6g}"),
-                       evidence=Evidence(point=tuple(f"{k}={v}" for k, v in pt.items()),
-                                         replay="interval arithmetic, 170 bits", replayed_value=p.value))
+        return Outcome(
+            verdict,
+            v1,
+            v2,
+            "ge" if sgn > 0 else "le",
+            method=f"{how}: {p.method}",
+            why=(
+                f"not {a.property} in {var}: at "
+                + ", ".join(f"{k}={v}" for k, v in pt.items() if k not in (var, f"{var}'"))
+                + f", f({x1}) = {v1:.6g} > f({x2}) = {v2:.6g}"
+                if sgn > 0
+                else f"not {a.property}: f({x1}) = {v1:.6g} < f({x2}) = {v2:.6g}"
+            ),
+            evidence=Evidence(
+                point=tuple(f"{k}={v}" for k, v in pt.items()),
+                replay="interval arithmetic, 170 bits",
+                replayed_value=p.value,
+            ),
+        )
     if verdict is Verdict.FAIL:
-        return Outcome(verdict, method=f"{how}: {p.method}",
-                       why=f"the finding is false: {a.property} in {var} is proved",
-                       evidence=Evidence(replay=f"proof: {p.method}"))
+        return Outcome(
+            verdict,
+            method=f"{how}: {p.method}",
+            why=f"the finding is false: {a.property} in {var} is proved",
+            evidence=Evidence(replay=f"proof: {p.method}"),
+        )
     return Outcome(verdict, method=p.method, why="no violating pair found (not a certificate either way)")
 
 
@@ -352,17 +417,26 @@ def symbolic_argmax(claim, a: ArgmaxArgs, instance: Mapping[str, Any], ctx: Chec
             p = prove_nonneg(sgn * at, odom, budget=0, seed=ctx.seed, deadline=ctx.check_deadline)
             if p.status is Status.REFUTED:
                 pt = ", ".join(f"{k}={v}" for k, v in p.point.items())
-                return Outcome(verdict_of(p.status), method="sympy derivative at the stated argmax; " + p.method,
-                               why=f"f'({_fmt(xstar)}) = {_fmt(at)} != 0 (at {pt or 'every point'})",
-                               evidence=Evidence(point=tuple(f"{k}={v}" for k, v in p.point.items()) or None,
-                                                 replay="interval arithmetic, 170 bits", replayed_value=p.value))
+                return Outcome(
+                    verdict_of(p.status),
+                    method="sympy derivative at the stated argmax; " + p.method,
+                    why=f"f'({_fmt(xstar)}) = {_fmt(at)} != 0 (at {pt or 'every point'})",
+                    evidence=Evidence(
+                        point=tuple(f"{k}={v}" for k, v in p.point.items()) or None,
+                        replay="interval arithmetic, 170 bits",
+                        replayed_value=p.value,
+                    ),
+                )
         return Outcome(Verdict.UNKNOWN, method="sympy", why=f"could not show f'({_fmt(xstar)}) = 0: got {_fmt(at)}")
     # [review] var = argmax e^(-w) and argmax e^w (w >= 0) cover (0, argmax] and [argmax, oo) only for argmax > 0;
     # for argmax < 0 they cover negative values of var, outside the claim (a FAIL there had no witness in it)
     adom = Domain.from_args(others, (), {k: v for k, v in instance.items() if k in others})
     if not prove_positive(xstar, adom):
-        return Outcome(Verdict.UNKNOWN, method="sympy",
-                       why=f"argmax {_fmt(xstar)} > 0 not proved: the two sides v = argmax e^(-+w) cover v > 0 only then")
+        return Outcome(
+            Verdict.UNKNOWN,
+            method="sympy",
+            why=f"argmax {_fmt(xstar)} > 0 not proved: the two sides v = argmax e^(-+w) cover v > 0 only then",
+        )
     w = sympy.Symbol("w", nonnegative=True)
     methods = []
     for side, rep, sgn in (("left", xstar * sympy.exp(-w), 1), ("right", xstar * sympy.exp(w), -1)):
@@ -370,12 +444,20 @@ def symbolic_argmax(claim, a: ArgmaxArgs, instance: Mapping[str, Any], ctx: Chec
         dom = Domain.from_args({**others, "w": (0, "oo")}, (), {k: v for k, v in instance.items() if k in others})
         p = prove_nonneg(g, dom, budget=_budget(a, instance), seed=ctx.seed, deadline=ctx.check_deadline)
         if p.status is not Status.PROVED:
-            return Outcome(verdict_of(p.status), method=p.method, why=f"sign of f' on the {side} of {_fmt(xstar)} not proved",
-                           evidence=Evidence(point=tuple(f"{k}={v}" for k, v in (p.point or {}).items()) or None,
-                                             replayed_value=p.value))
+            return Outcome(
+                verdict_of(p.status),
+                method=p.method,
+                why=f"sign of f' on the {side} of {_fmt(xstar)} not proved",
+                evidence=Evidence(
+                    point=tuple(f"{k}={v}" for k, v in (p.point or {}).items()) or None, replayed_value=p.value
+                ),
+            )
         methods.append(f"{side}: {p.method}")
-    return Outcome(verdict_of(Status.PROVED), method="sympy: f'(argmax) = 0; " + "; ".join(methods),
-                   why=f"{_fmt(f)} peaks at {a.var} = {_fmt(xstar)} (increasing before, decreasing after)")
+    return Outcome(
+        verdict_of(Status.PROVED),
+        method="sympy: f'(argmax) = 0; " + "; ".join(methods),
+        why=f"{_fmt(f)} peaks at {a.var} = {_fmt(xstar)} (increasing before, decreasing after)",
+    )
 
 
 # -------------------------------------------------------------------------------------- limits
@@ -414,13 +496,17 @@ def symbolic_limit(claim, a: LimitArgs, instance: Mapping[str, Any], ctx: CheckC
     """
     f = _fix(a.expr, instance)
     for sub in a.substitutions:
-        f = f.subs({next((s for s in f.free_symbols if s.name == k), sympy.Symbol(k)): sympify_arg(v)
-                    for k, v in sub.items()})
+        f = f.subs(
+            {next((s for s in f.free_symbols if s.name == k), sympy.Symbol(k)): sympify_arg(v) for k, v in sub.items()}
+        )
     point = sympify_arg(a.point)
     # the other symbols keep their declared assumptions, refined by the claim's ranges (never all positive);
     # the limit variable is positive only on the way to +oo, negative on the way to -oo
-    dom = Domain.from_args({n: r for n, r in a.ranges.items() if n != a.var}, a.integers,
-                           {k: v for k, v in instance.items() if k not in _SPECIAL})
+    dom = Domain.from_args(
+        {n: r for n, r in a.ranges.items() if n != a.var},
+        a.integers,
+        {k: v for k, v in instance.items() if k not in _SPECIAL},
+    )
     sign = {sympy.oo: {"positive": True}, -sympy.oo: {"negative": True}}.get(point, {"real": True})
     x = sympy.Symbol(a.var, **sign)
     reps = {s: x for s in f.free_symbols if s.name == a.var}
@@ -448,13 +534,21 @@ def symbolic_limit(claim, a: LimitArgs, instance: Mapping[str, Any], ctx: CheckC
         if ok and lim.free_symbols and not finite:
             ok = None  # e.g. 1/a on a range holding 0: the stated value is not the limit at every point
     if ok is None:
-        return Outcome(Verdict.UNKNOWN, method=method, why=f"could not decide that the limit {_fmt(lim)} is {exp} "
-                       "on the whole domain")
+        return Outcome(
+            Verdict.UNKNOWN,
+            method=method,
+            why=f"could not decide that the limit {_fmt(lim)} is {exp} on the whole domain",
+        )
     measured = float(lim) if lim.is_number and lim.is_real and not infinite else None
     if ok:
-        return Outcome(Verdict.CERTIFIED, measured, method=method, sense="eq",
-                       why=f"limit is {_fmt(lim)} ({exp} as stated)")
-    return Outcome(Verdict.FAIL, measured, method=method, sense="eq", why=f"limit is {_fmt(lim)}, expected {exp}",
-                   evidence=Evidence(replay="sympy limit (exact)", replayed_value=(str(lim), str(lim))))
-
-
+        return Outcome(
+            Verdict.CERTIFIED, measured, method=method, sense="eq", why=f"limit is {_fmt(lim)} ({exp} as stated)"
+        )
+    return Outcome(
+        Verdict.FAIL,
+        measured,
+        method=method,
+        sense="eq",
+        why=f"limit is {_fmt(lim)}, expected {exp}",
+        evidence=Evidence(replay="sympy limit (exact)", replayed_value=(str(lim), str(lim))),
+    )

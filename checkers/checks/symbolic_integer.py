@@ -4,8 +4,9 @@ calculation chains (``e0 == e1 <= e2 ...``, each link proved). Registered from `
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 import sympy
 
@@ -41,8 +42,9 @@ def _positive(c, dom: Domain) -> bool:
 
 def _link(lo_e, hi_e, dom, *, logs: bool, ctx, budget) -> Proof:
     """lo_e <= hi_e on dom: the difference, then (both sides positive) the log difference."""
-    p = prove_nonneg(sympy.simplify(hi_e - lo_e), dom, budget=budget, seed=ctx.seed,
-                     deadline=ctx.check_deadline, search=False)
+    p = prove_nonneg(
+        sympy.simplify(hi_e - lo_e), dom, budget=budget, seed=ctx.seed, deadline=ctx.check_deadline, search=False
+    )
     if p.status is Status.PROVED or not logs:
         return p
     if _positive(lo_e, dom) and _positive(hi_e, dom):
@@ -80,8 +82,18 @@ def _exhaustive(lhs, rhs, dom: Domain, caps: Mapping[str, int], ctx) -> tuple[in
     return count, None, None
 
 
-def prove_integer_relation(lhs, rhs, var: str, dom: Domain, *, exponentiate: bool = False, ratio_chain=(),
-                           caps: Mapping[str, int] | None = None, ctx: CheckContext, budget: int = 2000) -> Proof:
+def prove_integer_relation(
+    lhs,
+    rhs,
+    var: str,
+    dom: Domain,
+    *,
+    exponentiate: bool = False,
+    ratio_chain=(),
+    caps: Mapping[str, int] | None = None,
+    ctx: CheckContext,
+    budget: int = 2000,
+) -> Proof:
     """``lhs <= rhs`` for all integers ``var`` in its range (other variables as in ``dom``).
 
     Proof by induction on ``var`` through ratios of the positive sides ``L = lhs`` (or ``exp(lhs)``
@@ -93,18 +105,29 @@ def prove_integer_relation(lhs, rhs, var: str, dom: Domain, *, exponentiate: boo
     if caps:
         n, bad, val = _exhaustive(lhs, rhs, dom, caps, ctx)
         if bad is not None:
-            return Proof(Status.REFUTED, f"exact check of small cases ({n} points; interval replay at 170 bits)", bad, val)
+            return Proof(
+                Status.REFUTED, f"exact check of small cases ({n} points; interval replay at 170 bits)", bad, val
+            )
         steps.append(f"exact check of {n} small cases")
     x = next((s for s in (lhs + rhs).free_symbols if s.name == var), sympy.Symbol(var))
     lo, hi = dom.ranges[var]
     lo = _first_integer(lo, dom)  # [review] the induction runs over lo, lo + 1, ...: lo must be an integer
     if lo is None:
-        return Proof(Status.UNKNOWN, f"induction on {var} needs an integer first value; the lower bound "
-                     f"{sympy.sstr(dom.ranges[var][0])} is not proved integer-valued", steps=tuple(steps))
+        return Proof(
+            Status.UNKNOWN,
+            f"induction on {var} needs an integer first value; the lower bound "
+            f"{sympy.sstr(dom.ranges[var][0])} is not proved integer-valued",
+            steps=tuple(steps),
+        )
     base = {n: r for n, r in dom.ranges.items() if n != var}
     bdom = Domain(base, frozenset(dom.integers) - {var})
-    b = prove_nonneg(sympy.simplify(expand_log_on((rhs - lhs).subs(x, lo), bdom)), bdom,
-                     budget=budget, seed=ctx.seed, deadline=ctx.check_deadline)
+    b = prove_nonneg(
+        sympy.simplify(expand_log_on((rhs - lhs).subs(x, lo), bdom)),
+        bdom,
+        budget=budget,
+        seed=ctx.seed,
+        deadline=ctx.check_deadline,
+    )
     if b.status is not Status.PROVED:
         point = b.point
         if b.status is Status.REFUTED:  # [review] the refuting point names the induction variable too
@@ -115,16 +138,24 @@ def prove_integer_relation(lhs, rhs, var: str, dom: Domain, *, exponentiate: boo
     R = sympy.exp(rhs) if exponentiate else rhs
     sdom = Domain({**dom.ranges, var: (lo, hi - 1)}, dom.integers)
     if not (_positive(L, sdom) and _positive(R, sdom)):
-        return Proof(Status.UNKNOWN, "ratio induction needs both sides positive; sympy could not show it", steps=tuple(steps))
+        return Proof(
+            Status.UNKNOWN, "ratio induction needs both sides positive; sympy could not show it", steps=tuple(steps)
+        )
     r_l = sympy.combsimp(sympy.simplify(L.subs(x, x + 1) / L))
-    r_r = sympy.simplify(sympy.exp(sympy.expand(rhs.subs(x, x + 1) - rhs))) if exponentiate else \
-        sympy.simplify(R.subs(x, x + 1) / R)
+    r_r = (
+        sympy.simplify(sympy.exp(sympy.expand(rhs.subs(x, x + 1) - rhs)))
+        if exponentiate
+        else sympy.simplify(R.subs(x, x + 1) / R)
+    )
     chain = [r_l, *(sympify_arg(c) for c in ratio_chain), r_r]
     for i in range(len(chain) - 1):
         p = _link(chain[i], chain[i + 1], sdom, logs=True, ctx=ctx, budget=budget)
         if p.status is not Status.PROVED:
-            return Proof(Status.UNKNOWN, f"ratio step {sympy.sstr(chain[i])} <= {sympy.sstr(chain[i + 1])} not proved: "
-                         f"{p.method}", steps=tuple(steps))
+            return Proof(
+                Status.UNKNOWN,
+                f"ratio step {sympy.sstr(chain[i])} <= {sympy.sstr(chain[i + 1])} not proved: {p.method}",
+                steps=tuple(steps),
+            )
         steps.append(f"{sympy.sstr(chain[i])} <= {sympy.sstr(chain[i + 1])}: {p.method}")
     return Proof(Status.PROVED, "induction on " + var + " by ratios; " + "; ".join(steps), steps=tuple(steps))
 
@@ -179,7 +210,9 @@ class ChainArgs(ClaimArgs):
         for i, st in enumerate(self.steps):
             extra = set(st) - _STEP_KEYS
             if extra:
-                raise ArgError("steps", f"step {i} has unknown key {sorted(extra)[0]!r}; accepted: {sorted(_STEP_KEYS)}")
+                raise ArgError(
+                    "steps", f"step {i} has unknown key {sorted(extra)[0]!r}; accepted: {sorted(_STEP_KEYS)}"
+                )
             if i and st.get("rel") not in ("==", "<="):
                 raise ArgError("steps", f"step {i}: rel={st.get('rel')!r}; expected '==' or '<='")
             if st.get("by", "identity") not in ("identity", "nonneg", "monotone"):
@@ -204,21 +237,39 @@ def integer_relation_by_ratio(claim, a: IntegerRelationArgs, instance: Mapping[s
     fixed = {k: v for k, v in instance.items() if k not in ("exhaustive", "budget")}
     lhs, rhs = _fix(a.lhs, fixed), _fix(a.rhs, fixed)
     dom = Domain.from_args(a.ranges, a.integers, fixed)
-    p = prove_integer_relation(lhs, rhs, a.var, dom, exponentiate=a.exponentiate,
-                               ratio_chain=a.ratio_chain, caps=_caps(a, instance), ctx=ctx,
-                               budget=int(instance.get("budget", a.budget)))
+    p = prove_integer_relation(
+        lhs,
+        rhs,
+        a.var,
+        dom,
+        exponentiate=a.exponentiate,
+        ratio_chain=a.ratio_chain,
+        caps=_caps(a, instance),
+        ctx=ctx,
+        budget=int(instance.get("budget", a.budget)),
+    )
     verdict = verdict_of(p.status)
     if verdict is Verdict.CERTIFIED:
-        return Outcome(verdict, method=p.method, why=f"{sympy.sstr(lhs)} <= {sympy.sstr(rhs)} for all "
-                       f"integers in {dom.describe()}")
+        return Outcome(
+            verdict, method=p.method, why=f"{sympy.sstr(lhs)} <= {sympy.sstr(rhs)} for all integers in {dom.describe()}"
+        )
     if verdict is Verdict.FAIL:
         pt = dict(p.point)
         m_, b_ = (float(replay(e, pt)[0]) for e in (lhs, rhs))
-        return Outcome(verdict, m_, b_, method=p.method,
-                       why=f"{sympy.sstr(lhs)} <= {sympy.sstr(rhs)} fails at " + ", ".join(f"{k}={v}" for k, v in pt.items())
-                       + f": {m_:.6g} > {b_:.6g}",
-                       evidence=Evidence(point=tuple(f"{k}={v}" for k, v in pt.items()),
-                                         replay="interval arithmetic, 170 bits, exact integers", replayed_value=p.value))
+        return Outcome(
+            verdict,
+            m_,
+            b_,
+            method=p.method,
+            why=f"{sympy.sstr(lhs)} <= {sympy.sstr(rhs)} fails at "
+            + ", ".join(f"{k}={v}" for k, v in pt.items())
+            + f": {m_:.6g} > {b_:.6g}",
+            evidence=Evidence(
+                point=tuple(f"{k}={v}" for k, v in pt.items()),
+                replay="interval arithmetic, 170 bits, exact integers",
+                replayed_value=p.value,
+            ),
+        )
     return Outcome(verdict, method=p.method, why="induction step not proved and no small counterexample")
 
 
@@ -246,14 +297,19 @@ def symbolic_chain(claim, a: ChainArgs, instance: Mapping[str, Any], ctx: CheckC
         by = st.get("by", "identity" if st["rel"] == "==" else "nonneg")
         p = _chain_link(prev, cur, st, by, dom, instance, ctx)
         if p.status is not Status.PROVED:
-            return Outcome(verdict_of(p.status), method="; ".join(done + [f"link {i} ({by}): {p.method}"]),
-                           why=f"link {i} ({st.get('why', by)}) " + ("fails" if p.status is Status.REFUTED else "not proved"),
-                           evidence=Evidence(point=tuple(f"{k}={v}" for k, v in (p.point or {}).items()) or None,
-                                             replayed_value=p.value))
+            return Outcome(
+                verdict_of(p.status),
+                method="; ".join(done + [f"link {i} ({by}): {p.method}"]),
+                why=f"link {i} ({st.get('why', by)}) " + ("fails" if p.status is Status.REFUTED else "not proved"),
+                evidence=Evidence(
+                    point=tuple(f"{k}={v}" for k, v in (p.point or {}).items()) or None, replayed_value=p.value
+                ),
+            )
         done.append(f"link {i} {st['rel']} ({st.get('why', by)}): {p.method}")
         prev = cur
-    return Outcome(verdict_of(Status.PROVED), method="; ".join(done),
-                   why=f"all {len(steps) - 1} links of the chain proved")
+    return Outcome(
+        verdict_of(Status.PROVED), method="; ".join(done), why=f"all {len(steps) - 1} links of the chain proved"
+    )
 
 
 def _chain_link(prev, cur, st, by, dom, instance, ctx) -> Proof:
@@ -287,8 +343,16 @@ def _chain_link(prev, cur, st, by, dom, instance, ctx) -> Proof:
     if spec == "nonneg":
         r = prove_nonneg(B - A, dom, seed=ctx.seed, deadline=ctx.check_deadline)
     else:
-        r = prove_integer_relation(A, B, spec["var"], dom, exponentiate=bool(spec.get("exponentiate")),
-                                   ratio_chain=spec.get("ratio_chain", ()), caps=spec.get("exhaustive"), ctx=ctx)
+        r = prove_integer_relation(
+            A,
+            B,
+            spec["var"],
+            dom,
+            exponentiate=bool(spec.get("exponentiate")),
+            ratio_chain=spec.get("ratio_chain", ()),
+            caps=spec.get("exhaustive"),
+            ctx=ctx,
+        )
     if r.status is not Status.PROVED:
         return Proof(r.status, f"a <= b: {r.method}", r.point, r.value)
     return Proof(Status.PROVED, f"F nondecreasing in {st['u']} ({q.method}) and a <= b ({r.method})")
@@ -299,15 +363,32 @@ def _nonneg(e, dom: Domain, ctx) -> bool:
     if isinstance(e, sympy.log) and isinstance(e.args[0], sympy.binomial):
         n, k = e.args[0].args
         names = {s.name for s in (n + k).free_symbols}
-        if names <= set(dom.integers) and all(prove_nonneg(t, dom, search=False, budget=200).status is Status.PROVED
-                                              for t in (k, n - k)):
+        if names <= set(dom.integers) and all(
+            prove_nonneg(t, dom, search=False, budget=200).status is Status.PROVED for t in (k, n - k)
+        ):
             return True  # C(n, k) >= 1
     return prove_nonneg(e, dom, seed=ctx.seed, deadline=ctx.check_deadline, search=False).status is Status.PROVED
 
 
 # nodes continuous in their arguments everywhere they are real; Pow, log, sign, Heaviside are checked apart
-_CONTINUOUS = (sympy.Add, sympy.Mul, sympy.Pow, sympy.log, sympy.sign, sympy.Heaviside, sympy.exp, sympy.sin,
-               sympy.cos, sympy.sinh, sympy.cosh, sympy.tanh, sympy.atan, sympy.Abs, sympy.Max, sympy.Min)
+_CONTINUOUS = (
+    sympy.Add,
+    sympy.Mul,
+    sympy.Pow,
+    sympy.log,
+    sympy.sign,
+    sympy.Heaviside,
+    sympy.exp,
+    sympy.sin,
+    sympy.cos,
+    sympy.sinh,
+    sympy.cosh,
+    sympy.tanh,
+    sympy.atan,
+    sympy.Abs,
+    sympy.Max,
+    sympy.Min,
+)
 
 
 def _continuity_gap(F, u, udom: Domain, ctx) -> str | None:

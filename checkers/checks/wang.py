@@ -19,9 +19,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 import mpmath
 import numpy as np
@@ -33,8 +34,8 @@ from checkers.certify import (
     exact_path,
     route_count_bounds,
 )
-from checkers.checks._construct import build_construction, eval_formula
 from checkers.checks._args import ClaimArgs, Construction, Expr
+from checkers.checks._construct import build_construction, eval_formula
 from checkers.checks._outcome import Evidence, Outcome, Verdict, verdict_of
 from checkers.checks._registry import CheckContext, register_check
 from constructions import Built
@@ -118,17 +119,25 @@ def _dense_nodes(net) -> set[str]:
 def _tau_delta(built: Built, block: Mapping, ctx: CheckContext, budget: float):
 
     start, stop = block["tau_slice"]
-    sub = Built(net=prefix_net(built.net, block["tau_node"], start, stop), target=block["rho"],
-                variables=built.variables, domain_lo=built.domain_lo, domain_hi=built.domain_hi, chart=built.chart)
+    sub = Built(
+        net=prefix_net(built.net, block["tau_node"], start, stop),
+        target=block["rho"],
+        variables=built.variables,
+        domain_lo=built.domain_lo,
+        domain_hi=built.domain_hi,
+        chart=built.chart,
+    )
     E = len(block["rho"])
     bound = math.nextafter(1.0 / (2 * E), 0.0)
-    return certified_sup_error(sub, bound=bound, tol=0.05, time_budget=budget, device=ctx.device, seed=ctx.seed,
-                               max_boxes=1 << 12), bound
+    return certified_sup_error(
+        sub, bound=bound, tol=0.05, time_budget=budget, device=ctx.device, seed=ctx.seed, max_boxes=1 << 12
+    ), bound
 
 
 @register_check("routing_in_chart_of_tau_close", args=ChartRoutingArgs)
-def routing_in_chart_of_tau_close(claim: Claim, a: ChartRoutingArgs, instance: Mapping[str, Any],
-                                  ctx: CheckContext) -> Outcome:
+def routing_in_chart_of_tau_close(
+    claim: Claim, a: ChartRoutingArgs, instance: Mapping[str, Any], ctx: CheckContext
+) -> Outcome:
     """sup|tau - rho| < 1/(2E) certified, and every routed point lies in its expert's chart domain.
 
     ``args``: construction (a Built whose ``meta['routing']`` lists tau node/slice, gate node, rho and the
@@ -142,8 +151,9 @@ def routing_in_chart_of_tau_close(claim: Claim, a: ChartRoutingArgs, instance: M
     net = built.net
     budget = a.time_budget
     chart = compile_target(list(built.chart), built.variables) if built.chart is not None else None
-    part = certified_partition(net, built.domain_lo, built.domain_hi, max_boxes=a.max_boxes,
-                               time_budget=budget, device=ctx.device, chart=chart)
+    part = certified_partition(
+        net, built.domain_lo, built.domain_hi, max_boxes=a.max_boxes, time_budget=budget, device=ctx.device, chart=chart
+    )
     lo = np.concatenate([part.lo, part.ambiguous_lo])
     hi = np.concatenate([part.hi, part.ambiguous_hi])
     x_lo, x_hi = (lo, hi) if chart is None else chart.interval(lo, hi)
@@ -159,8 +169,10 @@ def routing_in_chart_of_tau_close(claim: Claim, a: ChartRoutingArgs, instance: M
         c = cands[block["gate_node"]].cpu().numpy()
         ok = np.where(c, d_lo > 0, True).all(axis=1)
         margin = float(np.min(np.where(c, d_lo, np.inf)))
-        extra[f"block{k + 1}"] = (f"sup|tau-rho| {'<=' if cert.status is Status.PROVED else '?'} {cert.upper:.4g} "
-                                  f"(1/(2E) = {bound:.4g}, {cert.status}); min <e_i*, x> over boxes {margin:.4f}")
+        extra[f"block{k + 1}"] = (
+            f"sup|tau-rho| {'<=' if cert.status is Status.PROVED else '?'} {cert.upper:.4g} "
+            f"(1/(2E) = {bound:.4g}, {cert.status}); min <e_i*, x> over boxes {margin:.4f}"
+        )
         bad = np.nonzero(~ok)[0]
         bad_total += bad.size
         gi = order.index(block["gate_node"])
@@ -175,23 +187,44 @@ def routing_in_chart_of_tau_close(claim: Claim, a: ChartRoutingArgs, instance: M
                 e = path[gi]
                 _, s_hi = _exact_interval(block["domain"][e], built.variables, p)
                 if s_hi <= 0:
-                    ev = Evidence(point=tuple(str(t) for t in p), replay="exact rational route on the chart's "
-                                  "enclosure; <e_i, x> by 60-digit intervals", replayed_value=(str(e), str(e)),
-                                  extra={**extra, "expert": e, "<e_e, x> upper": float(s_hi)})
+                    ev = Evidence(
+                        point=tuple(str(t) for t in p),
+                        replay="exact rational route on the chart's enclosure; <e_i, x> by 60-digit intervals",
+                        replayed_value=(str(e), str(e)),
+                        extra={**extra, "expert": e, "<e_e, x> upper": float(s_hi)},
+                    )
                     hyp = "held" if cert.status is Status.PROVED else "failed"
-                    return Outcome(Verdict.FAIL, measured=float(s_hi), bound=0.0, sense="ge",
-                                   method="exact replay of a routed point",
-                                   why=f"point routed to expert {e} lies outside U_{e} (<e_{e}, x> <= {float(s_hi):.4g}); "
-                                       f"hypothesis sup|tau - rho| < 1/(2E) {hyp}", evidence=ev)
+                    return Outcome(
+                        Verdict.FAIL,
+                        measured=float(s_hi),
+                        bound=0.0,
+                        sense="ge",
+                        method="exact replay of a routed point",
+                        why=f"point routed to expert {e} lies outside U_{e} (<e_{e}, x> <= {float(s_hi):.4g}); "
+                        f"hypothesis sup|tau - rho| < 1/(2E) {hyp}",
+                        evidence=ev,
+                    )
     ev = Evidence(extra={**extra, "boxes": int(lo.shape[0]), "ambiguous_boxes": int(part.ambiguous_lo.shape[0])})
     method = f"tau: certified sup error vs rho; routing: {int(lo.shape[0])} boxes, candidate chart domains by intervals"
     proved = all(d.status is Status.PROVED for d in deltas) and bad_total == 0
     verdict = verdict_of(Status.PROVED if proved else Status.UNKNOWN)
     if verdict is Verdict.CERTIFIED:
-        return Outcome(verdict, measured=max(d.upper for d in deltas), bound=bound, method=method,
-                       why="sup|tau - rho| < 1/(2E) and every candidate expert's chart contains its box", evidence=ev)
-    return Outcome(verdict, measured=max(d.upper for d in deltas), bound=bound, method=method,
-                   why=f"{bad_total} boxes undecided; tau statuses {[str(d.status) for d in deltas]}", evidence=ev)
+        return Outcome(
+            verdict,
+            measured=max(d.upper for d in deltas),
+            bound=bound,
+            method=method,
+            why="sup|tau - rho| < 1/(2E) and every candidate expert's chart contains its box",
+            evidence=ev,
+        )
+    return Outcome(
+        verdict,
+        measured=max(d.upper for d in deltas),
+        bound=bound,
+        method=method,
+        why=f"{bad_total} boxes undecided; tau statuses {[str(d.status) for d in deltas]}",
+        evidence=ev,
+    )
 
 
 def _exact_interval(expr, variables, point) -> tuple[float, float]:
@@ -230,8 +263,15 @@ def expert_path_count(claim: Claim, a: PathCountArgs, instance: Mapping[str, Any
     net, meta = built.net, built.meta
     want = int(eval_formula(a.n_paths, instance))
     chart = compile_target(list(built.chart), built.variables) if built.chart is not None else None
-    part = certified_partition(net, built.domain_lo, built.domain_hi, max_boxes=a.max_boxes,
-                               time_budget=a.time_budget, device=ctx.device, chart=chart)
+    part = certified_partition(
+        net,
+        built.domain_lo,
+        built.domain_hi,
+        max_boxes=a.max_boxes,
+        time_budget=a.time_budget,
+        device=ctx.device,
+        chart=chart,
+    )
     order = net.moe_nodes()
     dense = _dense_nodes(net)
     keep = [i for i, v in enumerate(order) if v not in dense]
@@ -243,42 +283,81 @@ def expert_path_count(claim: Claim, a: PathCountArgs, instance: Mapping[str, Any
         if piece is not None and tuple(p[i] for i in routing) != piece:
             pt = tuple(Fraction(float(v)) for v in (lo + hi) / 2)
             got = exact_path(net, *_chart_box(built, pt))
-            return Outcome(Verdict.FAIL, measured=len(paths), bound=want, sense="eq",
-                           method="certified routing on a box inside one piece",
-                           why=f"box in piece {piece} is routed along {p}",
-                           evidence=Evidence(point=tuple(str(t) for t in pt), replay="exact rational route",
-                                             replayed_value=(str(got), str(got))))
+            return Outcome(
+                Verdict.FAIL,
+                measured=len(paths),
+                bound=want,
+                sense="eq",
+                method="certified routing on a box inside one piece",
+                why=f"box in piece {piece} is routed along {p}",
+                evidence=Evidence(
+                    point=tuple(str(t) for t in pt), replay="exact rational route", replayed_value=(str(got), str(got))
+                ),
+            )
     # closed-domain count (the forward's tie-breaking: routes taken only on faces or at ties count):
     # lower <= number of paths <= upper; exact when they meet
     lower, upper = route_count_bounds(net, part, keep=keep, chart=chart, device=ctx.device)
     n, top = len(lower), (len(upper) if upper is not None else None)
     closed = top is not None and top == n
-    ev = Evidence(extra={"certified_boxes": int(part.lo.shape[0]), "ambiguous_boxes": int(part.ambiguous_lo.shape[0]),
-                         "dense_layers": sorted(dense), "paths_lower": n,
-                         "paths_upper": top if top is not None else "unbounded",
-                         "ambiguous_volume": round(part.ambiguous_fraction(np.array(built.domain_lo),
-                                                                           np.array(built.domain_hi)), 6)})
-    method = (f"certified partition ({part.n_boxes} boxes, {part.method.upper()}); dense layers counted once; "
-              f"closed-domain count: certified paths and exact routes at box vertices <= n <= candidate paths")
+    ev = Evidence(
+        extra={
+            "certified_boxes": int(part.lo.shape[0]),
+            "ambiguous_boxes": int(part.ambiguous_lo.shape[0]),
+            "dense_layers": sorted(dense),
+            "paths_lower": n,
+            "paths_upper": top if top is not None else "unbounded",
+            "ambiguous_volume": round(part.ambiguous_fraction(np.array(built.domain_lo), np.array(built.domain_hi)), 6),
+        }
+    )
+    method = (
+        f"certified partition ({part.n_boxes} boxes, {part.method.upper()}); dense layers counted once; "
+        f"closed-domain count: certified paths and exact routes at box vertices <= n <= candidate paths"
+    )
     # lower <= the closed-domain path count <= upper
-    status = Status.REFUTED if n > want or (top is not None and top < want) else \
-        Status.PROVED if closed and n == want else Status.UNKNOWN
+    status = (
+        Status.REFUTED
+        if n > want or (top is not None and top < want)
+        else Status.PROVED
+        if closed and n == want
+        else Status.UNKNOWN
+    )
     verdict = verdict_of(status)
     if verdict is Verdict.FAIL:
-        return Outcome(verdict, measured=n if n > want else top, bound=want, sense="eq", method=method,
-                       why=f"{n} <= distinct expert paths <= {top}, claimed {want}", evidence=ev)
+        return Outcome(
+            verdict,
+            measured=n if n > want else top,
+            bound=want,
+            sense="eq",
+            method=method,
+            why=f"{n} <= distinct expert paths <= {top}, claimed {want}",
+            evidence=ev,
+        )
     if verdict is Verdict.CERTIFIED:
-        return Outcome(verdict, measured=n, bound=want, sense="eq", method=method,
-                       why=f"exactly {n} distinct expert paths, each certified box routed to its own piece",
-                       evidence=ev)
-    return Outcome(verdict, measured=n, bound=want, sense="eq", method=method,
-                   why=f"{n} <= distinct paths <= {top if top is not None else 'unbounded'}: not closed", evidence=ev)
+        return Outcome(
+            verdict,
+            measured=n,
+            bound=want,
+            sense="eq",
+            method=method,
+            why=f"exactly {n} distinct expert paths, each certified box routed to its own piece",
+            evidence=ev,
+        )
+    return Outcome(
+        verdict,
+        measured=n,
+        bound=want,
+        sense="eq",
+        method=method,
+        why=f"{n} <= distinct paths <= {top if top is not None else 'unbounded'}: not closed",
+        evidence=ev,
+    )
 
 
 # ------------------------------------------------------------------------------ counts from the graph
 @register_check("expert_counts_from_graph", args=ExpertCountsArgs)
-def expert_counts_from_graph(claim: Claim, a: ExpertCountsArgs, instance: Mapping[str, Any],
-                             ctx: CheckContext) -> Outcome:
+def expert_counts_from_graph(
+    claim: Claim, a: ExpertCountsArgs, instance: Mapping[str, Any], ctx: CheckContext
+) -> Outcome:
     """Experts in all == ``total``, active per input == ``active`` and, when ``tau_width`` is given,
     every tau layer's hidden width minus its pass-through units == ``tau_width`` (formulas)."""
     built = _built(a.construction, instance)
@@ -290,16 +369,32 @@ def expert_counts_from_graph(claim: Claim, a: ExpertCountsArgs, instance: Mappin
         want_w = int(eval_formula(a.tau_width, instance))
         for block in built.meta.get("routing", ()):
             v = block["tau_node"]
-            lay = [d for _, d in g.nodes(data=True) if d["kind"] == "expert_layer" and d["moe"] == v
-                   and d["expert"] == 0]
+            lay = [
+                d for _, d in g.nodes(data=True) if d["kind"] == "expert_layer" and d["moe"] == v and d["expert"] == 0
+            ]
             hidden = lay[0]["fan_out"]
             n_pass = block["tau_slice"][0]  # signed pass-through outputs, 2 relu units each
             rows[f"tau width {v}"] = (hidden - 2 * n_pass, want_w)
     bad = {k: v for k, v in rows.items() if v[0] != v[1]}
-    ev = Evidence(replay="counted from the detailed networkx graph",
-                  extra={k: f"{c} (formula {w})" for k, (c, w) in rows.items()})
+    ev = Evidence(
+        replay="counted from the detailed networkx graph", extra={k: f"{c} (formula {w})" for k, (c, w) in rows.items()}
+    )
     if bad:
-        return Outcome(Verdict.FAIL, measured=total, bound=want_t, sense="eq", method="graph count",
-                       why="; ".join(f"{k}: counted {c} != {w}" for k, (c, w) in bad.items()), evidence=ev)
-    return Outcome(Verdict.CERTIFIED, measured=total, bound=want_t, sense="eq", method="graph count",
-                   why="; ".join(f"{k} = {c}" for k, (c, _) in rows.items()), evidence=ev)
+        return Outcome(
+            Verdict.FAIL,
+            measured=total,
+            bound=want_t,
+            sense="eq",
+            method="graph count",
+            why="; ".join(f"{k}: counted {c} != {w}" for k, (c, w) in bad.items()),
+            evidence=ev,
+        )
+    return Outcome(
+        Verdict.CERTIFIED,
+        measured=total,
+        bound=want_t,
+        sense="eq",
+        method="graph count",
+        why="; ".join(f"{k} = {c}" for k, (c, _) in rows.items()),
+        evidence=ev,
+    )

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from pathlib import Path
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Mapping
+from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 
@@ -46,8 +47,16 @@ from constructions.trained.wang_train import (
 )
 from proofs import InvalidInput, PreRegistered
 
-__all__ = ["trained_ratio_in_band", "trained_trend", "trained_paired_ratio", "trained_table_within",
-           "experiment_grid", "TrainedArgs", "PairedArgs", "TableArgs"]
+__all__ = [
+    "trained_ratio_in_band",
+    "trained_trend",
+    "trained_paired_ratio",
+    "trained_table_within",
+    "experiment_grid",
+    "TrainedArgs",
+    "PairedArgs",
+    "TableArgs",
+]
 
 _SERIES = {"I": ("I",), "II": ("2-3", "1-6")}
 
@@ -66,8 +75,10 @@ class TrainedArgs(ClaimArgs):
             raise ArgError("criterion", f"got {type(self.criterion).__name__}; expected a proofs.PreRegistered")
         for key in self._series_keys():
             if getattr(self, key) not in _SERIES[self.experiment]:
-                raise ArgError(key, f"got {getattr(self, key)!r}; experiment {self.experiment} has series "
-                                    f"{_SERIES[self.experiment]}")
+                raise ArgError(
+                    key,
+                    f"got {getattr(self, key)!r}; experiment {self.experiment} has series {_SERIES[self.experiment]}",
+                )
 
     def _series_keys(self) -> tuple[str, ...]:
         return ("series",)
@@ -100,6 +111,7 @@ class TableArgs(TrainedArgs):
                 raise ArgError("paper", f"series {series!r} is not one of {_SERIES[self.experiment]}")
             if not all(isinstance(k, int) and isinstance(v, float) and v > 0 for k, v in dict(table).items()):
                 raise ArgError("paper", f"{series!r}: expected {{grid point (int): positive value (float)}}")
+
 
 _SETUPS = {"I": {"paper": PAPER_I, "long": LONG_I}, "II": {"paper": PAPER_II, "long": LONG_II}}
 _CACHE: dict[tuple, dict] = {}
@@ -145,24 +157,41 @@ def experiment_grid(exp: str, inst: Mapping[str, Any], ctx: CheckContext) -> dic
     except JobsTimeout as exc:
         raise CheckTimeout(str(exc)) from None
     errs = np.array([r["test_mse"] for r in res]).reshape(len(series), len(seeds), len(grid))
-    _CACHE[key] = {"grid": grid, "param": key_grid[:-1], "err": dict(zip(series, errs)), "setup": setup,
-                   "env": res[0]["env"], "seeds": seeds, "workers": workers}
+    _CACHE[key] = {
+        "grid": grid,
+        "param": key_grid[:-1],
+        "err": dict(zip(series, errs)),
+        "setup": setup,
+        "env": res[0]["env"],
+        "seeds": seeds,
+        "workers": workers,
+    }
     return _CACHE[key]
 
 
 def _evidence(g: dict, crit: PreRegistered, extra: Mapping[str, Any]) -> Evidence:
-    return Evidence(seed=g["seeds"][0], extra={**extra, "setup": g["setup"].label(), "seeds": len(g["seeds"]),
-                                               "criterion": crit.describe(), **g["env"]})
+    return Evidence(
+        seed=g["seeds"][0],
+        extra={
+            **extra,
+            "setup": g["setup"].label(),
+            "seeds": len(g["seeds"]),
+            "criterion": crit.describe(),
+            **g["env"],
+        },
+    )
 
 
 def _method(g: dict, crit: PreRegistered) -> str:
     short = "" if len(g["seeds"]) >= crit.seeds else f" (reduced from the pre-registered {crit.seeds})"
-    return (f"{len(g['seeds'])} seeds{short}, {g['setup'].label()}; {crit.interval} interval; trained models: a "
-            "measurement of the optimiser, not a certificate")
+    return (
+        f"{len(g['seeds'])} seeds{short}, {g['setup'].label()}; {crit.interval} interval; trained models: a "
+        "measurement of the optimiser, not a certificate"
+    )
 
 
 def _fmt_iv(mean: float, lo: float, hi: float, log10: bool) -> str:
-    f = (lambda v: 10 ** v) if log10 else (lambda v: v)
+    f = (lambda v: 10**v) if log10 else (lambda v: v)
     return f"{f(mean):.3g} [{f(lo):.3g}, {f(hi):.3g}]"
 
 
@@ -183,14 +212,32 @@ def trained_ratio_in_band(claim, a: TrainedArgs, instance: Mapping[str, Any], ct
     mean, lo, hi = interval_of(crit, _slopes(g, series) * span)
     decision = crit.decide(lo, hi)
     iv = _fmt_iv(mean, lo, hi, True)
-    ev = _evidence(g, crit, {"fitted ratio [95% interval]": iv,
-                             **{f"{g['param']}={p}": f"{10 ** np.log10(g['err'][series][:, i]).mean():.3g} (geo. mean)"
-                                for i, p in enumerate(g["grid"])}})
-    why = {"holds": f"flat: fitted error ratio {g['param']}={g['grid'][-1]} vs {g['grid'][0]} is {iv}, inside the band",
-           "opposite": f"not flat: fitted ratio {iv} lies outside the band {crit.band}",
-           "undecided": f"fitted ratio {iv} straddles the band {crit.band}: undecided"}[decision]
-    return Outcome(_VERDICT[decision], measured=10 ** mean, bound=crit.band[1], sense="le", method=_method(g, crit),
-                   why=why, evidence=ev, **_SLACK)
+    ev = _evidence(
+        g,
+        crit,
+        {
+            "fitted ratio [95% interval]": iv,
+            **{
+                f"{g['param']}={p}": f"{10 ** np.log10(g['err'][series][:, i]).mean():.3g} (geo. mean)"
+                for i, p in enumerate(g["grid"])
+            },
+        },
+    )
+    why = {
+        "holds": f"flat: fitted error ratio {g['param']}={g['grid'][-1]} vs {g['grid'][0]} is {iv}, inside the band",
+        "opposite": f"not flat: fitted ratio {iv} lies outside the band {crit.band}",
+        "undecided": f"fitted ratio {iv} straddles the band {crit.band}: undecided",
+    }[decision]
+    return Outcome(
+        _VERDICT[decision],
+        measured=10**mean,
+        bound=crit.band[1],
+        sense="le",
+        method=_method(g, crit),
+        why=why,
+        evidence=ev,
+        **_SLACK,
+    )
 
 
 @register_check("trained_trend", args=TrainedArgs)
@@ -205,13 +252,24 @@ def trained_trend(claim, a: TrainedArgs, instance: Mapping[str, Any], ctx: Check
     decision = crit.decide(lo, hi)
     word = "falls" if crit.rule == "below" else "rises"
     iv = f"{mean:+.3f} [{lo:+.3f}, {hi:+.3f}]"
-    ev = _evidence(g, crit, {"slope of log10 error per doubling [95% interval]": iv,
-                             "fold change per doubling": f"{10 ** mean:.3g}"})
-    why = {"holds": f"{series} error {word} with {g['param']}: slope {iv} per doubling",
-           "opposite": f"{series} error does not {word[:-1]} with {g['param']}: slope {iv} excludes it",
-           "undecided": f"{series} slope {iv} includes 0: undecided"}[decision]
-    return Outcome(_VERDICT[decision], measured=mean, bound=crit.threshold, sense="le" if crit.rule == "below" else "ge",
-                   method=_method(g, crit), why=why, evidence=ev, **_SLACK)
+    ev = _evidence(
+        g, crit, {"slope of log10 error per doubling [95% interval]": iv, "fold change per doubling": f"{10**mean:.3g}"}
+    )
+    why = {
+        "holds": f"{series} error {word} with {g['param']}: slope {iv} per doubling",
+        "opposite": f"{series} error does not {word[:-1]} with {g['param']}: slope {iv} excludes it",
+        "undecided": f"{series} slope {iv} includes 0: undecided",
+    }[decision]
+    return Outcome(
+        _VERDICT[decision],
+        measured=mean,
+        bound=crit.threshold,
+        sense="le" if crit.rule == "below" else "ge",
+        method=_method(g, crit),
+        why=why,
+        evidence=ev,
+        **_SLACK,
+    )
 
 
 @register_check("trained_paired_ratio", args=PairedArgs)
@@ -228,10 +286,21 @@ def trained_paired_ratio(claim, a: PairedArgs, instance: Mapping[str, Any], ctx:
     iv = _fmt_iv(mean, lo, hi, True)
     at = f"{g['param']}={g['grid'][-1]}"
     ev = _evidence(g, crit, {f"error {sa} / error {sb} at {at} [95% interval]": iv})
-    why = {"holds": f"{sa} below {sb} at {at}: ratio {iv}", "opposite": f"{sa} not below {sb} at {at}: ratio {iv}",
-           "undecided": f"ratio {sa}/{sb} at {at} is {iv}: undecided"}[decision]
-    return Outcome(_VERDICT[decision], measured=10 ** mean, bound=crit.threshold, sense="le", method=_method(g, crit),
-                   why=why, evidence=ev, **_SLACK)
+    why = {
+        "holds": f"{sa} below {sb} at {at}: ratio {iv}",
+        "opposite": f"{sa} not below {sb} at {at}: ratio {iv}",
+        "undecided": f"ratio {sa}/{sb} at {at} is {iv}: undecided",
+    }[decision]
+    return Outcome(
+        _VERDICT[decision],
+        measured=10**mean,
+        bound=crit.threshold,
+        sense="le",
+        method=_method(g, crit),
+        why=why,
+        evidence=ev,
+        **_SLACK,
+    )
 
 
 def _table_rows(g: dict, paper: Mapping[str, Mapping[int, float]], crit: PreRegistered) -> list[dict]:
@@ -242,20 +311,36 @@ def _table_rows(g: dict, paper: Mapping[str, Mapping[int, float]], crit: PreRegi
                 continue
             e = g["err"][series][:, i]
             mean, lo, hi = interval_of(crit, np.log10(e / table[p]))
-            rows.append({"series": series, "p": p, "paper": table[p], "ours": table[p] * 10 ** mean,
-                         "lo": table[p] * 10 ** lo, "hi": table[p] * 10 ** hi, "decision": crit.decide(lo, hi),
-                         "runs": e.tolist()})
+            rows.append(
+                {
+                    "series": series,
+                    "p": p,
+                    "paper": table[p],
+                    "ours": table[p] * 10**mean,
+                    "lo": table[p] * 10**lo,
+                    "hi": table[p] * 10**hi,
+                    "decision": crit.decide(lo, hi),
+                    "runs": e.tolist(),
+                }
+            )
     return rows
 
 
 def _write_table(ctx: CheckContext, name: str, title: str, g: dict, rows: list[dict], crit: PreRegistered) -> str:
-    lines = [f"{title}", "", f"{g['setup'].label()}; {len(g['seeds'])} seeds; test error = MSE on fresh samples "
-             f"(our reading); torch {g['env']['torch']}, {g['env']['device']}.", "",
-             f"| series | {g['param']} | paper | ours (geo. mean) | 95% interval | ours / paper | within 3x? |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        f"{title}",
+        "",
+        f"{g['setup'].label()}; {len(g['seeds'])} seeds; test error = MSE on fresh samples "
+        f"(our reading); torch {g['env']['torch']}, {g['env']['device']}.",
+        "",
+        f"| series | {g['param']} | paper | ours (geo. mean) | 95% interval | ours / paper | within 3x? |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
-        lines.append(f"| {r['series']} | {r['p']} | {r['paper']:.3g} | {r['ours']:.3g} | [{r['lo']:.3g}, {r['hi']:.3g}] "
-                     f"| {r['ours'] / r['paper']:.3g} | {dict(holds='yes', opposite='no').get(r['decision'], 'undecided')} |")
+        lines.append(
+            f"| {r['series']} | {r['p']} | {r['paper']:.3g} | {r['ours']:.3g} | [{r['lo']:.3g}, {r['hi']:.3g}] "
+            f"| {r['ours'] / r['paper']:.3g} | {dict(holds='yes', opposite='no').get(r['decision'], 'undecided')} |"
+        )
     lines += ["", crit.describe()]
     out = Path(ctx.out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -301,16 +386,36 @@ def trained_table_within(claim, a: TableArgs, instance: Mapping[str, Any], ctx: 
     md = _write_table(ctx, stem + ".md", title, g, rows, crit)
     png = _draw_table(ctx, stem + ".png", title, g, rows)
     decisions = [r["decision"] for r in rows]
-    decision = ("opposite" if "opposite" in decisions else "holds" if all(d == "holds" for d in decisions)
-                else "undecided")
+    decision = (
+        "opposite" if "opposite" in decisions else "holds" if all(d == "holds" for d in decisions) else "undecided"
+    )
     worst = max(rows, key=lambda r: abs(math.log10(r["ours"] / r["paper"])))
-    ev = _evidence(g, crit, {**{f"{r['series']} {g['param']}={r['p']}": f"ours {r['ours']:.3g} [{r['lo']:.3g}, "
-                                f"{r['hi']:.3g}] | paper {r['paper']:.3g}" for r in rows},
-                             **{f"{r['series']} {g['param']}={r['p']} per seed": [float(f"{e:.4g}") for e in r["runs"]]
-                                for r in rows}})
+    ev = _evidence(
+        g,
+        crit,
+        {
+            **{
+                f"{r['series']} {g['param']}={r['p']}": f"ours {r['ours']:.3g} [{r['lo']:.3g}, "
+                f"{r['hi']:.3g}] | paper {r['paper']:.3g}"
+                for r in rows
+            },
+            **{f"{r['series']} {g['param']}={r['p']} per seed": [float(f"{e:.4g}") for e in r["runs"]] for r in rows},
+        },
+    )
     n_in = decisions.count("holds")
-    why = (f"{n_in} of {len(rows)} table values within {crit.band[1]:g}x of the paper's; furthest: {worst['series']} "
-           f"{g['param']}={worst['p']} ours {worst['ours']:.3g} vs paper {worst['paper']:.3g} "
-           f"(x{worst['ours'] / worst['paper']:.3g})")
-    return Outcome(_VERDICT[decision], measured=worst["ours"] / worst["paper"], bound=crit.band[1], sense="le",
-                   method=_method(g, crit), why=why, evidence=ev, figures=tuple(f for f in (md, png) if f), **_SLACK)
+    why = (
+        f"{n_in} of {len(rows)} table values within {crit.band[1]:g}x of the paper's; furthest: {worst['series']} "
+        f"{g['param']}={worst['p']} ours {worst['ours']:.3g} vs paper {worst['paper']:.3g} "
+        f"(x{worst['ours'] / worst['paper']:.3g})"
+    )
+    return Outcome(
+        _VERDICT[decision],
+        measured=worst["ours"] / worst["paper"],
+        bound=crit.band[1],
+        sense="le",
+        method=_method(g, crit),
+        why=why,
+        evidence=ev,
+        figures=tuple(f for f in (md, png) if f),
+        **_SLACK,
+    )

@@ -51,11 +51,20 @@ def add_parser(subparsers) -> None:
     p.add_argument("--slope", type=float, default=0.0, metavar="A", help="PReLU slope a in [0, 1] (default 0: ReLU)")
     p.add_argument("--r", type=float, metavar="R", help="deep experts: trade-off exponent r in [0, n/2] (default n/4)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="torch device (default auto)")
-    p.add_argument("--time-budget", type=float, default=120.0, metavar="S",
-                   help="seconds for parsing, building and certifying (default 120)")
-    p.add_argument("--max-boxes", type=int, metavar="N",
-                   help="boxes the certifier may bound (default: as many as its memory budget keeps; the time "
-                        "budget ends the search)")
+    p.add_argument(
+        "--time-budget",
+        type=float,
+        default=120.0,
+        metavar="S",
+        help="seconds for parsing, building and certifying (default 120)",
+    )
+    p.add_argument(
+        "--max-boxes",
+        type=int,
+        metavar="N",
+        help="boxes the certifier may bound (default: as many as its memory budget keeps; the time "
+        "budget ends the search)",
+    )
     p.add_argument("--export", metavar="FILE.pt", help="write the network as TorchScript (float64 (B, n) -> (B, 1))")
     add_output_options(p)
     add_budget_option(p)
@@ -79,7 +88,6 @@ def _validate(args) -> None:
 
 def _export(built, path: str, device: str) -> str:
     import torch
-
 
     module = compile_net(built.net, dtype=torch.float64, device=device, mode="gather").eval()
     n = built.net.n_in
@@ -125,17 +133,43 @@ def _claims(args, budget: float, lipschitz_certified: bool) -> list[Claim]:
 def _lipschitz_claim(args) -> Claim:
     """|f(x) - f(y)| <= L |x - y|_2 on [0, 1]^n for the parsed formula (never trusted)."""
     L = sympy.Symbol("lipschitz", positive=True)
-    return Claim(name="lipschitz_constant_valid", check="certified_lipschitz_constant",
-                 statement=f"Lipschitz constant L={args.lipschitz:g}: |f(x) - f(y)| <= L |x - y|_2 on [0,1]^{args.dim}",
-                 args={"function": args.function, "n_in": args.dim, "domain": ((0, 1),) * args.dim, "L": L,
-                       "norm": "2", "time_budget": 30.0}, provenance=Provenance.OURS)
+    return Claim(
+        name="lipschitz_constant_valid",
+        check="certified_lipschitz_constant",
+        statement=f"Lipschitz constant L={args.lipschitz:g}: |f(x) - f(y)| <= L |x - y|_2 on [0,1]^{args.dim}",
+        args={
+            "function": args.function,
+            "n_in": args.dim,
+            "domain": ((0, 1),) * args.dim,
+            "L": L,
+            "norm": "2",
+            "time_budget": 30.0,
+        },
+        provenance=Provenance.OURS,
+    )
 
 
 def _repro(args) -> str:
-    parts = ["moecheck", "approx", "--function", args.function, "--dim", str(args.dim), "--eps", repr(args.eps),
-             "--experts", args.experts, "--time-budget", f"{args.time_budget:g}"]
-    for flag, v in (("--lipschitz", args.lipschitz), ("--slope", args.slope or None), ("--r", args.r),
-                    ("--max-boxes", args.max_boxes)):
+    parts = [
+        "moecheck",
+        "approx",
+        "--function",
+        args.function,
+        "--dim",
+        str(args.dim),
+        "--eps",
+        repr(args.eps),
+        "--experts",
+        args.experts,
+        "--time-budget",
+        f"{args.time_budget:g}",
+    ]
+    for flag, v in (
+        ("--lipschitz", args.lipschitz),
+        ("--slope", args.slope or None),
+        ("--r", args.r),
+        ("--max-boxes", args.max_boxes),
+    ):
         if v is not None:
             parts += [flag, repr(v)]
     return shlex.join(parts)
@@ -144,8 +178,11 @@ def _repro(args) -> str:
 def _require_fits(args, lipschitz: float | None) -> dict:
     """The levels of the network that would be built, refused (exit 2) when over the memory budget."""
     lv = momlp_levels(args.function, args.dim, float(args.eps), experts=args.experts, lipschitz=lipschitz, r=args.r)
-    require_memory(lv["bytes"], f"--function {args.function[:60]!r} at --eps {args.eps:g}: the MoMLP on [0,1]^{args.dim} "
-                   f"(router depth D={lv['depth']}: 2^{args.dim * lv['depth']} {args.experts} experts)")
+    require_memory(
+        lv["bytes"],
+        f"--function {args.function[:60]!r} at --eps {args.eps:g}: the MoMLP on [0,1]^{args.dim} "
+        f"(router depth D={lv['depth']}: 2^{args.dim * lv['depth']} {args.experts} experts)",
+    )
     return lv
 
 
@@ -173,8 +210,9 @@ def run(args) -> int:
     with report.ProgressReporter(3 + (args.lipschitz is not None)) as progress:
         if args.lipschitz is not None:
             item = RunItem(k1, _lipschitz_claim(args), _instance(args, args.lipschitz))
-            results += run_checks(config(min(30.0, left())), items=[item], on_start=progress.on_start,
-                                  on_result=progress.on_result)
+            results += run_checks(
+                config(min(30.0, left())), items=[item], on_start=progress.on_start, on_result=progress.on_result
+            )
             if results[-1].verdict is Verdict.FAIL:  # a wrong constant: nothing is built from it
                 results = [dataclasses.replace(r, repro=_repro(args)) for r in results]
                 return show_and_write(results, args, outputs, meta={"command": "approx", "device": device})
@@ -185,17 +223,21 @@ def run(args) -> int:
         inst = _instance(args, L)
         for item in (RunItem(k1, c, inst) for c in _claims(args, max(0.5, left() - 1.0), L is not None)):
             if left() < 0.5:  # one budget for the whole command: a row it cannot reach is not run
-                out = Outcome(Verdict.UNKNOWN, method="time budget", why="not run: --time-budget spent on the rows before")
+                out = Outcome(
+                    Verdict.UNKNOWN, method="time budget", why="not run: --time-budget spent on the rows before"
+                )
                 results.append(make_result(item, out, 0.0, device))
                 continue
-            results += run_checks(config(left()), items=[item], on_start=progress.on_start,
-                                  on_result=progress.on_result)
+            results += run_checks(
+                config(left()), items=[item], on_start=progress.on_start, on_result=progress.on_result
+            )
     results = [dataclasses.replace(r, repro=_repro(args)) for r in results]
     sup = next(r for r in results if r.claim == "sup_error_le_eps")
     head = []
     if sup.outcome.method not in ("size guard", "time budget", "exception"):  # the network was built (cached)
-        built = momlp(args.function, args.dim, float(args.eps), experts=args.experts, lipschitz=L, slope=args.slope,
-                      r=args.r)
+        built = momlp(
+            args.function, args.dim, float(args.eps), experts=args.experts, lipschitz=L, slope=args.slope, r=args.r
+        )
         head.append(_sizes_table(built, args.dim, float(args.eps)))
     code = show_and_write(results, args, outputs, meta={"command": "approx", "device": device}, head=head)
     if args.export and sup.verdict is Verdict.CERTIFIED:
@@ -209,15 +251,22 @@ def _sizes_table(built, n: int, eps: float):
 
     s, m = count_sizes(built.net), built.meta
     D, k = int(m["depth"]), int(m["sub_level"])
-    t = Table(title=f"MoMLP for f = {report.safe_text(built.target[0])} on [0,1]^{n}, eps = {eps:g} (construction: ours)",
-              title_justify="left")
+    t = Table(
+        title=f"MoMLP for f = {report.safe_text(built.target[0])} on [0,1]^{n}, eps = {eps:g} (construction: ours)",
+        title_justify="left",
+    )
     for col in ("quantity", "counted", "formula (ours)", "value"):
         t.add_column(col)
     t.add_row("router depth D", str(D), "least level with our bound <= eps", f"bound {m['error_bound']:.4g}")
     t.add_row("experts", str(s.n_experts), "2^(n D)", str(2 ** (n * D) if D else 1))
-    t.add_row("parameters per expert", str(s.params_per_expert),
-              "n + 1 <= (n + 1) / eps" if m["family"] == "constant" else f"{m['family']} expert" +
-              (f", sub-grid 2^{k}" if k else ""), f"{(n + 1) / eps:.4g}" if m["family"] == "constant" else "-")
+    t.add_row(
+        "parameters per expert",
+        str(s.params_per_expert),
+        "n + 1 <= (n + 1) / eps"
+        if m["family"] == "constant"
+        else f"{m['family']} expert" + (f", sub-grid 2^{k}" if k else ""),
+        f"{(n + 1) / eps:.4g}" if m["family"] == "constant" else "-",
+    )
     t.add_row("routing path parameters", str(s.routing_path_params), "n D", str(n * D))
     t.add_row("active parameters", str(s.active_params), "n D + params per expert", str(n * D + s.params_per_expert))
     t.add_row("all parameters", str(s.n_params), "-", "-")

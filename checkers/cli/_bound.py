@@ -35,18 +35,25 @@ def add_parser(subparsers) -> None:
     p = subparsers.add_parser("bound", help="evaluate a generalization bound term by term")
     sub = p.add_subparsers(dest="bound_kind", metavar="KIND")
     sub.required = True
-    s = sub.add_parser("smoe", help="zhao2024 Z3 for a sparse MoE (construction: ours)",
-                       description="Evaluate L_D - L_S <= 2 R + 2 sqrt((2 d_N ln m + 4 d_N k (1 + ln(T/k)))/m) "
-                                   "+ 4 sqrt(2 ln(4/delta)/m) (zhao2024 Z3, construction: ours).")
+    s = sub.add_parser(
+        "smoe",
+        help="zhao2024 Z3 for a sparse MoE (construction: ours)",
+        description="Evaluate L_D - L_S <= 2 R + 2 sqrt((2 d_N ln m + 4 d_N k (1 + ln(T/k)))/m) "
+        "+ 4 sqrt(2 ln(4/delta)/m) (zhao2024 Z3, construction: ours).",
+    )
     # values are parsed here (not by argparse types) so that a bad one is a one-line InvalidInput
     s.add_argument("--m", required=True, metavar="M", help="number of training samples (integer >= 1)")
     s.add_argument("--T", required=True, metavar="T", help="number of experts (integer >= 1)")
     s.add_argument("--k", required=True, metavar="K", help="selected experts per input (integer, 1 <= k <= T)")
     s.add_argument("--delta", required=True, metavar="D", help="failure probability, 0 < delta < 1")
     s.add_argument("--natarajan", required=True, metavar="DN", help="Natarajan dimension of the router (integer >= 0)")
-    s.add_argument("--expert-rademacher", metavar="R", default=None,
-                   help="max over routing patterns of the loss-class Rademacher complexity (>= 0); "
-                        "without it the total leaves out the expert term 2R")
+    s.add_argument(
+        "--expert-rademacher",
+        metavar="R",
+        default=None,
+        help="max over routing patterns of the loss-class Rademacher complexity (>= 0); "
+        "without it the total leaves out the expert term 2R",
+    )
     add_output_options(s)
     s.set_defaults(handler=run)
 
@@ -101,20 +108,27 @@ def evaluate_smoe_bound(*, m: int, T: int, k: int, delta: float, d_N: int, R: fl
     """The row of ``bound smoe``: each Z3 term (``proofs.zhao2024.SMOE_BOUND_TERMS``) evaluated at the given
     values in interval arithmetic, decided against the loss range [0, 1] by the runner."""
     theorem = lookup(THEOREM_ID)
-    claim = Claim(name="bound_below_loss_range", check="bound_value_below_range",
-                  statement="L_D - L_S <= 2 R + router + confidence terms < 1 (the loss range)",
-                  args={"terms": SMOE_BOUND_TERMS}, provenance=Provenance.OURS)
+    claim = Claim(
+        name="bound_below_loss_range",
+        check="bound_value_below_range",
+        statement="L_D - L_S <= 2 R + router + confidence terms < 1 (the loss range)",
+        args={"terms": SMOE_BOUND_TERMS},
+        provenance=Provenance.OURS,
+    )
     inst = {"m": m, "T": T, "k": k, "delta": delta, "d_N": d_N} | ({"R": R} if R is not None else {})
-    (row,) = run_checks(RunConfig(theorem_ids=(THEOREM_ID,), device="cpu", timeout=60.0),
-                        items=[RunItem(theorem, claim, inst)])
+    (row,) = run_checks(
+        RunConfig(theorem_ids=(THEOREM_ID,), device="cpu", timeout=60.0), items=[RunItem(theorem, claim, inst)]
+    )
     return row
 
 
 def _lines(row: CheckResult) -> list[str]:
     i, ex = row.instance, row.outcome.evidence.extra
-    head = [f"zhao2024 Z3 sparse-MoE bound ({THEOREM_ID}; construction: ours)",
-            f"m={i['m']}  T={i['T']}  k={i['k']}  delta={i['delta']:g}  d_N={i['d_N']}"
-            + (f"  R={i['R']:g}" if "R" in i else "  R=not given")]
+    head = [
+        f"zhao2024 Z3 sparse-MoE bound ({THEOREM_ID}; construction: ours)",
+        f"m={i['m']}  T={i['T']}  k={i['k']}  delta={i['delta']:g}  d_N={i['d_N']}"
+        + (f"  R={i['R']:g}" if "R" in i else "  R=not given"),
+    ]
     rows = []
     for name in ("expert", "router", "confidence"):
         v = ex["terms"][name]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 import sympy
 
@@ -63,32 +63,49 @@ def _cmd_verify(args) -> int:
 
     outputs = outputs_of(args)
     out_dir = out_dir_of(args, outputs)
-    config = RunConfig(theorem_ids=tuple(args.theorem or ()), papers=tuple(args.paper or ()), keyword=args.k,
-                       profile=args.profile, device=args.device, seed=args.seed, timeout=args.timeout,
-                       out_dir=out_dir, modules=tuple(args.module or ()),
-                       jobs=args.jobs if args.jobs is not None else available_cores()).validated()
+    config = RunConfig(
+        theorem_ids=tuple(args.theorem or ()),
+        papers=tuple(args.paper or ()),
+        keyword=args.k,
+        profile=args.profile,
+        device=args.device,
+        seed=args.seed,
+        timeout=args.timeout,
+        out_dir=out_dir,
+        modules=tuple(args.module or ()),
+        jobs=args.jobs if args.jobs is not None else available_cores(),
+    ).validated()
 
     device = resolve_device(config.device)
     items = select(config)
     with report.ProgressReporter(len(items)) as progress:
         results = run_checks(config, items=items, on_start=progress.on_start, on_result=progress.on_result)
-    return show_and_write(results, args, outputs, out_dir=out_dir,
-                          meta={"profile": config.profile, "device": device, "seed": config.seed})
+    return show_and_write(
+        results, args, outputs, out_dir=out_dir, meta={"profile": config.profile, "device": device, "seed": config.seed}
+    )
 
 
 def _cmd_list(args) -> int:
     for m in args.module or ():
         load_user_module(m)
     theorems = registered()
-    rows = [{"id": t.id, "title": t.title, "label": t.label, "paper": t.paper, "name": t.name,
-             "statement_provenance": t.statement_provenance.value,
-             "construction_provenance": t.construction_provenance.value if t.construction_provenance else None,
-             "claims": len(t.claims)} for t in theorems]
+    rows = [
+        {
+            "id": t.id,
+            "title": t.title,
+            "label": t.label,
+            "paper": t.paper,
+            "name": t.name,
+            "statement_provenance": t.statement_provenance.value,
+            "construction_provenance": t.construction_provenance.value if t.construction_provenance else None,
+            "claims": len(t.claims),
+        }
+        for t in theorems
+    ]
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
     from rich.table import Table
-
 
     table = Table(title="moecheck theorems", title_justify="left", expand=True)
     for col in ("id", "label", "title", "paper", "provenance", "claims"):
@@ -106,7 +123,12 @@ def _pretty(obj) -> str:
         return obj
     try:
         return sympy.pretty(obj, use_unicode=True)
-    except (TypeError, ValueError, AttributeError, NotImplementedError):  # pretty printing is best effort; sstr always works
+    except (
+        TypeError,
+        ValueError,
+        AttributeError,
+        NotImplementedError,
+    ):  # pretty printing is best effort; sstr always works
         return sympy.sstr(obj)
 
 
@@ -116,7 +138,6 @@ def _cmd_show(args) -> int:
     t = lookup(args.id)
     from rich.panel import Panel
     from rich.text import Text
-
 
     body = Text()
     body.append(f"{t.title}\n", style="bold")
@@ -129,8 +150,11 @@ def _cmd_show(args) -> int:
     if t.symbols:
         body.append("Symbols\n", style="bold")
         for s in t.symbols:
-            assumptions = ", ".join(k for k, v in sorted(s.assumptions0.items()) if v is True and k in
-                                    ("positive", "integer", "real", "nonnegative", "negative"))
+            assumptions = ", ".join(
+                k
+                for k, v in sorted(s.assumptions0.items())
+                if v is True and k in ("positive", "integer", "real", "nonnegative", "negative")
+            )
             body.append(f"  {s}: {assumptions or 'no assumptions'}\n")
         body.append("\n")
     if t.hypotheses:
@@ -179,8 +203,12 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--seed", type=seed, default=0, help="base random seed, 0..2^31-1 (default 0)")
     v.add_argument("--timeout", type=_positive_float, default=300.0, help="seconds per check (default 300)")
     v.add_argument("--module", action="append", metavar="FILE.py", help="also check the Theorems declared in FILE.py")
-    v.add_argument("--jobs", type=_jobs, metavar="N",
-                   help="worker processes running rows (default: the cores available); same rows, seeds and report")
+    v.add_argument(
+        "--jobs",
+        type=_jobs,
+        metavar="N",
+        help="worker processes running rows (default: the cores available); same rows, seeds and report",
+    )
     add_output_options(v)
     v.add_argument("--out-dir", metavar="DIR", help="where checks write figures (default: next to the report)")
     add_budget_option(v)

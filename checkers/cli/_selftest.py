@@ -8,19 +8,20 @@ unknown or broke: a checker without power there), 0 otherwise.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Sequence
+from collections.abc import Sequence
 
 from checkers.cli._common import seed
 from checkers.report import make_console
-from checkers.run import RunConfig, RunItem, resolve_device, run_one
-from checkers.run import CheckResult
+from checkers.run import CheckResult, RunConfig, RunItem, resolve_device, run_one
 from proofs import InvalidInput, lookup
 from proofs.planted import PlantedClaim, planted, planted_claim, planted_instance
 
 __all__ = ["add_parser", "run_planted", "power_table", "is_refuted"]
 
 
-def run_planted(twins: Sequence[PlantedClaim], config: RunConfig, *, on_result=None) -> list[tuple[PlantedClaim, CheckResult]]:
+def run_planted(
+    twins: Sequence[PlantedClaim], config: RunConfig, *, on_result=None
+) -> list[tuple[PlantedClaim, CheckResult]]:
     """Run each twin through the ordinary runner (isolation, time-outs, seeds) and pair it with its row."""
     device = resolve_device(config.device)
     out = []
@@ -62,8 +63,12 @@ def _cmd_selftest(args) -> int:
     console = make_console()
 
     def progress(i, n, p, r):
-        console.print(f"[{i + 1}/{n}] {'refuted' if is_refuted(p, r) else 'NOT REFUTED':<12} "
-                      f"{r.verdict.value:<15} {p.label}: {p.what}  ({r.seconds:.1f}s)", markup=False, highlight=False)
+        console.print(
+            f"[{i + 1}/{n}] {'refuted' if is_refuted(p, r) else 'NOT REFUTED':<12} "
+            f"{r.verdict.value:<15} {p.label}: {p.what}  ({r.seconds:.1f}s)",
+            markup=False,
+            highlight=False,
+        )
 
     rows = run_planted(twins, config, on_result=progress)
     from rich.table import Table
@@ -76,10 +81,12 @@ def _cmd_selftest(args) -> int:
     console.print(table)
     missed = [(p, r) for p, r in rows if not is_refuted(p, r)]
     for p, r in missed:
-        console.print(f"NOT REFUTED {p.label}: {p.what} -> {r.verdict.value}: {r.outcome.why}", markup=False,
-                      highlight=False)
-    console.print(f"selftest: {len(rows) - len(missed)} of {len(rows)} planted claims refuted", markup=False,
-                  highlight=False)
+        console.print(
+            f"NOT REFUTED {p.label}: {p.what} -> {r.verdict.value}: {r.outcome.why}", markup=False, highlight=False
+        )
+    console.print(
+        f"selftest: {len(rows) - len(missed)} of {len(rows)} planted claims refuted", markup=False, highlight=False
+    )
     return 1 if missed else 0
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from rich import box
 from rich.console import Console, Group
@@ -24,6 +24,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.theme import Theme
 
+from checkers.checks import Verdict
 from checkers.report._writers import (  # noqa: F401  (re-exported)
     apart_line,
     failure_block,
@@ -33,24 +34,37 @@ from checkers.report._writers import (  # noqa: F401  (re-exported)
     write_junit,
     write_markdown,
 )
-from checkers.checks import Verdict
 from checkers.run import CheckResult, margins, slack_text, summary_counts
 from proofs import PAPERS
 
-__all__ = ["THEME", "COMPACT_BELOW", "make_console", "safe_text", "render_report", "render_legend", "closing_line", "apart_line", "ProgressReporter",
-           "write_json", "write_markdown", "write_junit"]
+__all__ = [
+    "THEME",
+    "COMPACT_BELOW",
+    "make_console",
+    "safe_text",
+    "render_report",
+    "render_legend",
+    "closing_line",
+    "apart_line",
+    "ProgressReporter",
+    "write_json",
+    "write_markdown",
+    "write_junit",
+]
 
-THEME = Theme({
-    "verdict.certified": "bold green",
-    "verdict.pass-empirical": "green",
-    "verdict.fail": "bold red",
-    "verdict.unknown": "yellow",
-    "verdict.error": "bold magenta",
-    "verdict.vacuous": "yellow",
-    "verdict.not-reproduced": "bright_yellow",
-    "source.ours": "cyan",
-    "muted": "dim",
-})
+THEME = Theme(
+    {
+        "verdict.certified": "bold green",
+        "verdict.pass-empirical": "green",
+        "verdict.fail": "bold red",
+        "verdict.unknown": "yellow",
+        "verdict.error": "bold magenta",
+        "verdict.vacuous": "yellow",
+        "verdict.not-reproduced": "bright_yellow",
+        "source.ours": "cyan",
+        "muted": "dim",
+    }
+)
 
 LEGEND = (
     ("CERTIFIED", "the bound is proved on the whole domain (or the relation proved symbolically)"),
@@ -59,12 +73,17 @@ LEGEND = (
     ("UNKNOWN", "neither proved nor refuted within the budget (counted as skipped)"),
     ("ERROR", "the check itself broke (counted as failed)"),
     ("VACUOUS", "held, but could not have failed at this instance (counted apart, never as passed)"),
-    ("NOT-REPRODUCED", "a trained run missed the paper's figure under the pre-registered rule: never a "
-                       "refutation (counted apart, never as passed)"),
+    (
+        "NOT-REPRODUCED",
+        "a trained run missed the paper's figure under the pre-registered rule: never a "
+        "refutation (counted apart, never as passed)",
+    ),
 )
-SLACK_LEGEND = ("Slack: how far the claim's constant could be tightened and still hold (x4 = bound / measured "
-                "for <=, measured / bound for >=; below x1 refuted); '+0.3 exp' = exponent margin of a rate; "
-                "'-' = none applies (equalities, symbolic relations; the JSON says why).")
+SLACK_LEGEND = (
+    "Slack: how far the claim's constant could be tightened and still hold (x4 = bound / measured "
+    "for <=, measured / bound for >=; below x1 refuted); '+0.3 exp' = exponent margin of a rate; "
+    "'-' = none applies (equalities, symbolic relations; the JSON says why)."
+)
 
 
 #: below this many columns the report switches to its compact layout (one row on one or two lines)
@@ -86,9 +105,17 @@ def make_console(*, file=None, width: int | None = None, ascii_box: bool = False
     is_tty = hasattr(file, "isatty") and file.isatty()
     if width is None and not is_tty:
         width = _env_width() or 160
-    return Console(file=file, width=width, theme=THEME, highlight=False, record=record,
-                   color_system="auto" if is_tty else None, emoji=False,
-                   legacy_windows=False, safe_box=ascii_box)
+    return Console(
+        file=file,
+        width=width,
+        theme=THEME,
+        highlight=False,
+        record=record,
+        color_system="auto" if is_tty else None,
+        emoji=False,
+        legacy_windows=False,
+        safe_box=ascii_box,
+    )
 
 
 def _verdict_text(r: CheckResult) -> Text:
@@ -119,8 +146,10 @@ def _compact_row(r: CheckResult) -> list[Text]:
     """A row on two lines that never wrap: verdict, claim, instance; then the numbers and how / why (the
     reason first, so an UNKNOWN says why in the first columns). The JSON and wide layouts keep every word."""
     o = r.outcome
-    first = _line((o.verdict.value + (" (finding)" if r.finding else ""), f"verdict.{o.verdict.value.lower()}"),
-                  (f"  {safe_text(r.claim)}  [{safe_text(r.instance_label)}]", ""))
+    first = _line(
+        (o.verdict.value + (" (finding)" if r.finding else ""), f"verdict.{o.verdict.value.lower()}"),
+        (f"  {safe_text(r.claim)}  [{safe_text(r.instance_label)}]", ""),
+    )
     nums = ""
     if o.measured is not None or o.bound is not None:
         nums = f"{fmt(o.measured)} {_REL.get(o.sense, o.sense)} {fmt(o.bound)}"
@@ -139,8 +168,12 @@ def _render_compact(results: Sequence[CheckResult]) -> list:
         last = None
         for r in (r for r in results if r.paper == paper):
             if r.theorem_id != last:
-                parts.append(_line((f"{safe_text(r.theorem_label)} {safe_text(r.theorem_id)}", "bold"),
-                                   (f"  ({safe_text(r.provenance)})", "muted")))
+                parts.append(
+                    _line(
+                        (f"{safe_text(r.theorem_label)} {safe_text(r.theorem_id)}", "bold"),
+                        (f"  ({safe_text(r.provenance)})", "muted"),
+                    )
+                )
             parts += _compact_row(r)
             last = r.theorem_id
     return parts
@@ -149,8 +182,9 @@ def _render_compact(results: Sequence[CheckResult]) -> list:
 def render_report(results: Sequence[CheckResult], *, ascii_box: bool = False, width: int | None = None) -> Group:
     """One table per paper (below :data:`COMPACT_BELOW` columns: one row on one or two lines), then each
     failure's five-line block. Every text from a theorem or a check has its control characters escaped."""
-    parts = _render_compact(results) if width is not None and width < COMPACT_BELOW else _render_tables(
-        results, ascii_box)
+    parts = (
+        _render_compact(results) if width is not None and width < COMPACT_BELOW else _render_tables(results, ascii_box)
+    )
     for r in (r for r in results if r.verdict.is_failure):
         block = Text()
         for i, line in enumerate(failure_block(r)):
@@ -186,8 +220,18 @@ def _render_tables(results: Sequence[CheckResult], ascii_box: bool) -> list:
                 how.append(("\n" if o.method else "") + safe_text(o.why), style="muted")
             theorem = _theorem_cell(r) if r.theorem_id != last_theorem else Text("")
             last_theorem = r.theorem_id
-            table.add_row(theorem, Text(safe_text(r.claim)), Text(safe_text(r.instance_label)), fmt(o.measured),
-                          fmt(o.bound), margin, slack_text(o), _verdict_text(r), how, f"{r.seconds:.2f}s")
+            table.add_row(
+                theorem,
+                Text(safe_text(r.claim)),
+                Text(safe_text(r.instance_label)),
+                fmt(o.measured),
+                fmt(o.bound),
+                margin,
+                slack_text(o),
+                _verdict_text(r),
+                how,
+                f"{r.seconds:.2f}s",
+            )
         parts.append(table)
     return parts
 
@@ -217,9 +261,15 @@ class ProgressReporter:
         self.total = total
         self.progress = None
         if self.live:
-            self.progress = Progress(TextColumn("[bold]verify"), BarColumn(), MofNCompleteColumn(),
-                                     TimeElapsedColumn(), TextColumn("{task.description}"),
-                                     console=self.console, transient=True)
+            self.progress = Progress(
+                TextColumn("[bold]verify"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.description}"),
+                console=self.console,
+                transient=True,
+            )
             self.task = self.progress.add_task("", total=total)
 
     def __enter__(self):
@@ -240,5 +290,8 @@ class ProgressReporter:
             self.progress.advance(self.task)
         else:
             v = r.verdict.value + (" (finding)" if r.finding else "")
-            print(safe_text(f"[{i + 1}/{total}] {v:<15} {r.theorem_id}::{r.claim}[{r.instance_label}] {r.seconds:.2f}s"),
-                  file=self.file, flush=True)
+            print(
+                safe_text(f"[{i + 1}/{total}] {v:<15} {r.theorem_id}::{r.claim}[{r.instance_label}] {r.seconds:.2f}s"),
+                file=self.file,
+                flush=True,
+            )

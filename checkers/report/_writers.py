@@ -10,17 +10,30 @@ import json
 import os
 import platform
 import tempfile
-from datetime import datetime, timezone
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from checkers.checks import Verdict
 from checkers.run import CheckResult, apart_rows, margins, slack_text, summary_counts
 from proofs import InvalidInput
 
-__all__ = ["SCHEMA_VERSION", "SCHEMA_PATH", "write_atomic", "write_json", "write_markdown", "write_junit",
-           "run_meta", "fmt", "check_writable", "apart_line", "safe_text", "FILE_MODE"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "SCHEMA_PATH",
+    "write_atomic",
+    "write_json",
+    "write_markdown",
+    "write_junit",
+    "run_meta",
+    "fmt",
+    "check_writable",
+    "apart_line",
+    "safe_text",
+    "FILE_MODE",
+]
 
 #: every file moecheck writes gets this mode (less the umask), like the figures
 FILE_MODE = 0o644
@@ -43,8 +56,12 @@ def safe_text(s: object) -> str:
             out.append(ch)
         else:
             code = ord(ch)
-            out.append({"\n": "\\n", "\t": "\\t", "\r": "\\r"}.get(ch) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"))
+            out.append(
+                {"\n": "\\n", "\t": "\\t", "\r": "\\r"}.get(ch)
+                or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+            )
     return "".join(out)
+
 
 SCHEMA_VERSION = 1
 SCHEMA_PATH = Path(__file__).with_name("results.schema.json")
@@ -100,7 +117,7 @@ def write_atomic(path: str | Path, text: str) -> None:
 def run_meta(**extra: Any) -> dict[str, Any]:
     """Where and when results were obtained (reported with every file)."""
     meta: dict[str, Any] = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "machine": platform.machine(),
         "platform": platform.platform(terse=True),
@@ -145,20 +162,30 @@ def _md(s: str) -> str:
 def write_markdown(results: Sequence[CheckResult], path: str | Path, meta: Mapping[str, Any] | None = None) -> None:
     """A Markdown report: one table per paper, then the failures with their witnesses."""
     meta = dict(meta or run_meta())
-    lines = ["# moecheck verify report", "",
-             f"{meta.get('date', '')} · profile {meta.get('profile', '?')} · device {meta.get('device', '?')} · "
-             f"torch {meta.get('torch', '?')} · {meta.get('platform', '')}", ""]
+    lines = [
+        "# moecheck verify report",
+        "",
+        f"{meta.get('date', '')} · profile {meta.get('profile', '?')} · device {meta.get('device', '?')} · "
+        f"torch {meta.get('torch', '?')} · {meta.get('platform', '')}",
+        "",
+    ]
     for paper in dict.fromkeys(r.paper for r in results):
-        lines += [f"## {_md(paper)}", "", "| theorem | claim | instance | measured | bound | margin | slack | verdict | how | time |",
-                  "|---|---|---|---|---|---|---|---|---|---|"]
+        lines += [
+            f"## {_md(paper)}",
+            "",
+            "| theorem | claim | instance | measured | bound | margin | slack | verdict | how | time |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
         for r in (r for r in results if r.paper == paper):
             o = r.outcome
             diff, _ = margins(o.measured, o.bound, o.sense)
             verdict = o.verdict.value + (" (finding)" if r.finding else "")
             how = "; ".join(x for x in (o.method, o.why) if x)
-            lines.append(f"| {_md(r.theorem_label)} `{_md(r.theorem_id)}` ({_md(r.provenance)}) | {_md(r.claim)} | "
-                         f"{_md(r.instance_label)} | {fmt(o.measured)} | {fmt(o.bound)} | {fmt(diff)} | {slack_text(o)} | "
-                         f"**{verdict}** | {_md(how)} | {r.seconds:.2f}s |")
+            lines.append(
+                f"| {_md(r.theorem_label)} `{_md(r.theorem_id)}` ({_md(r.provenance)}) | {_md(r.claim)} | "
+                f"{_md(r.instance_label)} | {fmt(o.measured)} | {fmt(o.bound)} | {fmt(diff)} | {slack_text(o)} | "
+                f"**{verdict}** | {_md(how)} | {r.seconds:.2f}s |"
+            )
         lines.append("")
     lines += _artifact_lines(results, Path(path).parent)
     bad = [r for r in results if r.verdict.is_failure]
@@ -194,9 +221,14 @@ def _artifact_lines(results: Sequence[CheckResult], here: Path, inline_max: int 
 def apart_line(results: Sequence[CheckResult]) -> str:
     """``apart: N vacuous (...): id[inst], ...; N not reproduced (...): ...`` or '' when no row is apart."""
     parts = []
-    for verdict, what in ((Verdict.VACUOUS, "vacuous (held, but could not have failed; not counted as passed)"),
-                          (Verdict.NOT_REPRODUCED, "not reproduced (a trained run missed the paper's figure under "
-                                                   "the pre-registered rule; not a refutation, not counted as passed)")):
+    for verdict, what in (
+        (Verdict.VACUOUS, "vacuous (held, but could not have failed; not counted as passed)"),
+        (
+            Verdict.NOT_REPRODUCED,
+            "not reproduced (a trained run missed the paper's figure under "
+            "the pre-registered rule; not a refutation, not counted as passed)",
+        ),
+    ):
         rows = apart_rows([r for r in results if r.verdict is verdict])
         if rows:
             parts.append(f"{len(rows)} {what}: " + "; ".join(rows))
@@ -206,8 +238,10 @@ def apart_line(results: Sequence[CheckResult]) -> str:
 def failure_block(r: CheckResult) -> list[str]:
     """The five fixed lines of a failure (verdict, claim, witness, values, repro)."""
     o, ev = r.outcome, r.outcome.evidence
-    lines = [f"{o.verdict.value:<8} {r.theorem_label} {r.theorem_id}  ({r.provenance})",
-             f"claim    {r.claim}: {r.statement}   {r.instance_label}"]
+    lines = [
+        f"{o.verdict.value:<8} {r.theorem_label} {r.theorem_id}  ({r.provenance})",
+        f"claim    {r.claim}: {r.statement}   {r.instance_label}",
+    ]
     if ev.point:
         origin = ev.shrunk_from or ""
         shrunk = f"  {origin}" if origin.startswith("shrunk") else (f"  shrunk from {origin}" if origin else "")
@@ -226,17 +260,23 @@ def write_junit(results: Sequence[CheckResult], path: str | Path, meta: Mapping[
     """JUnit XML: a testsuite per paper, a testcase per row (FAIL -> failure, ERROR -> error, UNKNOWN -> skipped)."""
     out = ['<?xml version="1.0" encoding="UTF-8"?>']
     c = summary_counts(results)
-    out.append(f'<testsuites name="moecheck" tests="{len(results)}" failures="{sum(r.verdict is Verdict.FAIL for r in results)}" '
-               f'errors="{sum(r.verdict is Verdict.ERROR for r in results)}" skipped="{c["skipped"] + c["apart"]}">')
+    out.append(
+        f'<testsuites name="moecheck" tests="{len(results)}" failures="{sum(r.verdict is Verdict.FAIL for r in results)}" '  # noqa: E501
+        f'errors="{sum(r.verdict is Verdict.ERROR for r in results)}" skipped="{c["skipped"] + c["apart"]}">'
+    )
     for paper in dict.fromkeys(r.paper for r in results):
         rows = [r for r in results if r.paper == paper]
-        out.append(f'  <testsuite name={quoteattr(safe_text(paper))} tests="{len(rows)}" '
-                   f'failures="{sum(r.verdict is Verdict.FAIL for r in rows)}" errors="{sum(r.verdict is Verdict.ERROR for r in rows)}" '
-                   f'skipped="{sum(r.verdict in (Verdict.UNKNOWN, Verdict.VACUOUS, Verdict.NOT_REPRODUCED) for r in rows)}" time="{sum(r.seconds for r in rows):.3f}">')
+        out.append(
+            f'  <testsuite name={quoteattr(safe_text(paper))} tests="{len(rows)}" '
+            f'failures="{sum(r.verdict is Verdict.FAIL for r in rows)}" errors="{sum(r.verdict is Verdict.ERROR for r in rows)}" '  # noqa: E501
+            f'skipped="{sum(r.verdict in (Verdict.UNKNOWN, Verdict.VACUOUS, Verdict.NOT_REPRODUCED) for r in rows)}" time="{sum(r.seconds for r in rows):.3f}">'  # noqa: E501
+        )
         for r in rows:
             name = f"{r.claim}[{r.instance_label}]"
-            out.append(f'    <testcase classname={quoteattr(safe_text(r.theorem_id))} name={quoteattr(safe_text(name))} '
-                       f'time="{r.seconds:.3f}">')
+            out.append(
+                f"    <testcase classname={quoteattr(safe_text(r.theorem_id))} name={quoteattr(safe_text(name))} "
+                f'time="{r.seconds:.3f}">'
+            )
             o = r.outcome
             msg = quoteattr(safe_text(f"{o.verdict.value}: {o.why or o.method}"))
             body = escape("\n".join(failure_block(r)))
@@ -244,9 +284,15 @@ def write_junit(results: Sequence[CheckResult], path: str | Path, meta: Mapping[
                 out.append(f"      <failure message={msg}>{body}</failure>")
             elif o.verdict is Verdict.ERROR:
                 out.append(f"      <error message={msg}>{body}</error>")
-            elif o.verdict in (Verdict.UNKNOWN, Verdict.VACUOUS, Verdict.NOT_REPRODUCED):  # JUnit has no 'apart': a vacuous row is skipped
+            elif o.verdict in (
+                Verdict.UNKNOWN,
+                Verdict.VACUOUS,
+                Verdict.NOT_REPRODUCED,
+            ):  # JUnit has no 'apart': a vacuous row is skipped
                 out.append(f"      <skipped message={msg}/>")
-            out.append(f"      <system-out>{escape(safe_text(o.verdict.value + ': ' + o.method + ' ' + o.why))}</system-out>")
+            out.append(
+                f"      <system-out>{escape(safe_text(o.verdict.value + ': ' + o.method + ' ' + o.why))}</system-out>"
+            )
             out.append("    </testcase>")
         out.append("  </testsuite>")
     out.append("</testsuites>")

@@ -15,10 +15,11 @@ import copyreg
 import io
 import os
 import pickle
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from types import MappingProxyType
-from typing import Any, Callable, Protocol, Sequence, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from checkers.run._results import CheckResult
 
@@ -60,8 +61,13 @@ def _dumps(obj: object) -> bytes:
     return buf.getvalue()
 
 
-def _init(config: _C, threads: int, device: str, select: Callable[[_C], Sequence[_I]],
-          run_one: Callable[[_I, _C, str], CheckResult]) -> None:
+def _init(
+    config: _C,
+    threads: int,
+    device: str,
+    select: Callable[[_C], Sequence[_I]],
+    run_one: Callable[[_I, _C, str], CheckResult],
+) -> None:
     import torch
 
     torch.set_num_threads(threads)
@@ -75,10 +81,18 @@ def _run(nid: str) -> bytes | None:
     return _dumps(_WORKER["run_one"](item, _WORKER["config"], _WORKER["device"]))
 
 
-def run_parallel(config: _C, items: Sequence[_I], device: str, jobs: int, *,
-                 select: Callable[[_C], Sequence[_I]], run_one: Callable[[_I, _C, str], CheckResult],
-                 died: Callable[[_I, str], CheckResult], on_start: Callable[[int, int, _I], None] | None = None,
-                 on_result: Callable[[int, int, CheckResult], None] | None = None) -> list[CheckResult]:
+def run_parallel(
+    config: _C,
+    items: Sequence[_I],
+    device: str,
+    jobs: int,
+    *,
+    select: Callable[[_C], Sequence[_I]],
+    run_one: Callable[[_I, _C, str], CheckResult],
+    died: Callable[[_I, str], CheckResult],
+    on_start: Callable[[int, int, _I], None] | None = None,
+    on_result: Callable[[int, int, CheckResult], None] | None = None,
+) -> list[CheckResult]:
     """Run ``items`` on ``jobs`` worker processes; the results in item order.
 
     ``select(config)`` and ``run_one(item, config, device)`` are the runner's (module-level functions, sent
@@ -88,8 +102,12 @@ def run_parallel(config: _C, items: Sequence[_I], device: str, jobs: int, *,
     results: list[CheckResult | None] = [None] * total
     threads = max(1, available_cores() // jobs)
     local: list[int] = []
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=_init,
-                             initargs=(config, threads, device, select, run_one)) as pool:
+    with ProcessPoolExecutor(
+        max_workers=jobs,
+        mp_context=get_context("spawn"),
+        initializer=_init,
+        initargs=(config, threads, device, select, run_one),
+    ) as pool:
         futures: dict[Future[bytes | None], int] = {}
         for i, item in enumerate(items):
             if on_start:

@@ -5,9 +5,10 @@ instance, timing and provenance the runner knows. Counting and margins of rows l
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from checkers.checks import Outcome, Verdict, plain_value
 

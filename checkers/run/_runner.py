@@ -14,11 +14,12 @@ import signal
 import threading
 import time
 import traceback
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Any, Callable, Iterator, Mapping, NoReturn, Sequence
+from typing import Any, NoReturn
 
 from checkers.checks import (
     CheckContext,
@@ -47,8 +48,16 @@ from proofs import (
     unregister,
 )
 
-__all__ = ["RunConfig", "RunItem", "select", "run_checks", "resolve_device", "node_id", "make_result",
-           "available_cores"]
+__all__ = [
+    "RunConfig",
+    "RunItem",
+    "select",
+    "run_checks",
+    "resolve_device",
+    "node_id",
+    "make_result",
+    "available_cores",
+]
 
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -68,7 +77,7 @@ class RunConfig:
     modules: tuple[str, ...] = ()
     jobs: int = 1  # worker processes (``--jobs``); 1 runs the rows in this process
 
-    def validated(self) -> "RunConfig":
+    def validated(self) -> RunConfig:
         if self.profile not in PROFILES:
             raise InvalidInput(f"--profile {self.profile!r}: expected one of {', '.join(PROFILES)}")
         if self.device not in DEVICES:
@@ -109,7 +118,9 @@ def resolve_device(device: str) -> str:
 
     has_cuda = torch.cuda.is_available()
     if device == "cuda" and not has_cuda:
-        raise InvalidInput("--device 'cuda': no CUDA device is available here (torch.cuda.is_available() is False); expected auto or cpu")
+        raise InvalidInput(
+            "--device 'cuda': no CUDA device is available here (torch.cuda.is_available() is False); expected auto or cpu"  # noqa: E501
+        )
     return "cuda" if has_cuda else "cpu"
 
 
@@ -195,8 +206,14 @@ def make_result(item: RunItem, outcome: Outcome, seconds: float, device: str, re
 def run_one(item: RunItem, config: RunConfig, device: str) -> CheckResult:
     """Run one check; exceptions become ERROR, time-outs UNKNOWN."""
     seed = _seed_for(config.seed, item.node_id)
-    ctx = CheckContext(profile=config.profile, device=device, seed=seed, timeout=config.timeout,
-                       out_dir=Path(config.out_dir), started=time.monotonic())
+    ctx = CheckContext(
+        profile=config.profile,
+        device=device,
+        seed=seed,
+        timeout=config.timeout,
+        out_dir=Path(config.out_dir),
+        started=time.monotonic(),
+    )
     t0 = time.perf_counter()
     try:
         fn = get_check(item.claim.check)
@@ -207,24 +224,31 @@ def run_one(item: RunItem, config: RunConfig, device: str) -> CheckResult:
         if item.claim.vacuous:  # a claim that cannot fail at any instance is never counted as passed
             outcome = as_vacuous(outcome, item.claim.vacuous)
     except CheckTimeout as exc:
-        outcome = Outcome(Verdict.UNKNOWN, method="time budget", why=f"not decided: {exc}",
-                          evidence=Evidence(seed=seed))
+        outcome = Outcome(
+            Verdict.UNKNOWN, method="time budget", why=f"not decided: {exc}", evidence=Evidence(seed=seed)
+        )
     except ResourceLimit as exc:  # refused before allocating: the claim is not decided at this size
         outcome = Outcome(Verdict.UNKNOWN, method="size guard", why=f"not decided: {exc}", evidence=Evidence(seed=seed))
     except MemoryError:
-        outcome = Outcome(Verdict.UNKNOWN, method="size guard", evidence=Evidence(seed=seed),
-                          why="not decided: out of memory (lower --max-memory so the size guard refuses it up front)")
+        outcome = Outcome(
+            Verdict.UNKNOWN,
+            method="size guard",
+            evidence=Evidence(seed=seed),
+            why="not decided: out of memory (lower --max-memory so the size guard refuses it up front)",
+        )
     except Exception as exc:  # a broken check is an ERROR row, never a crash of the run
         tb = traceback.extract_tb(exc.__traceback__)
         where = f" at {Path(tb[-1].filename).name}:{tb[-1].lineno}" if tb else ""
-        outcome = Outcome(Verdict.ERROR, method="exception", why=f"{type(exc).__name__}: {exc}{where}",
-                          evidence=Evidence(seed=seed))
+        outcome = Outcome(
+            Verdict.ERROR, method="exception", why=f"{type(exc).__name__}: {exc}{where}", evidence=Evidence(seed=seed)
+        )
     return make_result(item, outcome, time.perf_counter() - t0, device, repro_command(item, config))
 
 
 def _error_row(item: RunItem, config: RunConfig, device: str, why: str) -> CheckResult:
-    outcome = Outcome(Verdict.ERROR, method="worker process", why=why,
-                      evidence=Evidence(seed=_seed_for(config.seed, item.node_id)))
+    outcome = Outcome(
+        Verdict.ERROR, method="worker process", why=why, evidence=Evidence(seed=_seed_for(config.seed, item.node_id))
+    )
     return make_result(item, outcome, 0.0, device, repro_command(item, config))
 
 
@@ -244,9 +268,17 @@ def run_checks(
     device = resolve_device(config.device)
     items = list(items) if items is not None else select(config)
     if config.jobs > 1 and len(items) > 1:
-        return run_parallel(config, items, device, min(config.jobs, len(items)), select=select, run_one=run_one,
-                            died=lambda item, why: _error_row(item, config, device, why),
-                            on_start=on_start, on_result=on_result)
+        return run_parallel(
+            config,
+            items,
+            device,
+            min(config.jobs, len(items)),
+            select=select,
+            run_one=run_one,
+            died=lambda item, why: _error_row(item, config, device, why),
+            on_start=on_start,
+            on_result=on_result,
+        )
     results = []
     for i, item in enumerate(items):
         if on_start:

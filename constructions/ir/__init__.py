@@ -1,5 +1,5 @@
-"""The network IR (a networkx graph), its torch compiler and its size counts.
-"""
+"""The network IR (a networkx graph), its torch compiler and its size counts."""
+
 from ._built import Built as Built
 from ._compile import TorchNet as TorchNet
 from ._compile import compile_net as compile_net
@@ -23,4 +23,27 @@ from ._ir import sequential_net as sequential_net
 from ._sizes import NetSizes as NetSizes
 from ._sizes import count_sizes as count_sizes
 
-__all__ = ['Built', 'TorchNet', 'compile_net', 'Input', 'Affine', 'PReLU', 'Concat', 'Slice', 'MoE', 'LinearGate', 'TreeRouter', 'StackedExperts', 'Net', 'NetBuilder', 'dyadic_tree_router', 'sequential_net', 'random_relu_net', 'evaluate_numpy', 'evaluate_exact', 'route_numpy', 'NetSizes', 'count_sizes']
+__all__ = [
+    "Built",
+    "TorchNet",
+    "compile_net",
+    "Input",
+    "Affine",
+    "PReLU",
+    "Concat",
+    "Slice",
+    "MoE",
+    "LinearGate",
+    "TreeRouter",
+    "StackedExperts",
+    "Net",
+    "NetBuilder",
+    "dyadic_tree_router",
+    "sequential_net",
+    "random_relu_net",
+    "evaluate_numpy",
+    "evaluate_exact",
+    "route_numpy",
+    "NetSizes",
+    "count_sizes",
+]

@@ -12,9 +12,10 @@ sup_{theta in [domain_lo, domain_hi]} max_j |target_j(theta) - net(chart(theta))
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 import sympy
 

@@ -78,7 +78,7 @@ class _ExpertStack(nn.Module):
         out = x.new_empty((x.shape[0], getattr(self, f"w{self.n_layers - 1}").shape[1]))
         start = 0
         for e, c in zip(experts.tolist(), counts.tolist()):
-            rows = order[start:start + c]
+            rows = order[start : start + c]
             h = x[rows]
             for i, (w, b) in enumerate(self.layers()):
                 h = h @ w[e].T + b[e]
@@ -99,13 +99,13 @@ class _ExpertStack(nn.Module):
         for e, c in enumerate(counts):
             if not c:
                 continue
-            h = xs[start:start + c]
+            h = xs[start : start + c]
             for i, (w, b) in enumerate(layers):
                 if i < self.n_layers - 1:
                     h = torch.addmm(b[e], h, w[e].T)
                     h = h.relu_() if not self.slope else torch.maximum(h, self.slope * h)
                 else:
-                    torch.addmm(b[e], h, w[e].T, out=ys[start:start + c])
+                    torch.addmm(b[e], h, w[e].T, out=ys[start : start + c])
             start += c
         out = torch.empty_like(ys)
         out.index_copy_(0, order, ys)
@@ -144,7 +144,7 @@ class _Router(nn.Module):
             for d in range(self.depth):
                 c = getattr(self, f"c{d}")[node]
                 s = ((x >= c).long() * self.bits).sum(dim=1)
-                node = node * (2 ** self.n_in) + s
+                node = node * (2**self.n_in) + s
             idx = node[:, None]
             return idx, torch.ones(idx.shape, dtype=x.dtype, device=x.device)
         scores = x @ self.weight.T
@@ -197,7 +197,7 @@ class TorchNet(nn.Module):
     def forward(self, x: torch.Tensor, *, return_routes: bool = False):
         if torch.jit.is_tracing() or x.shape[0] <= _CHUNK_POINTS:
             return self._forward(x, return_routes)
-        parts = [self._forward(x[s:s + _CHUNK_POINTS], return_routes) for s in range(0, x.shape[0], _CHUNK_POINTS)]
+        parts = [self._forward(x[s : s + _CHUNK_POINTS], return_routes) for s in range(0, x.shape[0], _CHUNK_POINTS)]
         if not return_routes:
             return torch.cat(parts)
         return torch.cat([p[0] for p in parts]), {v: torch.cat([p[1][v] for p in parts]) for v in parts[0][1]}
@@ -215,7 +215,7 @@ class TorchNet(nn.Module):
             elif kind[0] == "prelu":
                 out = torch.relu(ops[0]) if kind[1] == 0 else torch.maximum(ops[0], kind[1] * ops[0])
             elif kind[0] == "slice":
-                out = ops[0][:, kind[1]:kind[2]]
+                out = ops[0][:, kind[1] : kind[2]]
             elif kind[0] == "concat":
                 out = torch.cat(ops, dim=1)
             else:
@@ -225,7 +225,7 @@ class TorchNet(nn.Module):
                 if router.k == 1:
                     out = experts(idx[:, 0], ops[0], self.mode)  # top-1: the softmax weight is exactly 1
                 else:
-                    out = sum(w[:, j:j + 1] * experts(idx[:, j], ops[0], self.mode) for j in range(idx.shape[1]))
+                    out = sum(w[:, j : j + 1] * experts(idx[:, j], ops[0], self.mode) for j in range(idx.shape[1]))
                 routes[v] = idx
             vals[v] = out
         return (vals[self.output_name], routes) if return_routes else vals[self.output_name]

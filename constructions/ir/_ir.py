@@ -26,9 +26,9 @@ Experts: :class:`StackedExperts`, E experts of one architecture stored as stacke
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Sequence
 
 import networkx as nx
 import numpy as np
@@ -36,8 +36,23 @@ import numpy as np
 from proofs import InvalidInput
 
 __all__ = [
-    "Input", "Affine", "PReLU", "Concat", "Slice", "MoE", "LinearGate", "TreeRouter", "StackedExperts",
-    "Net", "NetBuilder", "dyadic_tree_router", "sequential_net", "random_relu_net", "evaluate_numpy", "evaluate_exact", "route_numpy",
+    "Input",
+    "Affine",
+    "PReLU",
+    "Concat",
+    "Slice",
+    "MoE",
+    "LinearGate",
+    "TreeRouter",
+    "StackedExperts",
+    "Net",
+    "NetBuilder",
+    "dyadic_tree_router",
+    "sequential_net",
+    "random_relu_net",
+    "evaluate_numpy",
+    "evaluate_exact",
+    "route_numpy",
 ]
 
 
@@ -177,14 +192,14 @@ class TreeRouter:
         weights = 2 ** np.arange(self.n_in)
         for c in self.centres:
             s = (x >= c[node]).astype(np.int64) @ weights
-            node = node * (2 ** self.n_in) + s
+            node = node * (2**self.n_in) + s
         return node
 
     def leaf_cells(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The cell (box) of every leaf inside the root box [lo, hi]: (E, n) lower and upper corners."""
         cl = lo[None, :].copy()
         ch = hi[None, :].copy()
-        n, k = self.n_in, 2 ** self.n_in
+        n, k = self.n_in, 2**self.n_in
         bits = ((np.arange(k)[:, None] >> np.arange(n)[None, :]) & 1).astype(bool)  # (2^n, n) child sign bits
         step = max(1, _CHUNK_ROWS // k)  # in chunks: no single numpy call runs long (a time-out lands promptly)
         for c in self.centres:
@@ -195,8 +210,8 @@ class TreeRouter:
                 c_rep = np.repeat(c[s:e], k, axis=0)
                 b = np.tile(bits, (e - s, 1))
                 pl, ph = np.repeat(cl[s:e], k, axis=0), np.repeat(ch[s:e], k, axis=0)
-                new_l[s * k:e * k] = np.where(b, np.maximum(pl, c_rep), pl)
-                new_h[s * k:e * k] = np.where(b, ph, np.minimum(ph, c_rep))
+                new_l[s * k : e * k] = np.where(b, np.maximum(pl, c_rep), pl)
+                new_h[s * k : e * k] = np.where(b, ph, np.minimum(ph, c_rep))
             cl, ch = new_l, new_h
         return cl, ch
 
@@ -260,7 +275,9 @@ class MoE:
 
     def __post_init__(self) -> None:
         if self.router.n_experts != self.experts.n_experts:
-            raise InvalidInput(f"router has {self.router.n_experts} experts, experts stack has {self.experts.n_experts}")
+            raise InvalidInput(
+                f"router has {self.router.n_experts} experts, experts stack has {self.experts.n_experts}"
+            )
         if self.router.n_in != self.experts.n_in:
             raise InvalidInput(f"router reads {self.router.n_in} inputs, experts read {self.experts.n_in}")
 
@@ -434,6 +451,7 @@ def random_relu_net(sizes: Sequence[int], *, seed: int = 0, scale: float | None 
 
 # --- reference evaluation (numpy float64) and exact evaluation (rationals) -------------------------------
 
+
 def _topk_lowest_index(scores: np.ndarray, k: int) -> np.ndarray:
     """Indices of the k largest scores per row, ties to the lowest index: (N, E) -> (N, k)."""
     order = np.argsort(-scores, axis=1, kind="stable")
@@ -477,10 +495,10 @@ def evaluate_numpy(net: Net, x: np.ndarray, *, return_all: bool = False):
         elif isinstance(spec, Concat):
             out = np.concatenate(ops, axis=1)
         elif isinstance(spec, Slice):
-            out = ops[0][:, spec.start:spec.stop]
+            out = ops[0][:, spec.start : spec.stop]
         else:
             idx, w = route_numpy(spec, ops[0])
-            out = sum(w[:, j:j + 1] * _experts_numpy(spec.experts, idx[:, j], ops[0]) for j in range(idx.shape[1]))
+            out = sum(w[:, j : j + 1] * _experts_numpy(spec.experts, idx[:, j], ops[0]) for j in range(idx.shape[1]))
         vals[v] = out
     return vals if return_all else vals[net.output]
 
@@ -511,7 +529,7 @@ def evaluate_exact(net: Net, point: Sequence[Fraction]) -> tuple[Fraction, ...]:
         elif isinstance(spec, Concat):
             out = [t for o in ops for t in o]
         elif isinstance(spec, Slice):
-            out = ops[0][spec.start:spec.stop]
+            out = ops[0][spec.start : spec.stop]
         else:
             out = _moe_exact(spec, ops[0])
         vals[v] = out
@@ -528,7 +546,7 @@ def _moe_exact(spec: MoE, x: list[Fraction]) -> list[Fraction]:
         node = 0
         for c in r.centres:
             s = sum((1 << i) for i in range(r.n_in) if x[i] >= _fr(c[node, i]))
-            node = node * (2 ** r.n_in) + s
+            node = node * (2**r.n_in) + s
         e = node
     else:
         if r.k != 1:
@@ -567,12 +585,16 @@ def dyadic_tree_router(n_in: int, depth: int, *, lo: float = 0.0, hi: float = 1.
     centres = []
     cell_lo = np.full((1, n_in), float(lo))
     side = float(hi - lo)
-    bits = ((np.arange(2 ** n_in)[:, None] >> np.arange(n_in)[None, :]) & 1).astype(np.float64)
-    for d in range(depth):
+    bits = ((np.arange(2**n_in)[:, None] >> np.arange(n_in)[None, :]) & 1).astype(np.float64)
+    for _level in range(depth):
         centres.append(cell_lo + side / 2)
         # children in digit order: child s has lower corner cell_lo + (side/2) * bits(s); in chunks of rows
-        step = max(1, _CHUNK_ROWS // 2 ** n_in)
-        cell_lo = np.concatenate([(cell_lo[i:i + step, None, :] + (side / 2) * bits[None, :, :]).reshape(-1, n_in)
-                                  for i in range(0, cell_lo.shape[0], step)])
+        step = max(1, _CHUNK_ROWS // 2**n_in)
+        cell_lo = np.concatenate(
+            [
+                (cell_lo[i : i + step, None, :] + (side / 2) * bits[None, :, :]).reshape(-1, n_in)
+                for i in range(0, cell_lo.shape[0], step)
+            ]
+        )
         side /= 2
     return TreeRouter(n_in, depth, tuple(centres))

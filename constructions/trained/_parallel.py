@@ -12,7 +12,8 @@ import concurrent.futures as cf
 import multiprocessing
 import os
 import time
-from typing import Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 __all__ = ["run_jobs", "default_workers", "JobsTimeout"]
 
@@ -30,8 +31,13 @@ def default_workers(cap: int = 2) -> int:
     return max(1, min(cap, os.cpu_count() or 1))
 
 
-def run_jobs(fn: Callable[..., Any], jobs: Sequence[Mapping[str, Any]], *, workers: int = 1,
-             time_left: Callable[[], float] | None = None) -> list[Any]:
+def run_jobs(
+    fn: Callable[..., Any],
+    jobs: Sequence[Mapping[str, Any]],
+    *,
+    workers: int = 1,
+    time_left: Callable[[], float] | None = None,
+) -> list[Any]:
     """[fn(**job) for job in jobs], in ``workers`` spawned processes when workers > 1.
 
     ``time_left()`` (seconds) is polled between jobs; when it reaches 0 :class:`JobsTimeout` is raised.

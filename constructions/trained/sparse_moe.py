@@ -12,8 +12,9 @@ teacher (a top-1 MoE of 4 linear pieces), then 10% of the labels flipped.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 
@@ -33,16 +34,25 @@ class SparseMoE(torch.nn.Module):
     Shapes: ``forward(x: (batch, n_in)) -> (batch,)``.
     """
 
-    def __init__(self, n_in: int, n_experts: int, k: int, width: int, *, generator: torch.Generator,
-                 dtype=torch.float32, device="cpu"):
+    def __init__(
+        self,
+        n_in: int,
+        n_experts: int,
+        k: int,
+        width: int,
+        *,
+        generator: torch.Generator,
+        dtype=torch.float32,
+        device="cpu",
+    ):
         super().__init__()
         if not (1 <= k <= n_experts):
             raise ValueError(f"k={k} must satisfy 1 <= k <= n_experts={n_experts}")
         self.k = k
         opts = dict(dtype=dtype, device="cpu")
-        self.router = torch.nn.Parameter(torch.randn(n_experts, n_in, generator=generator, **opts) / n_in ** 0.5)
-        self.A1 = torch.nn.Parameter(torch.randn(n_experts, width, n_in, generator=generator, **opts) / n_in ** 0.5)
-        self.A2 = torch.nn.Parameter(torch.randn(n_experts, 1, width, generator=generator, **opts) / width ** 0.5)
+        self.router = torch.nn.Parameter(torch.randn(n_experts, n_in, generator=generator, **opts) / n_in**0.5)
+        self.A1 = torch.nn.Parameter(torch.randn(n_experts, width, n_in, generator=generator, **opts) / n_in**0.5)
+        self.A2 = torch.nn.Parameter(torch.randn(n_experts, 1, width, generator=generator, **opts) / width**0.5)
         self.to(device)
 
     def expert_outputs(self, x: torch.Tensor) -> torch.Tensor:
@@ -112,8 +122,9 @@ class TrainedSparseMoE:
 
     def __post_init__(self) -> None:
         T = self.n_experts
-        assert all(len(v) == T for v in (self.spectral1, self.spectral2, self.dist21_1, self.dist21_2,
-                                         self.router_rows)), "one norm per expert"
+        assert all(
+            len(v) == T for v in (self.spectral1, self.spectral2, self.dist21_1, self.dist21_2, self.router_rows)
+        ), "one norm per expert"
         assert 0.0 <= self.train_loss <= 1.0 and 0.0 <= self.test_loss <= 1.0, "ramp loss lies in [0, 1]"
 
     @property
@@ -121,13 +132,36 @@ class TrainedSparseMoE:
         return self.test_loss - self.train_loss
 
 
-def train_sparse_moe(*, n_in: int, n_experts: int, k: int, width: int, m: int, n_test: int, steps: int,
-                     seed: int, gamma: float, device: str = "cpu", lr: float = 0.02) -> TrainedSparseMoE:
+def train_sparse_moe(
+    *,
+    n_in: int,
+    n_experts: int,
+    k: int,
+    width: int,
+    m: int,
+    n_test: int,
+    steps: int,
+    seed: int,
+    gamma: float,
+    device: str = "cpu",
+    lr: float = 0.02,
+) -> TrainedSparseMoE:
     """Train one sparse MoE (full-batch Adam on the logistic loss) and measure it, deterministically:
     one thread, deterministic kernels (:func:`deterministic_training`; the settings are restored)."""
     with deterministic_training():
-        return _train(n_in=n_in, n_experts=n_experts, k=k, width=width, m=m, n_test=n_test, steps=steps, seed=seed,
-                      gamma=gamma, device=device, lr=lr)
+        return _train(
+            n_in=n_in,
+            n_experts=n_experts,
+            k=k,
+            width=width,
+            m=m,
+            n_test=n_test,
+            steps=steps,
+            seed=seed,
+            gamma=gamma,
+            device=device,
+            lr=lr,
+        )
 
 
 def _train(*, n_in, n_experts, k, width, m, n_test, steps, seed, gamma, device, lr) -> TrainedSparseMoE:
@@ -154,10 +188,24 @@ def _train(*, n_in, n_experts, k, width, m, n_test, steps, seed, gamma, device, 
         rows = model.router.detach().norm(dim=1)
         as_t = lambda v: tuple(float(a) for a in v.cpu())  # noqa: E731
         return TrainedSparseMoE(
-            n_in=n_in, n_experts=n_experts, k=k, width=width, m=m, seed=seed,
-            train_loss=float(tr.double().mean()), test_loss=float(te.double().mean()),
-            test_loss_se=float(te.double().std() / n_test ** 0.5),
-            train_acc=float((y * f > 0).double().mean()), test_acc=float((yt * ft > 0).double().mean()),
-            spectral1=as_t(spec1), spectral2=as_t(spec2), dist21_1=as_t(d1), dist21_2=as_t(d2), router_rows=as_t(rows),
-            x_fro=float(x.norm()), x_max=float(x.norm(dim=1).max()), w_bar=max(width * n_in, width),
-            env=training_env(device))
+            n_in=n_in,
+            n_experts=n_experts,
+            k=k,
+            width=width,
+            m=m,
+            seed=seed,
+            train_loss=float(tr.double().mean()),
+            test_loss=float(te.double().mean()),
+            test_loss_se=float(te.double().std() / n_test**0.5),
+            train_acc=float((y * f > 0).double().mean()),
+            test_acc=float((yt * ft > 0).double().mean()),
+            spectral1=as_t(spec1),
+            spectral2=as_t(spec2),
+            dist21_1=as_t(d1),
+            dist21_2=as_t(d2),
+            router_rows=as_t(rows),
+            x_fro=float(x.norm()),
+            x_max=float(x.norm(dim=1).max()),
+            w_bar=max(width * n_in, width),
+            env=training_env(device),
+        )

@@ -37,8 +37,18 @@ from torch import nn
 from constructions.trained._determinism import deterministic_training, training_env
 from proofs import InvalidInput
 
-__all__ = ["TrainSetup", "PAPER_I", "PAPER_II", "LONG_I", "LONG_II", "TEST_SEED_BASE", "TrainedMoELayer",
-           "train_experiment_i", "train_experiment_ii", "exp2_target"]
+__all__ = [
+    "TrainSetup",
+    "PAPER_I",
+    "PAPER_II",
+    "LONG_I",
+    "LONG_II",
+    "TEST_SEED_BASE",
+    "TrainedMoELayer",
+    "train_experiment_i",
+    "train_experiment_ii",
+    "exp2_target",
+]
 
 #: test samples come from Generator(TEST_SEED_BASE + seed): a stream never used in development
 TEST_SEED_BASE = 9_000_011
@@ -76,16 +86,21 @@ class TrainSetup:
             raise InvalidInput(f"batch={self.batch!r} must be a positive integer")
         if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
             raise InvalidInput(f"lr={self.lr!r} must be a positive number")
-        for field, allowed in (("schedule", ("constant", "cosine")), ("gate", ("frozen", "st")),
-                               ("init", ("torch", "he"))):
+        for field, allowed in (
+            ("schedule", ("constant", "cosine")),
+            ("gate", ("frozen", "st")),
+            ("init", ("torch", "he")),
+        ):
             if getattr(self, field) not in allowed:
                 raise InvalidInput(f"{field}={getattr(self, field)!r} must be one of {allowed}")
 
     def label(self) -> str:
         sched = "constant" if self.schedule == "constant" else f"cosine to {self.lr / 100:g}"
-        return (f"{self.name}: Adam lr {self.lr:g} ({sched}), batch {self.batch}, {self.steps} steps, "
-                f"gate {self.gate}, init {self.init}" + (f", target x{self.target_scale:g}"
-                                                         if self.target_scale != 1 else ""))
+        return (
+            f"{self.name}: Adam lr {self.lr:g} ({sched}), batch {self.batch}, {self.steps} steps, "
+            f"gate {self.gate}, init {self.init}"
+            + (f", target x{self.target_scale:g}" if self.target_scale != 1 else "")
+        )
 
 
 #: the paper's reported setup [secondary] (the rest is our reading; see the module docstring)
@@ -99,21 +114,37 @@ LONG_II = TrainSetup("long", steps=20000, lr=1e-2, schedule="cosine", gate="st")
 class TrainedMoELayer(nn.Module):
     """x (N, n_in) -> (N, n_out): bias-free gate, top-1, E experts n_in -> m -> n_out (ReLU)."""
 
-    def __init__(self, n_in: int, n_out: int, n_experts: int, width: int, generator: torch.Generator, *,
-                 init: str = "torch", gate: str = "frozen"):
+    def __init__(
+        self,
+        n_in: int,
+        n_out: int,
+        n_experts: int,
+        width: int,
+        generator: torch.Generator,
+        *,
+        init: str = "torch",
+        gate: str = "frozen",
+    ):
         super().__init__()
         self.gate_mode = gate
-        shapes = {"gate": (n_experts, n_in), "w1": (n_experts, width, n_in), "b1": (n_experts, width),
-                  "w2": (n_experts, n_out, width), "b2": (n_experts, n_out)}
+        shapes = {
+            "gate": (n_experts, n_in),
+            "w1": (n_experts, width, n_in),
+            "b1": (n_experts, width),
+            "w2": (n_experts, n_out, width),
+            "b2": (n_experts, n_out),
+        }
         if init == "torch":  # nn.Linear: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and biases
             fan = {"gate": n_in, "w1": n_in, "b1": n_in, "w2": width, "b2": width}
             vals = {k: (torch.rand(s, generator=generator) * 2 - 1) / math.sqrt(fan[k]) for k, s in shapes.items()}
         else:
-            vals = {"gate": torch.randn(shapes["gate"], generator=generator) * 0.1,
-                    "w1": torch.randn(shapes["w1"], generator=generator) * math.sqrt(2.0 / n_in),
-                    "b1": torch.zeros(shapes["b1"]),
-                    "w2": torch.randn(shapes["w2"], generator=generator) * math.sqrt(1.0 / width),
-                    "b2": torch.zeros(shapes["b2"])}
+            vals = {
+                "gate": torch.randn(shapes["gate"], generator=generator) * 0.1,
+                "w1": torch.randn(shapes["w1"], generator=generator) * math.sqrt(2.0 / n_in),
+                "b1": torch.zeros(shapes["b1"]),
+                "w2": torch.randn(shapes["w2"], generator=generator) * math.sqrt(1.0 / width),
+                "b2": torch.zeros(shapes["b2"]),
+            }
         for k, v in vals.items():
             setattr(self, k, nn.Parameter(v))
 
@@ -130,8 +161,11 @@ class TrainedMoELayer(nn.Module):
 
 def _train(model: nn.Module, sample, setup: TrainSetup, seed: int) -> None:
     opt = torch.optim.Adam(model.parameters(), lr=setup.lr)
-    sched = (torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=setup.steps, eta_min=setup.lr / 100)
-             if setup.schedule == "cosine" else None)
+    sched = (
+        torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=setup.steps, eta_min=setup.lr / 100)
+        if setup.schedule == "cosine"
+        else None
+    )
     g = torch.Generator().manual_seed(seed + 1)
     for _ in range(setup.steps):
         x, y = sample(setup.batch, g)
@@ -155,8 +189,17 @@ def _setup(setup: TrainSetup | None, steps: int | None, default: TrainSetup, see
     return setup
 
 
-def train_experiment_i(D: int, *, setup: TrainSetup | None = None, steps: int | None = None, seed: int = 0,
-                       width: int = 10, n_experts: int = 4, n_test: int = 4096, device: str = "cpu") -> dict:
+def train_experiment_i(
+    D: int,
+    *,
+    setup: TrainSetup | None = None,
+    steps: int | None = None,
+    seed: int = 0,
+    width: int = 10,
+    n_experts: int = 4,
+    n_test: int = 4096,
+    device: str = "cpu",
+) -> dict:
     """Exp I at ambient dimension D: {'test_mse', 'test_max', 'experts_used', 'setup', 'env'}.
 
     ``setup`` defaults to :data:`PAPER_I`; ``steps`` overrides its step count.
@@ -173,15 +216,21 @@ def train_experiment_i(D: int, *, setup: TrainSetup | None = None, steps: int | 
         return x.to(device), (setup.target_scale * y).to(device)
 
     with deterministic_training():
-        model = TrainedMoELayer(D, 1, n_experts, width, torch.Generator().manual_seed(seed), init=setup.init,
-                                gate=setup.gate).to(device)
+        model = TrainedMoELayer(
+            D, 1, n_experts, width, torch.Generator().manual_seed(seed), init=setup.init, gate=setup.gate
+        ).to(device)
         _train(model, sample, setup, seed)
         with torch.no_grad():
             x, y = sample(n_test, torch.Generator().manual_seed(TEST_SEED_BASE + seed))
             out, idx = model(x, return_routes=True)
             err = ((out - y) / setup.target_scale) ** 2
-    return {"test_mse": float(err.double().mean()), "test_max": float(err.max().sqrt()),
-            "experts_used": int(torch.unique(idx).numel()), "setup": setup.label(), "env": training_env(device)}
+    return {
+        "test_mse": float(err.double().mean()),
+        "test_max": float(err.max().sqrt()),
+        "experts_used": int(torch.unique(idx).numel()),
+        "setup": setup.label(),
+        "env": training_env(device),
+    }
 
 
 def exp2_target(x: np.ndarray | torch.Tensor):
@@ -202,8 +251,16 @@ class _Stack(nn.Module):
         return x
 
 
-def train_experiment_ii(arch: str, m: int, *, setup: TrainSetup | None = None, steps: int | None = None,
-                        seed: int = 0, n_test: int = 8192, device: str = "cpu") -> dict:
+def train_experiment_ii(
+    arch: str,
+    m: int,
+    *,
+    setup: TrainSetup | None = None,
+    steps: int | None = None,
+    seed: int = 0,
+    n_test: int = 8192,
+    device: str = "cpu",
+) -> dict:
     """Exp II: arch '2-3' (2 layers x 3 experts) or '1-6' (1 layer x 6 experts), expert width m.
 
     Returns {'test_mse', 'arch', 'm', 'setup', 'env'}; ``setup`` defaults to :data:`PAPER_II`.
@@ -231,5 +288,10 @@ def train_experiment_ii(arch: str, m: int, *, setup: TrainSetup | None = None, s
         with torch.no_grad():
             x, y = sample(n_test, torch.Generator().manual_seed(TEST_SEED_BASE + seed))
             err = ((model(x) - y) / setup.target_scale) ** 2
-    return {"test_mse": float(err.double().mean()), "arch": arch, "m": m, "setup": setup.label(),
-            "env": training_env(device)}
+    return {
+        "test_mse": float(err.double().mean()),
+        "arch": arch,
+        "m": m,
+        "setup": setup.label(),
+        "env": training_env(device),
+    }

@@ -30,15 +30,16 @@ Implementation notes [ours]
   gets an enclosure of f over that part. Whether f is real on the whole domain is the caller's claim.
 """
 
-# moecheck: long-file the target forms (naive, mean-value, second-order) and the Lipschitz B&B share one audited soundness argument.
+# moecheck: long-file the target forms (naive, mean-value, second-order) and the Lipschitz B&B share one audited soundness argument.  # noqa: E501
 
 from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Sequence, cast
+from typing import cast
 
 import mpmath
 import numpy as np
@@ -51,11 +52,11 @@ from proofs.boxes import BoxBounds, BoxSearch, box_search
 
 from . import _interval as ia
 from ._evaluate import compile_program as _compile_program
-from ._smoothness import Guard, guard_masks, smoothness_guards
 from ._interval import (
     mpf_to_fraction,  # [review] e.man is unsigned: the signed conversion lives there
 )
 from ._parse import input_symbols, parse_expression
+from ._smoothness import Guard, guard_masks, smoothness_guards
 
 # nodes the evaluator encloses but the target forms do not take: the mean-value and Taylor forms
 # differentiate f, and these jump (floor, ceiling), live on the integers (binomial, factorial) or have an
@@ -144,8 +145,9 @@ class Target:
         out = self._derivative_enclosure(self._programs.hessians, lo, hi)
         return cast(tuple[np.ndarray, np.ndarray], tuple(a.reshape(-1, self.n_out, self.n_in, self.n_in) for a in out))
 
-    def _derivative_enclosure(self, program: ia.Program, lo: npt.ArrayLike, hi: npt.ArrayLike
-                              ) -> tuple[np.ndarray, np.ndarray]:
+    def _derivative_enclosure(
+        self, program: ia.Program, lo: npt.ArrayLike, hi: npt.ArrayLike
+    ) -> tuple[np.ndarray, np.ndarray]:
         lo, hi = ia.validated_boxes(self.n_in, lo, hi)
         out_lo, out_hi, undefined = ia.run_intervals(program, lo, hi)
         return np.where(undefined[:, None], -np.inf, out_lo), np.where(undefined[:, None], np.inf, out_hi)
@@ -223,8 +225,9 @@ def _build_target(exprs: tuple[sp.Expr, ...], variables: tuple[sp.Symbol, ...]) 
 # ---------------------------------------------------------------- the residual f - a.G - c
 
 
-def affine_residual_bounds(target: Target, lo: npt.ArrayLike, hi: npt.ArrayLike, a: npt.ArrayLike, c: npt.ArrayLike
-                           ) -> tuple[np.ndarray, np.ndarray]:
+def affine_residual_bounds(
+    target: Target, lo: npt.ArrayLike, hi: npt.ArrayLike, a: npt.ArrayLike, c: npt.ArrayLike
+) -> tuple[np.ndarray, np.ndarray]:
     """Sound bounds over each box b of h_b(x) = F(x) - sum_j a[b, j] G_j(x) - c[b].
 
     F is ``target.exprs[0]``; G_j is ``target.exprs[1 + j]``, or the coordinate x_j when
@@ -285,9 +288,13 @@ def affine_residual_bounds(target: Target, lo: npt.ArrayLike, hi: npt.ArrayLike,
 _Parts = tuple[ia.Interval, list[ia.Interval], list[list[ia.Interval]] | None]
 
 
-def _intersected_forms(on_box: tuple[ia.Interval, list[ia.Interval], list[list[ia.Interval]]], at_centre: _Parts,
-                       d: Sequence[ia.Interval], lipschitz: npt.NDArray[np.bool_], c2: npt.NDArray[np.bool_]
-                       ) -> tuple[np.ndarray, np.ndarray]:
+def _intersected_forms(
+    on_box: tuple[ia.Interval, list[ia.Interval], list[list[ia.Interval]]],
+    at_centre: _Parts,
+    d: Sequence[ia.Interval],
+    lipschitz: npt.NDArray[np.bool_],
+    c2: npt.NDArray[np.bool_],
+) -> tuple[np.ndarray, np.ndarray]:
     """Intersect the naive, mean-value and second-order enclosures of h over X (d_i = X_i - m_i); the
     mean-value form only where h is proved Lipschitz on the box, the second-order form where C^2."""
     (h_box, grad_box, hess_box), (h_mid, grad_mid, _) = on_box, at_centre
@@ -381,7 +388,13 @@ _DUAL = {"2": (2, "2"), "1": (np.inf, "inf"), "inf": (1, "1")}
 
 
 def certified_lipschitz(
-    target: Target, lo: npt.ArrayLike, hi: npt.ArrayLike, L: float, *, norm: str = "2", max_boxes: int = 200_000,
+    target: Target,
+    lo: npt.ArrayLike,
+    hi: npt.ArrayLike,
+    L: float,
+    *,
+    norm: str = "2",
+    max_boxes: int = 200_000,
     time_budget: float = 30.0,
 ) -> LipschitzResult:
     """Prove |f(x) - f(y)| <= L ||x - y|| on the domain box, or refute it with a replayed pair.
@@ -439,16 +452,25 @@ def certified_lipschitz(
         attempts[0] += int(not lipschitz.all())
         return jump  # a pair across a singularity (a pole, a jump) of f, replayed exactly
 
-    s = box_search(dom_lo, dom_hi, gradient_bound, goal=float(L), max_boxes=max_boxes, time_budget=time_budget,
-                   batch_boxes=1 << 16, visit=pair_at_centres)
+    s = box_search(
+        dom_lo,
+        dom_hi,
+        gradient_bound,
+        goal=float(L),
+        max_boxes=max_boxes,
+        time_budget=time_budget,
+        batch_boxes=1 << 16,
+        visit=pair_at_centres,
+    )
     return _lipschitz_result(s, float(L), norm, q_name, sampled_max[0])
 
 
 def _lipschitz_result(s: BoxSearch, L: float, norm: str, q_name: str, best: float) -> LipschitzResult:
     """The :class:`LipschitzResult` of the box search ``s`` on sup ||grad f||_q against L."""
     upper = max(s.upper, 0.0)
-    result = functools.partial(LipschitzResult, L=L, norm=norm, upper=upper if math.isfinite(upper) else None,
-                               lower=best, boxes=s.n_boxes)
+    result = functools.partial(
+        LipschitzResult, L=L, norm=norm, upper=upper if math.isfinite(upper) else None, lower=best, boxes=s.n_boxes
+    )
     if s.witness is not None:
         shown = [tuple(float(v) for v in p) for p in s.witness]
         return result(Status.REFUTED, witness=s.witness, message=f"|f(x) - f(y)| > L ||x - y||_{norm} at x, y = "
@@ -457,11 +479,12 @@ def _lipschitz_result(s: BoxSearch, L: float, norm: str, q_name: str, best: floa
         return result(Status.PROVED, witness=None, message=f"sup ||grad f||_{q_name} <= {s.upper:.6g} <= L "
                       f"(interval bound over {s.n_boxes} boxes)")  # fmt: skip
     return result(Status.UNKNOWN, witness=None, message=f"budget spent after {s.n_boxes} boxes: {s.open_lo.shape[0]} "
-                  f"boxes keep a gradient bound up to {s.open_upper.max():.6g} > L; sampled up to {best:.6g}")  # fmt: skip
+                  f"boxes keep a gradient bound up to {s.open_upper.max():.6g} > L; sampled up to {best:.6g}")  # fmt: skip  # noqa: E501
 
 
-def _jump_witness(target: Target, lo: np.ndarray, hi: np.ndarray, lipschitz: npt.NDArray[np.bool_], L: float,
-                  norm: str, attempts: int) -> _Pair | None:
+def _jump_witness(
+    target: Target, lo: np.ndarray, hi: np.ndarray, lipschitz: npt.NDArray[np.bool_], L: float, norm: str, attempts: int
+) -> _Pair | None:
     """Where f is not proved Lipschitz (a pole, a jump), the opposite corners of the smallest such
     boxes as an exactly replayed pair, or None."""
     if attempts >= 200 or lipschitz.all():
@@ -475,8 +498,9 @@ def _jump_witness(target: Target, lo: np.ndarray, hi: np.ndarray, lipschitz: npt
     return None
 
 
-def _pair_witness(target: Target, centre: np.ndarray, grad: np.ndarray, L: float, norm: str, dom_lo: np.ndarray,
-                  dom_hi: np.ndarray) -> _Pair | None:
+def _pair_witness(
+    target: Target, centre: np.ndarray, grad: np.ndarray, L: float, norm: str, dom_lo: np.ndarray, dom_hi: np.ndarray
+) -> _Pair | None:
     """(x, y) as Fractions near ``centre`` with |f(x) - f(y)| > L ||x - y|| proved exactly, or None."""
     if norm == "2":
         direction = grad / np.linalg.norm(grad)

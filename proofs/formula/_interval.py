@@ -40,9 +40,10 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import mpmath
 import numpy as np
@@ -300,8 +301,12 @@ def min_(*xs: Interval) -> Interval:
     return lo, hi
 
 
-def _step_range(x: Interval, below: Interval | tuple[float, float], at_zero: Interval | tuple[float, float],
-                above: Interval | tuple[float, float]) -> Interval:
+def _step_range(
+    x: Interval,
+    below: Interval | tuple[float, float],
+    at_zero: Interval | tuple[float, float],
+    above: Interval | tuple[float, float],
+) -> Interval:
     # range of a function equal to `below` for t < 0, `at_zero` at 0 and `above` for t > 0
     a, b = x
     parts = [(a < 0, below), ((a <= 0) & (b >= 0), at_zero), (b > 0, above)]
@@ -669,8 +674,9 @@ class Program:
     releases: tuple[tuple[int, ...], ...]  # slots no longer needed after each step
 
 
-def run_intervals(program: Program, lo: FloatArray, hi: FloatArray
-                  ) -> tuple[FloatArray, FloatArray, npt.NDArray[np.bool_]]:
+def run_intervals(
+    program: Program, lo: FloatArray, hi: FloatArray
+) -> tuple[FloatArray, FloatArray, npt.NDArray[np.bool_]]:
     """Outward-rounded enclosures (B, n_outputs) of the program's outputs, and the undefined mask."""
     values: list[Any] = [(lo[:, i], hi[:, i]) for i in range(program.n_in)]  # intervals; None once released
     undefined = np.zeros(lo.shape[0], dtype=bool)

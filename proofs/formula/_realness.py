@@ -9,9 +9,10 @@ ill-posed: an input error), or left undecided (then no CERTIFIED verdict is give
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Iterable, Mapping, Sequence, cast
+from typing import cast
 
 import mpmath
 import numpy as np
@@ -51,8 +52,14 @@ def real_arguments(exprs: Sequence[sympy.Expr]) -> list[tuple[sympy.Expr, bool]]
     return list(dict.fromkeys(out))
 
 
-def prove_real_on_domain(exprs: Sequence[sympy.Expr], variables: Sequence[sympy.Symbol], lo: npt.ArrayLike,
-                         hi: npt.ArrayLike, *, max_boxes: int = 1 << 14) -> RealnessResult:
+def prove_real_on_domain(
+    exprs: Sequence[sympy.Expr],
+    variables: Sequence[sympy.Symbol],
+    lo: npt.ArrayLike,
+    hi: npt.ArrayLike,
+    *,
+    max_boxes: int = 1 << 14,
+) -> RealnessResult:
     """Prove every argument of :func:`real_arguments` nonnegative (positive under log) on the box [lo, hi]."""
 
     args = real_arguments(exprs)
@@ -73,13 +80,22 @@ def prove_real_on_domain(exprs: Sequence[sympy.Expr], variables: Sequence[sympy.
         # an exact point where some argument is negative (zero under a log)
         # arguments_bound always sets ``settled``
         for b in np.nonzero(~cast(npt.NDArray[np.bool_], bounds.settled))[0][:32]:
-            found = _negative_argument(args, variables, powers, (box_lo[b], box_hi[b], 0.5 * box_lo[b] + 0.5 * box_hi[b]))
+            found = _negative_argument(
+                args, variables, powers, (box_lo[b], box_hi[b], 0.5 * box_lo[b] + 0.5 * box_hi[b])
+            )
             if found is not None:
                 return found
         return None
 
-    s = box_search(np.asarray(lo, float), np.asarray(hi, float), arguments_bound, goal=0.0, max_boxes=max_boxes,
-                   batch_boxes=max_boxes, visit=refute)
+    s = box_search(
+        np.asarray(lo, float),
+        np.asarray(hi, float),
+        arguments_bound,
+        goal=0.0,
+        max_boxes=max_boxes,
+        batch_boxes=max_boxes,
+        visit=refute,
+    )
     if s.witness is not None:
         refuted: RealnessResult = s.witness  # what refute returned
         return refuted
@@ -88,9 +104,12 @@ def prove_real_on_domain(exprs: Sequence[sympy.Expr], variables: Sequence[sympy.
     return RealnessResult(Status.PROVED, f"sqrt/log arguments proved >= 0 over {s.n_boxes} boxes")
 
 
-def _negative_argument(args: Sequence[tuple[sympy.Expr, bool]], variables: Sequence[sympy.Symbol],
-                       powers: Mapping[sympy.Expr, list[sympy.Expr]], points: Iterable[np.ndarray]
-                       ) -> RealnessResult | None:
+def _negative_argument(
+    args: Sequence[tuple[sympy.Expr, bool]],
+    variables: Sequence[sympy.Symbol],
+    powers: Mapping[sympy.Expr, list[sympy.Expr]],
+    points: Iterable[np.ndarray],
+) -> RealnessResult | None:
     """REFUTED at the first of ``points`` where the exact enclosure of an argument is < 0 (<= 0 under a log)."""
     for x in points:
         point = tuple(Fraction(float(v)) for v in x)
@@ -103,8 +122,9 @@ def _negative_argument(args: Sequence[tuple[sympy.Expr, bool]], variables: Seque
                 continue  # a negative base to an integer power is real: refute elsewhere
             if top < 0 or (s and top <= 0):
                 where = ", ".join(f"{v}={float(p):.6g}" for v, p in zip(variables, point))
-                return RealnessResult(Status.REFUTED, f"{a} {'<=' if s else '<'} 0 at {where}: the target is not "
-                                                      f"real there", point)
+                return RealnessResult(
+                    Status.REFUTED, f"{a} {'<=' if s else '<'} 0 at {where}: the target is not real there", point
+                )
     return None
 
 
@@ -118,8 +138,9 @@ def _symbolic_powers(exprs: Sequence[sympy.Expr]) -> dict[sympy.Expr, list[sympy
     return out
 
 
-def _non_integer_at(exponents: Sequence[sympy.Expr], variables: Sequence[sympy.Symbol],
-                    point: Sequence[Fraction]) -> bool:
+def _non_integer_at(
+    exponents: Sequence[sympy.Expr], variables: Sequence[sympy.Symbol], point: Sequence[Fraction]
+) -> bool:
     """Whether some exponent is provably strictly between two consecutive integers at the point."""
     for e in exponents:
         try:
@@ -129,4 +150,3 @@ def _non_integer_at(exponents: Sequence[sympy.Expr], variables: Sequence[sympy.S
         if mpmath.floor(lo) == mpmath.floor(hi) and mpmath.floor(lo) != lo:
             return True
     return False
-

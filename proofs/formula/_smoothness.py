@@ -24,8 +24,8 @@ fails a guard, or on which a guard's argument is not defined, gets the naive enc
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -71,8 +71,9 @@ def smoothness_guards(exprs: Sequence[sp.Expr]) -> tuple[Guard, ...]:
     return tuple(dict.fromkeys(out))
 
 
-def guard_masks(guards: Sequence[Guard], program: ia.Program, lo: np.ndarray, hi: np.ndarray
-                ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+def guard_masks(
+    guards: Sequence[Guard], program: ia.Program, lo: np.ndarray, hi: np.ndarray
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
     """(lipschitz_ok, c2_ok), (B,) bool each: which boxes pass every guard (program: all guard exprs)."""
     B = lo.shape[0]
     lip, c2 = np.ones(B, dtype=bool), np.ones(B, dtype=bool)
@@ -81,7 +82,7 @@ def guard_masks(guards: Sequence[Guard], program: ia.Program, lo: np.ndarray, hi
     g_lo, g_hi, undefined = ia.run_intervals(program, lo, hi)
     col = 0
     for g in guards:
-        a, b = g_lo[:, col:col + len(g.exprs)], g_hi[:, col:col + len(g.exprs)]
+        a, b = g_lo[:, col : col + len(g.exprs)], g_hi[:, col : col + len(g.exprs)]
         col += len(g.exprs)
         if g.kind == "finite":
             ok = np.isfinite(a[:, 0]) & np.isfinite(b[:, 0])
@@ -95,7 +96,7 @@ def guard_masks(guards: Sequence[Guard], program: ia.Program, lo: np.ndarray, hi
             ok = np.zeros(B, dtype=bool)
             for i in range(a.shape[1]):
                 others = np.delete(b, i, axis=1)
-                ok |= (a[:, i:i + 1] > others).all(axis=1)
+                ok |= (a[:, i : i + 1] > others).all(axis=1)
         ok &= ~undefined
         c2 &= ok
         if not g.c2_only:

@@ -1,6 +1,7 @@
 """The symbolic prover: sign and relation proofs over stated ranges, with interval fallbacks and
 exactly replayed counterexamples. Mathematics only: never torch.
 """
+
 from ._interval import Unsupported as Unsupported
 from ._interval import ieval as ieval
 from ._interval import point_text as point_text
@@ -17,4 +18,20 @@ from ._prover import prove_nonneg as prove_nonneg
 from ._prover import prove_positive as prove_positive
 from ._prover import range_assumptions as range_assumptions
 
-__all__ = ['Domain', 'Proof', 'Unsupported', 'assume_domain', 'expand_log_on', 'ieval', 'in_domain', 'point_text', 'prove_identity', 'prove_nonneg', 'prove_positive', 'range_assumptions', 'replay', 'sign_of_constant', 'sympify_arg']
+__all__ = [
+    "Domain",
+    "Proof",
+    "Unsupported",
+    "assume_domain",
+    "expand_log_on",
+    "ieval",
+    "in_domain",
+    "point_text",
+    "prove_identity",
+    "prove_nonneg",
+    "prove_positive",
+    "range_assumptions",
+    "replay",
+    "sign_of_constant",
+    "sympify_arg",
+]

@@ -36,8 +36,9 @@ class Domain:
     integers: frozenset[str] = frozenset()
 
     @classmethod
-    def from_args(cls, ranges: Mapping[str, Any], integers: Iterable[str] = (), fixed: Mapping[str, Any] | None = None
-                  ) -> Domain:
+    def from_args(
+        cls, ranges: Mapping[str, Any], integers: Iterable[str] = (), fixed: Mapping[str, Any] | None = None
+    ) -> Domain:
         fixed = dict(fixed or {})
         rs = {}
         for name, (lo, hi) in ranges.items():
@@ -154,8 +155,11 @@ def assume_domain(expr: sympy.Expr, dom: Domain) -> sympy.Expr:
     """``expr`` with each ranged variable replaced by a symbol of the same name that carries exactly the
     assumptions its range proves (:func:`range_assumptions`); unranged symbols keep their own."""
     expr = sympy.sympify(expr)
-    reps = {s: sympy.Symbol(s.name, **range_assumptions(s.name, dom, s)) for s in expr.free_symbols
-            if isinstance(s, sympy.Symbol) and s.name in dom.ranges}
+    reps = {
+        s: sympy.Symbol(s.name, **range_assumptions(s.name, dom, s))
+        for s in expr.free_symbols
+        if isinstance(s, sympy.Symbol) and s.name in dom.ranges
+    }
     return expr.xreplace(reps)
 
 

@@ -31,6 +31,13 @@ from mpmath import iv
 
 from proofs import Status
 from proofs.boxes import BoxBounds, box_search
+from proofs.prover._domain import (
+    Domain,
+    Proof,
+    assume_domain,
+    in_domain,
+    range_assumptions,
+)
 from proofs.prover._interval import (
     Unsupported,
     _hi,
@@ -40,14 +47,6 @@ from proofs.prover._interval import (
     replay,
     sign_of_constant,
     sympify_arg,
-)
-
-from proofs.prover._domain import (
-    Domain,
-    Proof,
-    assume_domain,
-    in_domain,
-    range_assumptions,
 )
 from proofs.prover._search import find_counterexample
 
@@ -89,8 +88,11 @@ def _substitution_covers(expr: sympy.Basic, sub: Mapping[str, Any], dom: Domain)
             return False
         lo = dom.ranges[name][0]
         others = Domain({n: r for n, r in dom.ranges.items() if n != name}, dom.integers - {name})
-        if lo is -oo or not prove_positive(a, others) or \
-                prove_nonneg(lo - b, others, search=False, budget=200).status is not Status.PROVED:
+        if (
+            lo is -oo
+            or not prove_positive(a, others)
+            or prove_nonneg(lo - b, others, search=False, budget=200).status is not Status.PROVED
+        ):
             return False
         if w.is_positive and not prove_positive(lo - b, others):
             # w > 0 misses v = b = lo: a cover only where the claim is undefined at v = lo (e.g. 1/lam at 0)
@@ -116,8 +118,9 @@ def _rewrites(e: sympy.Expr, expensive: bool | None = None) -> Iterator[sympy.Ex
         yield sympy.simplify(sympy.powsimp(sympy.expand_power_base(e)))
 
 
-def _orthant_substitutions(expr: sympy.Expr, dom: Domain, extra: tuple[Mapping[str, Any], ...]
-                           ) -> Iterator[tuple[str, sympy.Expr]]:
+def _orthant_substitutions(
+    expr: sympy.Expr, dom: Domain, extra: tuple[Mapping[str, Any], ...]
+) -> Iterator[tuple[str, sympy.Expr]]:
     """Yield (label, expr') with every variable replaced by an expression in nonnegative symbols."""
     names = list(dom.ranges)
     sym = {n: next((s for s in expr.free_symbols if s.name == n), sympy.Symbol(n)) for n in names}
@@ -136,8 +139,12 @@ def _orthant_substitutions(expr: sympy.Expr, dom: Domain, extra: tuple[Mapping[s
         for n in names:
             lo = dom.ranges[n][0]
             if lo.is_number and lo >= 0:
-                s[sym[n]] = sympy.Symbol(n, positive=bool(lo > 0) or bool(sym[n].is_positive) or None, nonnegative=True,
-                                         integer=(n in dom.integers) or None)
+                s[sym[n]] = sympy.Symbol(
+                    n,
+                    positive=bool(lo > 0) or bool(sym[n].is_positive) or None,
+                    nonnegative=True,
+                    integer=(n in dom.integers) or None,
+                )
         return s
 
     yield "sympy, under the positivity assumptions", expr.xreplace(base_subs())
@@ -167,16 +174,20 @@ def _orthant_substitutions(expr: sympy.Expr, dom: Domain, extra: tuple[Mapping[s
             continue
         s = {sym.get(k, sympy.Symbol(k)): sympify_arg(v) for k, v in sub.items()}
         e2 = expr.xreplace(s)
-        news = {f: sympy.Symbol(f.name, nonnegative=True) for f in e2.free_symbols
-                if f.name not in names and f.is_nonnegative is not True}
+        news = {
+            f: sympy.Symbol(f.name, nonnegative=True)
+            for f in e2.free_symbols
+            if f.name not in names and f.is_nonnegative is not True
+        }
         e2 = e2.xreplace(news).xreplace(base_subs())
         yield "sympy, after the claim's substitution " + ", ".join(f"{k} = {v}" for k, v in sub.items()), e2
 
 
-def _tier_sympy(expr: sympy.Expr, dom: Domain, extra: tuple[Mapping[str, Any], ...], attr: str = "is_nonnegative"
-                ) -> Proof | None:
+def _tier_sympy(
+    expr: sympy.Expr, dom: Domain, extra: tuple[Mapping[str, Any], ...], attr: str = "is_nonnegative"
+) -> Proof | None:
     variants = list(_orthant_substitutions(expr, dom, extra))
-    variants = variants[len(variants) - len(extra):] + variants[: len(variants) - len(extra)]  # hints first
+    variants = variants[len(variants) - len(extra) :] + variants[: len(variants) - len(extra)]  # hints first
     for expensive in (False, True):
         for label, e in variants:
             for form in _rewrites(e, expensive):
@@ -266,8 +277,13 @@ def _float_down(x: mpmath.mpf) -> float:
     return math.nextafter(f, -math.inf) if mpmath.mpf(f) > x else f
 
 
-def _bnb(expr: sympy.Expr, dom: Domain, bounds: Mapping[str, tuple[float, float]], budget: int,
-         deadline: Callable[[], None] | None) -> tuple[Status, int, dict[str, tuple[Any, Any]] | None]:
+def _bnb(
+    expr: sympy.Expr,
+    dom: Domain,
+    bounds: Mapping[str, tuple[float, float]],
+    budget: int,
+    deadline: Callable[[], None] | None,
+) -> tuple[Status, int, dict[str, tuple[Any, Any]] | None]:
     """Interval branch and bound of ``expr >= 0`` over the box ``bounds`` (the one box search, objective -expr):
     (PROVED, or REFUTED with a box where expr < 0 throughout (still to be replayed at a point), or UNKNOWN;
     boxes bounded; that box as {name: (lo, hi)} or None)."""
@@ -304,15 +320,24 @@ def _bnb(expr: sympy.Expr, dom: Domain, bounds: Mapping[str, tuple[float, float]
     hi = np.array([float(bounds[n][1]) for n in names])
     s = box_search(lo, hi, negated_bounds, goal=0.0, max_boxes=budget, split=split, deadline=deadline)
     if s.refuting is not None:
-        box = {n: (mpmath.mpf(a), mpmath.mpf(b)) for n, a, b in zip(names, s.open_lo[s.refuting], s.open_hi[s.refuting])}
+        box = {
+            n: (mpmath.mpf(a), mpmath.mpf(b)) for n, a, b in zip(names, s.open_lo[s.refuting], s.open_hi[s.refuting])
+        }
         return Status.REFUTED, s.n_boxes, box
     return (Status.PROVED if s.complete else Status.UNKNOWN), s.n_boxes, None
 
 
 # ------------------------------------------------------------------------------------------ driver
-def prove_nonneg(expr: sympy.Expr, dom: Domain, *, substitutions: Iterable[Mapping[str, Any]] = (), budget: int = 4000,
-                 seed: int = 0,
-                 deadline: Callable[[], None] | None = None, search: bool = True) -> Proof:
+def prove_nonneg(
+    expr: sympy.Expr,
+    dom: Domain,
+    *,
+    substitutions: Iterable[Mapping[str, Any]] = (),
+    budget: int = 4000,
+    seed: int = 0,
+    deadline: Callable[[], None] | None = None,
+    search: bool = True,
+) -> Proof:
     """Prove ``expr >= 0`` on ``dom`` (tiers in the module docstring), or refute it with an exact point."""
     expr = assume_domain(expr, dom)
     bounds = dom.numeric_bounds()
@@ -332,12 +357,17 @@ def prove_nonneg(expr: sympy.Expr, dom: Domain, *, substitutions: Iterable[Mappi
             x = next(s for s in expr.free_symbols if s.name == free[0])
             steps = _tier_derivative(expr, x, lo, hi, 3)
             if steps is not None:
-                return Proof(Status.PROVED, f"derivative signs on {free[0]} in [{lo}, {hi}]: " + "; ".join(steps),
-                             steps=tuple(steps))
+                return Proof(
+                    Status.PROVED,
+                    f"derivative signs on {free[0]} in [{lo}, {hi}]: " + "; ".join(steps),
+                    steps=tuple(steps),
+                )
     if search and bounds is None and free:
         # unbounded domain: search a large compact part for a counterexample only
-        capped = {n: (a if math.isfinite(a) else -1e6, b if math.isfinite(b) else 1e6)
-                  for n, (a, b) in _loose_bounds(dom).items()}
+        capped = {
+            n: (a if math.isfinite(a) else -1e6, b if math.isfinite(b) else 1e6)
+            for n, (a, b) in _loose_bounds(dom).items()
+        }
         cex = find_counterexample(expr, dom, capped, rng)
         if cex is not None:
             p, val = cex
@@ -346,18 +376,27 @@ def prove_nonneg(expr: sympy.Expr, dom: Domain, *, substitutions: Iterable[Mappi
         res, nboxes, box = _bnb(expr, dom, bounds, budget, deadline)
         where = dom.describe()
         if res is Status.PROVED:
-            return Proof(Status.PROVED, f"interval arithmetic (mpmath.iv, outward rounding) over {where}: {nboxes} boxes")
+            return Proof(
+                Status.PROVED, f"interval arithmetic (mpmath.iv, outward rounding) over {where}: {nboxes} boxes"
+            )
         if res is Status.REFUTED:
             # a REFUTED branch and bound always returns its box
-            mid = {n: (int(a) if n in dom.integers else Fraction(str((a + b) / 2)))
-                   for n, (a, b) in box.items()}  # type: ignore[union-attr]
+            mid = {n: (int(a) if n in dom.integers else Fraction(str((a + b) / 2))) for n, (a, b) in box.items()}  # type: ignore[union-attr]
             if in_domain(mid, dom):
                 lo, hi = replay(expr, mid)
                 if hi < 0:
-                    return Proof(Status.REFUTED, f"interval branch-and-bound ({nboxes} boxes), replayed at 170 bits",
-                                 mid, (mpmath.nstr(lo, 20), mpmath.nstr(hi, 20)))
-        return Proof(Status.UNKNOWN, f"sympy undecided; interval branch-and-bound over {where} inconclusive after {nboxes} boxes")
-    return Proof(Status.UNKNOWN, f"sympy undecided and the domain ({dom.describe()}) is not compact: no interval certificate")
+                    return Proof(
+                        Status.REFUTED,
+                        f"interval branch-and-bound ({nboxes} boxes), replayed at 170 bits",
+                        mid,
+                        (mpmath.nstr(lo, 20), mpmath.nstr(hi, 20)),
+                    )
+        return Proof(
+            Status.UNKNOWN, f"sympy undecided; interval branch-and-bound over {where} inconclusive after {nboxes} boxes"
+        )
+    return Proof(
+        Status.UNKNOWN, f"sympy undecided and the domain ({dom.describe()}) is not compact: no interval certificate"
+    )
 
 
 def _outer_range(dom: Domain, name: str) -> tuple[sympy.Expr, sympy.Expr]:
@@ -371,8 +410,9 @@ def _outer_range(dom: Domain, name: str) -> tuple[sympy.Expr, sympy.Expr]:
             out.append(b)
             continue
         deps = [s.name for s in b.free_symbols]
-        if any(not dom.ranges[d][1].is_number for d in deps if d in dom.ranges and side == 1) or \
-                any(d not in dom.ranges for d in deps):
+        if any(not dom.ranges[d][1].is_number for d in deps if d in dom.ranges and side == 1) or any(
+            d not in dom.ranges for d in deps
+        ):
             out.append(oo if side else -oo)
             continue
         env = {d: iv.mpf(list(loose[d])) for d in deps}
@@ -387,8 +427,10 @@ def _outer_range(dom: Domain, name: str) -> tuple[sympy.Expr, sympy.Expr]:
 def _loose_bounds(dom: Domain) -> dict[str, tuple[float, float]]:
     out: dict[str, tuple[float, float]] = {}
     for n, (lo, hi) in dom.ranges.items():
-        out[n] = (float(lo) if lo.is_number else (1.0 if lo is not -oo else -math.inf),
-                  float(hi) if hi.is_number else 1e4 if hi is oo else 1e4)
+        out[n] = (
+            float(lo) if lo.is_number else (1.0 if lo is not -oo else -math.inf),
+            float(hi) if hi.is_number else 1e4 if hi is oo else 1e4,
+        )
     return out
 
 
@@ -410,17 +452,21 @@ def expand_log_on(e: sympy.Expr, dom: Domain) -> sympy.Expr:
     return out.xreplace({v: k for k, v in reps.items()})
 
 
-def prove_identity(lhs: sympy.Basic, rhs: sympy.Basic, dom: Domain, *, seed: int = 0,
-                   deadline: Callable[[], None] | None = None) -> Proof:
+def prove_identity(
+    lhs: sympy.Basic, rhs: sympy.Basic, dom: Domain, *, seed: int = 0, deadline: Callable[[], None] | None = None
+) -> Proof:
     """Proof that ``lhs == rhs`` identically (sympy), or a refuting point found in ``dom``."""
     d = assume_domain(sympy.sympify(lhs) - sympy.sympify(rhs), dom)
     el = expand_log_on(d, dom) if d.has(sympy.log) else d
     for form in (sympy.simplify(d), sympy.simplify(el), sympy.simplify(sympy.powdenest(el))):
         if form.is_zero is True or form == 0:
-            return Proof(Status.PROVED, "sympy: simplify(lhs - rhs) == 0 (rewrites valid under the stated ranges and "
-                                   "the symbols' declared assumptions)")
+            return Proof(
+                Status.PROVED,
+                "sympy: simplify(lhs - rhs) == 0 (rewrites valid under the stated ranges and "
+                "the symbols' declared assumptions)",
+            )
     if dom.ranges:
-        for sign, e in ((1, d), (-1, -d)):
+        for e in (d, -d):
             p = prove_nonneg(e, dom, seed=seed, budget=0, deadline=deadline)
             if p.status is Status.REFUTED:
                 return p

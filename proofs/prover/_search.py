@@ -32,7 +32,9 @@ def _special_values(a: float, b: float, integer: bool) -> list[Value]:
         raw: list[Value] = [a_i, b_i, a_i + 1, b_i - 1, -1, 0, 1, 2, -2]
         return list(dict.fromkeys(v for v in raw if a_i <= v <= b_i))
     ends: list[Value] = [Fraction(a), Fraction(b)]
-    raw = ends + [Fraction(v) for v in (-1, 0, 1, Fraction(1, 2), Fraction(-1, 2), Fraction(1, 1024), Fraction(-1, 1024))]
+    raw = ends + [
+        Fraction(v) for v in (-1, 0, 1, Fraction(1, 2), Fraction(-1, 2), Fraction(1, 1024), Fraction(-1, 1024))
+    ]
     raw += [ends[0] + (ends[1] - ends[0]) * Fraction(1, 1 << 20), ends[1] - (ends[1] - ends[0]) * Fraction(1, 1 << 20)]
     return list(dict.fromkeys(v for v in raw if ends[0] <= v <= ends[1]))
 
@@ -54,8 +56,9 @@ def _random_value(a: float, b: float, integer: bool, rng: random.Random) -> Valu
     return Fraction(rng.uniform(a, b)).limit_denominator(1 << 20)
 
 
-def _sample_points(dom: Domain, bounds: Mapping[str, tuple[float, float]], rng: random.Random, n_points: int
-                   ) -> Iterator[dict[str, Value]]:
+def _sample_points(
+    dom: Domain, bounds: Mapping[str, tuple[float, float]], rng: random.Random, n_points: int
+) -> Iterator[dict[str, Value]]:
     """The corners of the special values of every variable (endpoints, sign changes), then random points."""
     names = list(dom.ranges)
     special = {n: _special_values(*bounds[n], n in dom.integers) for n in names}
@@ -67,8 +70,12 @@ def _sample_points(dom: Domain, bounds: Mapping[str, tuple[float, float]], rng: 
     if n_corners <= max(n_points, 1):
         grid = itertools.product(*(special[n] for n in names))
     else:  # too many: every variable at each special value, the others at random special values
-        grid = (tuple(v if n == m else rng.choice(special[n]) for n in names)
-                for m in names for v in special[m] for _ in range(3))
+        grid = (
+            tuple(v if n == m else rng.choice(special[n]) for n in names)
+            for m in names
+            for v in special[m]
+            for _ in range(3)
+        )
     for t in grid:
         p = dict(zip(names, t))
         if in_domain(p, dom):
@@ -79,11 +86,15 @@ def _sample_points(dom: Domain, bounds: Mapping[str, tuple[float, float]], rng: 
             yield p
 
 
-def find_counterexample(expr: sympy.Expr, dom: Domain, bounds: Mapping[str, tuple[float, float]], rng: random.Random,
-                        n_points: int = 400) -> tuple[dict[str, Value], tuple[str, str]] | None:
+def find_counterexample(
+    expr: sympy.Expr, dom: Domain, bounds: Mapping[str, tuple[float, float]], rng: random.Random, n_points: int = 400
+) -> tuple[dict[str, Value], tuple[str, str]] | None:
     """A domain point where ``expr < 0`` in exact replay, shrunk toward the lower bounds, or None."""
-    f = sympy.lambdify([sympy.Symbol(n) for n in dom.ranges], expr.xreplace(
-        {s: sympy.Symbol(s.name) for s in expr.free_symbols}), modules=["mpmath"])
+    f = sympy.lambdify(
+        [sympy.Symbol(n) for n in dom.ranges],
+        expr.xreplace({s: sympy.Symbol(s.name) for s in expr.free_symbols}),
+        modules=["mpmath"],
+    )
     best = None
     for p in _sample_points(dom, bounds, rng, n_points):
         try:
@@ -107,6 +118,7 @@ def find_counterexample(expr: sympy.Expr, dom: Domain, bounds: Mapping[str, tupl
 def _shrink(expr: sympy.Expr, dom: Domain, point: Mapping[str, Value]) -> dict[str, Value]:
     """Move each coordinate toward its (numeric) lower bound by bisection while the exact replay
     stays negative; continuous coordinates are kept on simple dyadic rationals."""
+
     def neg(p: Mapping[str, Value]) -> bool:
         if not in_domain(p, dom):
             return False
@@ -120,8 +132,11 @@ def _shrink(expr: sympy.Expr, dom: Domain, point: Mapping[str, Value]) -> dict[s
         return math.floor(v) if n in dom.integers else Fraction(v).limit_denominator(64)
 
     p = dict(point)
-    los = {n: Fraction(int(dom.ranges[n][0].p), int(dom.ranges[n][0].q)) for n in p
-           if dom.ranges[n][0].is_number and dom.ranges[n][0].is_Rational}
+    los = {
+        n: Fraction(int(dom.ranges[n][0].p), int(dom.ranges[n][0].q))
+        for n in p
+        if dom.ranges[n][0].is_number and dom.ranges[n][0].is_Rational
+    }
     if len(los) == len(p):  # joint move toward the lower corner: p_t = lo + t (p - lo), bisect on t
         bad_t, good_t = Fraction(1), Fraction(0)
         for _ in range(30):

@@ -14,8 +14,19 @@ sawtooth_width_user = Theorem(
     paper="user",
     statement="The Yarotsky network f_m has width <= 4.",
     statement_provenance=Provenance.OURS,
-    claims=(Claim(name="width_le_four", check="size_formula", statement="width <= 4",
-                  args={"construction": "constructions.yarotsky:sawtooth_square", "quantity": "width",
-                        "formula": sympy.Integer(4), "relation": "le"},
-                  quick=({"m": 2},), provenance=Provenance.OURS),),
+    claims=(
+        Claim(
+            name="width_le_four",
+            check="size_formula",
+            statement="width <= 4",
+            args={
+                "construction": "constructions.yarotsky:sawtooth_square",
+                "quantity": "width",
+                "formula": sympy.Integer(4),
+                "relation": "le",
+            },
+            quick=({"m": 2},),
+            provenance=Provenance.OURS,
+        ),
+    ),
 )

@@ -8,8 +8,8 @@ the lowest index; tree cells half-open, x >= c goes up).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from fractions import Fraction
-from typing import Sequence
 
 import numpy as np
 import sympy
@@ -80,7 +80,7 @@ def arb_eval(e: sympy.Basic, env: dict) -> arb:
             n = int(ex)
             if n < 0 and b.contains(0):
                 raise Undefined("pole")
-            return _finite(b ** n)
+            return _finite(b**n)
         x = arb_eval(ex, env)
         if b > 0:
             return _finite((x * b.log()).exp())
@@ -190,7 +190,7 @@ def exact_route(spec, z: Sequence[Fraction]):
         for c in r.centres:
             cc = np.asarray(c)[node]
             digit = sum((1 << i) for i in range(n) if z[i] >= _fr(cc[i]))
-            node = node * (2 ** n) + digit
+            node = node * (2**n) + digit
         return (node,)
     W = np.asarray(r.weight)
     b = np.zeros(W.shape[0]) if r.bias is None else np.asarray(r.bias)
@@ -211,15 +211,17 @@ def exact_forward(net, x: Sequence[Fraction], routes: list | None = None) -> lis
             vals[v] = list(x)
         elif kind == "Affine":
             W, b = np.asarray(spec.weight), np.asarray(spec.bias)
-            vals[v] = [sum((_fr(W[o, i]) * ops[0][i] for i in range(W.shape[1])), Fraction(0)) + _fr(b[o])
-                       for o in range(W.shape[0])]
+            vals[v] = [
+                sum((_fr(W[o, i]) * ops[0][i] for i in range(W.shape[1])), Fraction(0)) + _fr(b[o])
+                for o in range(W.shape[0])
+            ]
         elif kind == "PReLU":
             a = _fr(spec.slope)
             vals[v] = [t if t >= 0 else a * t for t in ops[0]]
         elif kind == "Concat":
             vals[v] = [t for o in ops for t in o]
         elif kind == "Slice":
-            vals[v] = ops[0][spec.start:spec.stop]
+            vals[v] = ops[0][spec.start : spec.stop]
         else:
             sel = exact_route(spec, ops[0])
             if routes is not None:
@@ -231,8 +233,10 @@ def exact_forward(net, x: Sequence[Fraction], routes: list | None = None) -> lis
             h = ops[0]
             for li, (W, b) in enumerate(zip(ex.weights, ex.biases)):
                 W, b = np.asarray(W[e]), np.asarray(b[e])
-                h = [sum((_fr(W[o, i]) * h[i] for i in range(W.shape[1])), Fraction(0)) + _fr(b[o])
-                     for o in range(W.shape[0])]
+                h = [
+                    sum((_fr(W[o, i]) * h[i] for i in range(W.shape[1])), Fraction(0)) + _fr(b[o])
+                    for o in range(W.shape[0])
+                ]
                 if li < ex.n_layers - 1:
                     a = _fr(ex.slope)
                     h = [t if t >= 0 else a * t for t in h]
@@ -262,15 +266,17 @@ def exact_routes_only(net, x: Sequence[Fraction]) -> tuple:
 def exact_forward_node(spec, kind, ops):
     if kind == "Affine":
         W, b = np.asarray(spec.weight), np.asarray(spec.bias)
-        return [sum((_fr(W[o, i]) * ops[0][i] for i in range(W.shape[1])), Fraction(0)) + _fr(b[o])
-                for o in range(W.shape[0])]
+        return [
+            sum((_fr(W[o, i]) * ops[0][i] for i in range(W.shape[1])), Fraction(0)) + _fr(b[o])
+            for o in range(W.shape[0])
+        ]
     if kind == "PReLU":
         a = _fr(spec.slope)
         return [t if t >= 0 else a * t for t in ops[0]]
     if kind == "Concat":
         return [t for o in ops for t in o]
     if kind == "Slice":
-        return ops[0][spec.start:spec.stop]
+        return ops[0][spec.start : spec.stop]
     raise Undefined(kind)
 
 

@@ -68,13 +68,17 @@ def _linear_pieces(net: Net, lo: Fraction, hi: Fraction):
         elif isinstance(spec, Affine):
             W = [[_F(float(w)) for w in row] for row in spec.weight]
             b = [_F(float(t)) for t in spec.bias]
-            vals[v] = [[(sum((w * a for w, (a, _) in zip(row, xs)), _F(0)),
-                         sum((w * c for w, (_, c) in zip(row, xs)), bi)) for row, bi in zip(W, b)]
-                       for xs in vals[ops[0]]]
+            vals[v] = [
+                [
+                    (sum((w * a for w, (a, _) in zip(row, xs)), _F(0)), sum((w * c for w, (_, c) in zip(row, xs)), bi))
+                    for row, bi in zip(W, b)
+                ]
+                for xs in vals[ops[0]]
+            ]
         elif isinstance(spec, Concat):
             vals[v] = [[t for u in ops for t in vals[u][i]] for i in range(len(points) - 1)]
         elif isinstance(spec, Slice):
-            vals[v] = [xs[spec.start:spec.stop] for xs in vals[ops[0]]]
+            vals[v] = [xs[spec.start : spec.stop] for xs in vals[ops[0]]]
         else:  # (P)ReLU: split where a pre-activation crosses zero, then apply the active branch
             pre = vals[ops[0]]
             new_points, owner = [points[0]], []
@@ -97,6 +101,7 @@ def _linear_pieces(net: Net, lo: Fraction, hi: Fraction):
 
 def _max_abs_on(g: sympy.Poly, p: Fraction, q: Fraction) -> tuple[Fraction, Fraction, Fraction]:
     """(exact lower, rigorous upper, rational argmax of lower) of max |g| on [p, q]."""
+
     def at(x: Fraction) -> Fraction:
         v = g.eval(sympy.Rational(x.numerator, x.denominator))
         return abs(_F(int(v.p), int(v.q)))
@@ -118,8 +123,10 @@ def _max_abs_on(g: sympy.Poly, p: Fraction, q: Fraction) -> tuple[Fraction, Frac
                 lower, best_x = vb, b
             # enclose |g| on [a, b] exactly: g(m) + |g'| bound * radius (mean value, all rational)
             m, r = (a + b) / 2, (b - a) / 2
-            slope_bound = sum(abs(_F(int(c.p), int(c.q))) * (max(abs(a), abs(b)) ** k)
-                              for k, c in enumerate(reversed(dg.all_coeffs())))
+            slope_bound = sum(
+                abs(_F(int(c.p), int(c.q))) * (max(abs(a), abs(b)) ** k)
+                for k, c in enumerate(reversed(dg.all_coeffs()))
+            )
             upper = max(upper, at(m) + slope_bound * r)
     return lower, max(upper, lower), best_x
 
@@ -136,7 +143,11 @@ def exact_sup_error_1d(built) -> ExactSup:
     x = sympy.Symbol("x")
     for i in range(len(points) - 1):
         for j, (a, c) in enumerate(pieces[i]):
-            lin = sympy.Poly(sympy.Rational(a.numerator, a.denominator) * x + sympy.Rational(c.numerator, c.denominator), x, domain="QQ")
+            lin = sympy.Poly(
+                sympy.Rational(a.numerator, a.denominator) * x + sympy.Rational(c.numerator, c.denominator),
+                x,
+                domain="QQ",
+            )
             g = sympy.Poly(targets[j].as_expr().subs(var, x), x, domain="QQ") - lin
             low, up, arg = _max_abs_on(g, points[i], points[i + 1])
             if low > best[0]:

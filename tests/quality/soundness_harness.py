@@ -62,19 +62,41 @@ _DECIMALS = [sp.Rational(1, 10), sp.Rational(3, 10), sp.Rational(7, 1000), sp.Fl
 
 
 def _leaf(n_in):
-    return st.one_of(st.sampled_from([("x", i) for i in range(n_in)]), st.integers(-3, 3).map(lambda k: ("int", k)),
-                     st.sampled_from(range(len(_DECIMALS))).map(lambda k: ("dec", k)))
+    return st.one_of(
+        st.sampled_from([("x", i) for i in range(n_in)]),
+        st.integers(-3, 3).map(lambda k: ("int", k)),
+        st.sampled_from(range(len(_DECIMALS))).map(lambda k: ("dec", k)),
+    )
 
 
 _UNARY = {
-    "sin": sp.sin, "cos": sp.cos, "tan": sp.tan, "exp": lambda u: sp.exp(u / 2), "log": sp.log, "sqrt": sp.sqrt,
-    "atan": sp.atan, "tanh": sp.tanh, "abs": sp.Abs, "inv": lambda u: 1 / u, "cbrt": lambda u: u ** sp.Rational(1, 3),
-    "pow32": lambda u: u ** sp.Rational(3, 2), "atantan": lambda u: sp.atan(sp.tan(u)),
-    "logtiny": lambda u: sp.log(u + sp.Rational(1, 10**9)), "sqrttiny": lambda u: sp.sqrt(u - sp.Rational(1, 10**9)),
-    "sq": lambda u: u**2, "neg": lambda u: -u, "triple": lambda u: 3 * u, "half": lambda u: u + sp.Rational(1, 2),
+    "sin": sp.sin,
+    "cos": sp.cos,
+    "tan": sp.tan,
+    "exp": lambda u: sp.exp(u / 2),
+    "log": sp.log,
+    "sqrt": sp.sqrt,
+    "atan": sp.atan,
+    "tanh": sp.tanh,
+    "abs": sp.Abs,
+    "inv": lambda u: 1 / u,
+    "cbrt": lambda u: u ** sp.Rational(1, 3),
+    "pow32": lambda u: u ** sp.Rational(3, 2),
+    "atantan": lambda u: sp.atan(sp.tan(u)),
+    "logtiny": lambda u: sp.log(u + sp.Rational(1, 10**9)),
+    "sqrttiny": lambda u: sp.sqrt(u - sp.Rational(1, 10**9)),
+    "sq": lambda u: u**2,
+    "neg": lambda u: -u,
+    "triple": lambda u: 3 * u,
+    "half": lambda u: u + sp.Rational(1, 2),
 }
-_BINARY = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b, "max": sp.Max,
-           "min": sp.Min}
+_BINARY = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "max": sp.Max,
+    "min": sp.Min,
+}
 
 
 def build(tree) -> sp.Expr:
@@ -102,8 +124,9 @@ def formulas(n_in: int, depth: int = 3):
     if depth == 0:
         return base
     sub = formulas(n_in, depth - 1)
-    return st.one_of(base, st.tuples(st.sampled_from(sorted(_UNARY)), sub),
-                     st.tuples(st.sampled_from(sorted(_BINARY)), sub, sub))
+    return st.one_of(
+        base, st.tuples(st.sampled_from(sorted(_UNARY)), sub), st.tuples(st.sampled_from(sorted(_BINARY)), sub, sub)
+    )
 
 
 def _supported(f) -> bool:
@@ -114,13 +137,16 @@ _SPECIAL = [0.0, math.pi / 2, -math.pi / 2, 3 * math.pi / 2, 1.0, -1.0, 0.5]  # 
 
 
 def _coordinate():
-    return st.one_of(st.floats(-3, 3), st.tuples(st.sampled_from(_SPECIAL), st.sampled_from([0.0, 1e-9, -1e-7, 0.01]))
-                     .map(lambda t: t[0] + t[1]))
+    return st.one_of(
+        st.floats(-3, 3),
+        st.tuples(st.sampled_from(_SPECIAL), st.sampled_from([0.0, 1e-9, -1e-7, 0.01])).map(lambda t: t[0] + t[1]),
+    )
 
 
 def _boxes(n_in):
-    return st.tuples(st.lists(_coordinate(), min_size=n_in, max_size=n_in),
-                     st.sampled_from([1e-6, 1e-3, 0.1, 1.0, 3.0]))
+    return st.tuples(
+        st.lists(_coordinate(), min_size=n_in, max_size=n_in), st.sampled_from([1e-6, 1e-3, 0.1, 1.0, 3.0])
+    )
 
 
 def _points(lo, hi, rng, n=16):
@@ -197,10 +223,17 @@ def enclosure_case(f, n_in, centre, width, a, c, factor, seed) -> Case | None:
                 false_fail = w is None or not (abs(w) > B)
         except (InvalidInput, ValueError, ArithmeticError):
             pass
-    return Case("enclosure", verdict, truth, false_certified=outside or (verdict == "CERTIFIED" and truth == "false"),
-                false_fail=false_fail,
-                note=f"enclosure [{low!r}, {up!r}] misses h = {missed[0][1]} at {missed[0][0]} for f = {f}, box "
-                     f"[{lo.tolist()}, {hi.tolist()}], a = {a.tolist()}, c = {c}" if outside else "")
+    return Case(
+        "enclosure",
+        verdict,
+        truth,
+        false_certified=outside or (verdict == "CERTIFIED" and truth == "false"),
+        false_fail=false_fail,
+        note=f"enclosure [{low!r}, {up!r}] misses h = {missed[0][1]} at {missed[0][0]} for f = {f}, box "
+        f"[{lo.tolist()}, {hi.tolist()}], a = {a.tolist()}, c = {c}"
+        if outside
+        else "",
+    )
 
 
 def _float_abs(t, p, a, c):
@@ -254,8 +287,9 @@ def lipschitz_case(f, n_in, centre, width, factor) -> Case | None:
         x, y = res.witness
         fx, fy = _safe_eval(f, x), _safe_eval(f, y)
         false_fail = fx is None or fy is None or not (abs(fx - fy) > to_arb(Fraction(L)) * _norm2(x, y))
-    return Case("lipschitz", verdict, truth, false_certified=verdict == "CERTIFIED" and truth == "false",
-                false_fail=false_fail)
+    return Case(
+        "lipschitz", verdict, truth, false_certified=verdict == "CERTIFIED" and truth == "false", false_fail=false_fail
+    )
 
 
 def _norm2(p, q):
@@ -267,11 +301,32 @@ def _norm2(p, q):
 def realness_cases(draw):
     x0, x1 = X
     tiny = draw(st.sampled_from([sp.Integer(0), sp.Rational(1, 10**9), sp.Rational(-1, 10**9), sp.Rational(1, 3)]))
-    inner = draw(st.sampled_from([x0 - tiny, x0 + x1 - tiny, x0 * x1 + tiny, sp.sin(3 * x0) + tiny, x0**2 - tiny,
-                                  1 - x0 - tiny, x1 - x0**2 + tiny]))
-    outer = draw(st.sampled_from([sp.sqrt(inner), sp.log(inner + sp.Rational(1, 10**12)), inner ** sp.Rational(1, 3),
-                                  inner ** sp.Rational(-1, 2), inner ** x1, inner ** (x1 + sp.Rational(1, 2)),
-                                  sp.sqrt(sp.Abs(inner)) + sp.log(1 + inner**2)]))
+    inner = draw(
+        st.sampled_from(
+            [
+                x0 - tiny,
+                x0 + x1 - tiny,
+                x0 * x1 + tiny,
+                sp.sin(3 * x0) + tiny,
+                x0**2 - tiny,
+                1 - x0 - tiny,
+                x1 - x0**2 + tiny,
+            ]
+        )
+    )
+    outer = draw(
+        st.sampled_from(
+            [
+                sp.sqrt(inner),
+                sp.log(inner + sp.Rational(1, 10**12)),
+                inner ** sp.Rational(1, 3),
+                inner ** sp.Rational(-1, 2),
+                inner**x1,
+                inner ** (x1 + sp.Rational(1, 2)),
+                sp.sqrt(sp.Abs(inner)) + sp.log(1 + inner**2),
+            ]
+        )
+    )
     lo = draw(st.sampled_from([0.0, -1e-9, 1e-9, -0.5, 0.25]))
     w = draw(st.sampled_from([1e-6, 0.5, 1.0, 2.0]))
     return outer, lo, w
@@ -293,17 +348,25 @@ def realness_case(f, lo0, w) -> Case | None:
         return Case("realness", "UNKNOWN", truth, note="input rejected")
     verdict = {Status.PROVED: "CERTIFIED", Status.REFUTED: "FAIL"}.get(res.status, "UNKNOWN")
     false_fail = verdict == "FAIL" and not real_arguments_negative(f, _env(res.point))
-    return Case("realness", verdict, truth, false_certified=verdict == "CERTIFIED" and truth == "false",
-                false_fail=false_fail)
+    return Case(
+        "realness", verdict, truth, false_certified=verdict == "CERTIFIED" and truth == "false", false_fail=false_fail
+    )
 
 
 # ------------------------------------------------------------------------------------------ kind: symbolic
 _x, _y = sp.Symbol("x"), sp.Symbol("y")
 _IDENTITIES = [  # (lhs, rhs): true for positive symbols only, or always
-    (sp.log(_x**2), 2 * sp.log(_x)), (sp.sqrt(_x**2), _x), (sp.sqrt(_x * _y), sp.sqrt(_x) * sp.sqrt(_y)),
-    (sp.exp(sp.log(_x)), _x), (sp.log(_x * _y), sp.log(_x) + sp.log(_y)), ((_x**3) ** sp.Rational(1, 3), _x),
-    (sp.Abs(_x), _x), ((_x + 1) ** 2, _x**2 + 2 * _x + 1), (sp.sin(_x) ** 2 + sp.cos(_x) ** 2, sp.Integer(1)),
-    ((_x**2) ** sp.Rational(3, 2), _x**3), (sp.log(_x / _y), sp.log(_x) - sp.log(_y)),
+    (sp.log(_x**2), 2 * sp.log(_x)),
+    (sp.sqrt(_x**2), _x),
+    (sp.sqrt(_x * _y), sp.sqrt(_x) * sp.sqrt(_y)),
+    (sp.exp(sp.log(_x)), _x),
+    (sp.log(_x * _y), sp.log(_x) + sp.log(_y)),
+    ((_x**3) ** sp.Rational(1, 3), _x),
+    (sp.Abs(_x), _x),
+    ((_x + 1) ** 2, _x**2 + 2 * _x + 1),
+    (sp.sin(_x) ** 2 + sp.cos(_x) ** 2, sp.Integer(1)),
+    ((_x**2) ** sp.Rational(3, 2), _x**3),
+    (sp.log(_x / _y), sp.log(_x) - sp.log(_y)),
 ]
 _SIGNED = [(-2, -1), (-1, 1), (1, 2), (0, 3), ("1/1000", 5), (-5, "-1/1000")]
 
@@ -320,8 +383,11 @@ def symbolic_cases(draw):
         b, c = draw(st.integers(-9, 9)), draw(st.integers(-9, 9))
         lo = draw(st.integers(-10, 5))
         w = draw(st.sampled_from([1, 3, 10, 10**6]) if sort == "integer" else st.sampled_from([1, 3, 10]))
-        shift = draw(st.sampled_from([Fraction(0), Fraction(1, 10**3), Fraction(-1, 10**3), Fraction(1, 10**9),
-                                      Fraction(-1, 10**9)]))
+        shift = draw(
+            st.sampled_from(
+                [Fraction(0), Fraction(1, 10**3), Fraction(-1, 10**3), Fraction(1, 10**9), Fraction(-1, 10**9)]
+            )
+        )
         return sort, (a, b, c, lo, lo + w, shift)
     kind = draw(st.sampled_from(["exp", "ratio", "absratio", "atan"]))
     a = draw(st.integers(-3, 3).filter(bool))
@@ -357,8 +423,14 @@ def symbolic_case(sort, data) -> Case:
         bad = [p for p in pts if _identity_differs(lhs, rhs, p)]
         truth = "false" if bad else "unknown"
         ff = out.verdict.name == "FAIL" and not _identity_differs(lhs, rhs, _point_of(out.evidence.point))
-        return Case("symbolic", out.verdict.name, truth, out.verdict.name == "CERTIFIED" and truth == "false", ff,
-                    note="identity")
+        return Case(
+            "symbolic",
+            out.verdict.name,
+            truth,
+            out.verdict.name == "CERTIFIED" and truth == "false",
+            ff,
+            note="identity",
+        )
     if sort in ("relation", "integer"):
         a, b, c, lo, hi, shift = data
         p = a * _x**2 + b * _x
@@ -370,17 +442,25 @@ def symbolic_case(sort, data) -> Case:
         out = run("symbolic_relation", args)
         truth = "true" if shift <= 0 else "false"
         ff = out.verdict.name == "FAIL" and (truth == "true" or not _relation_violated(a, b, bound, out.evidence.point))
-        return Case("symbolic", out.verdict.name, truth, out.verdict.name == "CERTIFIED" and truth == "false", ff,
-                    note=sort)
+        return Case(
+            "symbolic", out.verdict.name, truth, out.verdict.name == "CERTIFIED" and truth == "false", ff, note=sort
+        )
     kind, a, point, wrong = data
     value, expr = _limit_truth(kind, a, point)
-    expected = (-value if value not in (0, sp.oo) else (sp.Integer(1) if value == 0 else sp.Integer(0))) if wrong \
-        else value
+    expected = (
+        (-value if value not in (0, sp.oo) else (sp.Integer(1) if value == 0 else sp.Integer(0))) if wrong else value
+    )
     exp_arg = "infinite" if expected is sp.oo else expected
     out = run("symbolic_limit", {"expr": expr, "var": "x", "point": point, "expected": exp_arg})
     truth = "false" if wrong else "true"
-    return Case("symbolic", out.verdict.name, truth, out.verdict.name == "CERTIFIED" and truth == "false",
-                out.verdict.name == "FAIL" and truth == "true", note="limit")
+    return Case(
+        "symbolic",
+        out.verdict.name,
+        truth,
+        out.verdict.name == "CERTIFIED" and truth == "false",
+        out.verdict.name == "FAIL" and truth == "true",
+        note="limit",
+    )
 
 
 def _range_points(ranges):
@@ -418,6 +498,7 @@ def _identity_differs(lhs, rhs, p) -> bool:
 def _quadratic_min(a, b, lo, hi, integer=False) -> Fraction:
     def p(t):
         return a * t * t + b * t
+
     cands = [Fraction(lo), Fraction(hi)]
     v = Fraction(-b, 2 * a)
     if lo < v < hi:
@@ -509,7 +590,13 @@ def _oracle_routes(net, dim):
 def routing_cases(draw):
     dim = draw(st.sampled_from([1, 1, 2]))
     style = draw(st.sampled_from(["gate1", "gate1", "gate2", "tree", "twogate"]))
-    return draw(st.integers(0, 10**6)), dim, style, draw(st.sampled_from([-1, 0, 0, 1])), draw(st.sampled_from(["ge", "eq"]))
+    return (
+        draw(st.integers(0, 10**6)),
+        dim,
+        style,
+        draw(st.sampled_from([-1, 0, 0, 1])),
+        draw(st.sampled_from(["ge", "eq"])),
+    )
 
 
 def routing_case(seed, dim, style, offset, rel) -> Case:
@@ -521,9 +608,18 @@ def routing_case(seed, dim, style, offset, rel) -> Case:
     want = len(routes) + offset
     if want < 1:
         want = 1
-    claim = Claim(name="harness", check="certified_routing", statement="harness paths",
-                  args={"construction": "tests.quality.soundness_harness:routing_net", "n_paths": want,
-                        "paths_relation": rel, "max_boxes": 512, "time_budget": 3.0})
+    claim = Claim(
+        name="harness",
+        check="certified_routing",
+        statement="harness paths",
+        args={
+            "construction": "tests.quality.soundness_harness:routing_net",
+            "n_paths": want,
+            "paths_relation": rel,
+            "max_boxes": 512,
+            "time_budget": 3.0,
+        },
+    )
     out = get_check("certified_routing")(claim, {"seed": seed, "dim": dim, "style": style}, CheckContext(timeout=30))
     n = len(routes)
     if exact:
@@ -532,8 +628,14 @@ def routing_case(seed, dim, style, offset, rel) -> Case:
     else:  # n is a lower bound of the true count
         truth = "true" if (rel == "ge" and n >= want) else ("false" if rel == "eq" and n > want else "unknown")
     v = out.verdict.name
-    return Case("routing", v, truth, v == "CERTIFIED" and truth == "false", v == "FAIL" and truth == "true",
-                note=f"{style} dim={dim}")
+    return Case(
+        "routing",
+        v,
+        truth,
+        v == "CERTIFIED" and truth == "false",
+        v == "FAIL" and truth == "true",
+        note=f"{style} dim={dim}",
+    )
 
 
 # ------------------------------------------------------------------------------------------ kind: sup_error
@@ -551,8 +653,10 @@ def sup_net(seed: int = 0, huge: bool = False):
     if rng.random() < 0.5:
         ex = StackedExperts((rng.integers(-8, 9, (E, 1, 1)) / 8.0,), (rng.integers(-8, 9, (E, 1)) / 8.0,))
     else:
-        ex = StackedExperts((rng.integers(-8, 9, (E, 2, 1)) / 4.0, rng.integers(-8, 9, (E, 1, 2)) / 4.0),
-                            (rng.integers(-8, 9, (E, 2)) / 8.0, rng.integers(-8, 9, (E, 1)) / 8.0))
+        ex = StackedExperts(
+            (rng.integers(-8, 9, (E, 2, 1)) / 4.0, rng.integers(-8, 9, (E, 1, 2)) / 4.0),
+            (rng.integers(-8, 9, (E, 2)) / 8.0, rng.integers(-8, 9, (E, 1)) / 8.0),
+        )
     net = b.build(b.moe(b.input, LinearGate(W, c), ex))
     return Built(net=net, target=(X[0] ** 2 - X[0] / 3,), variables=(X[0],), domain_lo=(-1.0,), domain_hi=(1.0,))
 
@@ -565,7 +669,9 @@ def _sup_truth(net) -> Fraction:
     for i in range(len(W)):
         for j in range(i + 1, len(W)):
             if W[i] != W[j]:
-                cuts.add(-(Fraction(float(c[i])) - Fraction(float(c[j]))) / (Fraction(float(W[i])) - Fraction(float(W[j]))))
+                cuts.add(
+                    -(Fraction(float(c[i])) - Fraction(float(c[j]))) / (Fraction(float(W[i])) - Fraction(float(W[j])))
+                )
     ex = spec.experts
     if ex.n_layers == 2:
         for e in range(ex.n_experts):
@@ -596,9 +702,15 @@ def _sup_truth(net) -> Fraction:
 
 @st.composite
 def sup_cases(draw):
-    return draw(st.integers(0, 10**6)), draw(st.sampled_from([False, False, False, True])), \
-        draw(st.sampled_from([Fraction(-1, 10**3), Fraction(-1, 10**7), Fraction(0), Fraction(1, 10**7),
-                              Fraction(1, 10**3)]))
+    return (
+        draw(st.integers(0, 10**6)),
+        draw(st.sampled_from([False, False, False, True])),
+        draw(
+            st.sampled_from(
+                [Fraction(-1, 10**3), Fraction(-1, 10**7), Fraction(0), Fraction(1, 10**7), Fraction(1, 10**3)]
+            )
+        ),
+    )
 
 
 def sup_case(seed, huge, rel) -> Case:
@@ -611,9 +723,17 @@ def sup_case(seed, huge, rel) -> Case:
     built = sup_net(seed, huge)
     T = _sup_truth(built.net)
     B = T * (1 + rel)
-    claim = Claim(name="harness", check="certified_sup_error", statement="harness sup",
-                  args={"construction": "tests.quality.soundness_harness:sup_net",
-                        "bound": sp.Rational(B.numerator, B.denominator), "time_budget": 2.0, "max_boxes": 4096})
+    claim = Claim(
+        name="harness",
+        check="certified_sup_error",
+        statement="harness sup",
+        args={
+            "construction": "tests.quality.soundness_harness:sup_net",
+            "bound": sp.Rational(B.numerator, B.denominator),
+            "time_budget": 2.0,
+            "max_boxes": 4096,
+        },
+    )
     out = get_check("certified_sup_error")(claim, {"seed": seed, "huge": huge}, CheckContext(timeout=30))
     v = out.verdict.name
     truth = "true" if T <= B else "false"
@@ -658,8 +778,13 @@ def run_kind(kind: str, n: int, seed: int = 0) -> list[Case]:
         if left <= 0:
             break
 
-        @settings(max_examples=left + left // 4 + 2, database=None, deadline=None, phases=[Phase.generate],
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=left + left // 4 + 2,
+            database=None,
+            deadline=None,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
         @given(strategy())
         def one(case):
             if len(out) < n:
@@ -686,13 +811,18 @@ def summary(cases: list[Case]) -> dict:
         verdicts = {v: sum(c.verdict == v for c in cs) for v in ("CERTIFIED", "FAIL", "UNKNOWN")}
         # a claim is false when the oracle refutes it, or when a FAIL witness replays as a violation in the oracle
         false_claims = [c for c in cs if c.truth == "false" or (c.verdict == "FAIL" and not c.false_fail)]
-        return {"cases": len(cs), "false_certified": sum(c.false_certified for c in cs),
-                "false_fail": sum(c.false_fail for c in cs), "verdicts": verdicts,
-                "false_claims": len(false_claims),
-                "false_claims_refuted": sum(c.verdict == "FAIL" for c in false_claims),
-                "false_claims_unknown": sum(c.verdict == "UNKNOWN" for c in false_claims),
-                "share_false_refuted": round(sum(c.verdict == "FAIL" for c in false_claims) / len(false_claims), 4)
-                if false_claims else None}
+        return {
+            "cases": len(cs),
+            "false_certified": sum(c.false_certified for c in cs),
+            "false_fail": sum(c.false_fail for c in cs),
+            "verdicts": verdicts,
+            "false_claims": len(false_claims),
+            "false_claims_refuted": sum(c.verdict == "FAIL" for c in false_claims),
+            "false_claims_unknown": sum(c.verdict == "UNKNOWN" for c in false_claims),
+            "share_false_refuted": round(sum(c.verdict == "FAIL" for c in false_claims) / len(false_claims), 4)
+            if false_claims
+            else None,
+        }
 
     out = block(cases)
     out["by_kind"] = {k: block([c for c in cases if c.kind == k]) for k in KINDS if any(c.kind == k for c in cases)}
@@ -719,17 +849,28 @@ def main(argv=None) -> int:
     t0 = time.monotonic()
     cases = run({k: max(1, int(n * args.scale)) for k, n in FULL.items()}, seed=args.seed)
     s = summary(cases)
-    out = {"cases": s.pop("cases"), "false_certified": s.pop("false_certified"), "false_fail": s.pop("false_fail"),
-           "cases_by_kind": {k: v["cases"] for k, v in s["by_kind"].items()}, "verdicts": s.pop("verdicts"),
-           "false_claims": s.pop("false_claims"), "false_claims_refuted": s.pop("false_claims_refuted"),
-           "false_claims_unknown": s.pop("false_claims_unknown"), "share_false_refuted": s.pop("share_false_refuted"),
-           **s, "seed": args.seed, "seconds": round(time.monotonic() - t0, 1),
-           "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}",
-           "oracle": "python-flint arb (256 bits), exact rationals, exhaustive exact routing (1-D exact, 2-D grid)"}
+    out = {
+        "cases": s.pop("cases"),
+        "false_certified": s.pop("false_certified"),
+        "false_fail": s.pop("false_fail"),
+        "cases_by_kind": {k: v["cases"] for k, v in s["by_kind"].items()},
+        "verdicts": s.pop("verdicts"),
+        "false_claims": s.pop("false_claims"),
+        "false_claims_refuted": s.pop("false_claims_refuted"),
+        "false_claims_unknown": s.pop("false_claims_unknown"),
+        "share_false_refuted": s.pop("share_false_refuted"),
+        **s,
+        "seed": args.seed,
+        "seconds": round(time.monotonic() - t0, 1),
+        "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}",
+        "oracle": "python-flint arb (256 bits), exact rationals, exhaustive exact routing (1-D exact, 2-D grid)",
+    }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(out, indent=1) + "\n")
-    print(f"{out['cases']} cases: {out['false_certified']} false CERTIFIED, {out['false_fail']} false FAIL "
-          f"-> {args.out} ({out['seconds']} s)")
+    print(
+        f"{out['cases']} cases: {out['false_certified']} false CERTIFIED, {out['false_fail']} false FAIL "
+        f"-> {args.out} ({out['seconds']} s)"
+    )
     return 0 if out["false_certified"] == 0 and out["false_fail"] == 0 else 1
 
 

@@ -11,15 +11,18 @@ from fractions import Fraction
 import pytest
 import sympy
 
-from checkers.checks import CheckContext, get_check
-from checkers.checks import Verdict
+from checkers.checks import CheckContext, Verdict, get_check
 from constructions import evaluate_exact
 from constructions.yarotsky import sawtooth_square
 from proofs import lookup
 
 yarotsky = lookup("classical/yarotsky-square")
 interp = lookup("classical/pl-interpolation")
-m, n, M = sympy.Symbol("m", integer=True, positive=True), sympy.Symbol("n", integer=True, positive=True), sympy.Symbol("M", positive=True)
+m, n, M = (
+    sympy.Symbol("m", integer=True, positive=True),
+    sympy.Symbol("n", integer=True, positive=True),
+    sympy.Symbol("M", positive=True),
+)
 
 
 def _run(claim, instance):

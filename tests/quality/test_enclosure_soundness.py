@@ -16,8 +16,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from proofs import Status
-from proofs.formula import LIBM_ULPS
-from proofs.formula import affine_residual_bounds, certified_lipschitz, compile_target, input_symbols
+from proofs.formula import LIBM_ULPS, affine_residual_bounds, certified_lipschitz, compile_target, input_symbols
 
 X0, X1 = input_symbols(2)
 VARIABLES = (X0, X1)
@@ -165,7 +164,7 @@ def test_lipschitz_verdicts_are_consistent_with_samples_and_replays(index, L):
 LIBM = {
     "sin": (np.sin, mpmath.sin), "cos": (np.cos, mpmath.cos), "tan": (np.tan, mpmath.tan),
     "exp": (np.exp, mpmath.exp), "log": (np.log, mpmath.log), "tanh": (np.tanh, mpmath.tanh),
-    "arctan": (np.arctan, mpmath.atan), "power": (lambda t: np.power(t, 1 / 3), lambda t: mpmath.power(t, mpmath.mpf(1 / 3))),
+    "arctan": (np.arctan, mpmath.atan), "power": (lambda t: np.power(t, 1 / 3), lambda t: mpmath.power(t, mpmath.mpf(1 / 3))),  # noqa: E501
 }  # fmt: skip
 
 
@@ -174,7 +173,7 @@ def test_libm_error_is_within_half_the_assumed_allowance(name):
     numpy_fn, exact_fn = LIBM[name]
     rng = np.random.default_rng(7)
     xs = np.concatenate([rng.uniform(-10, 10, 1500), rng.uniform(-1e-3, 1e-3, 200),
-                         10 ** rng.uniform(-300, 2.8, 400) * rng.choice([-1, 1], 400), rng.uniform(-1e5, 1e5, 200)])  # fmt: skip
+                         10 ** rng.uniform(-300, 2.8, 400) * rng.choice([-1, 1], 400), rng.uniform(-1e5, 1e5, 200)])  # fmt: skip  # noqa: E501
     if name in ("log", "power"):
         xs = np.abs(xs)
     if name == "exp":

@@ -4,8 +4,7 @@ import pytest
 import sympy
 import torch
 
-from checkers.certify import certified_sup_error
-from checkers.certify import certified_net_max
+from checkers.certify import certified_net_max, certified_sup_error
 from checkers.checks import CheckContext, get_check
 from constructions import Built, NetBuilder, compile_net, random_relu_net
 from constructions.yarotsky import sawtooth_square
@@ -23,7 +22,7 @@ def _inline_yarotsky(m: int) -> Built:
         h = b.relu(b.affine(g, [[1.0], [1.0], [1.0]], [0.0, -0.5, -1.0]))
         g = b.affine(h, [[2.0, -4.0, 2.0]], [0.0])
         terms.append(g)
-    out = b.affine(b.concat([b.input, *terms]), [[1.0] + [-(4.0 ** -s) for s in range(1, m + 1)]], [0.0])
+    out = b.affine(b.concat([b.input, *terms]), [[1.0] + [-(4.0**-s) for s in range(1, m + 1)]], [0.0])
     return Built(net=b.build(out), target=(X0**2,), variables=(X0,), domain_lo=(0.0,), domain_hi=(1.0,))
 
 
@@ -44,9 +43,16 @@ def test_inline_yarotsky_agrees(m):
 
 def test_yarotsky_claim_certified_through_the_check():
     m = sympy.Symbol("m", positive=True, integer=True)
-    claim = Claim(name="sup_error_le", check="certified_sup_error", statement="s",
-                  args={"construction": "constructions.yarotsky:sawtooth_square",
-                        "bound": sympy.Rational(101, 100) * 2 ** (-2 * m - 2), "time_budget": 20})
+    claim = Claim(
+        name="sup_error_le",
+        check="certified_sup_error",
+        statement="s",
+        args={
+            "construction": "constructions.yarotsky:sawtooth_square",
+            "bound": sympy.Rational(101, 100) * 2 ** (-2 * m - 2),
+            "time_budget": 20,
+        },
+    )
     out = get_check("certified_sup_error")(claim, {"m": 5}, CheckContext(timeout=60))
     assert out.verdict.value == "CERTIFIED" and out.measured <= out.bound
     assert "CROWN over" in out.method and out.evidence.box is not None
@@ -58,7 +64,7 @@ def test_random_net_maximum_within_1e3_of_a_million_point_grid():
     side = torch.linspace(0.0, 1.0, 1001, dtype=torch.float64)
     grid = torch.cartesian_prod(side, side)  # 1,002,001 points
     with torch.no_grad():
-        grid_max = max(float(model(grid[i:i + (1 << 16)]).max()) for i in range(0, grid.shape[0], 1 << 16))
+        grid_max = max(float(model(grid[i : i + (1 << 16)]).max()) for i in range(0, grid.shape[0], 1 << 16))
     r = certified_net_max(net, [0.0, 0.0], [1.0, 1.0], tol_abs=1e-4, time_budget=30)
     assert r.status is Status.PROVED
     assert r.upper >= grid_max - 1e-12  # a certified upper bound is above every sample

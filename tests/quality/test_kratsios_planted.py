@@ -24,8 +24,12 @@ def _run(claim, instance, tmp_path=None):
 
 
 def _sup_claim(bound, **extra):
-    return Claim(name="planted_sup_error", check="certified_sup_error", statement="planted",
-                 args={"construction": MOMLP, "bound": bound, "tol": 0.02, **extra})
+    return Claim(
+        name="planted_sup_error",
+        check="certified_sup_error",
+        statement="planted",
+        args={"construction": MOMLP, "bound": bound, "tol": 0.02, **extra},
+    )
 
 
 def test_eps_over_four_with_the_same_network_fails_with_a_replayed_witness():
@@ -62,8 +66,12 @@ def test_cli_rejects_a_halved_lipschitz_constant(capsys):
 def test_per_expert_size_formula_with_a_smaller_constant_fails():
     claim = lookup("kratsios2024/k1-uniform-approx").claim("params_per_expert_le_c_over_eps")
     assert _run(claim, SIN3).verdict.value == "CERTIFIED"
-    planted = Claim(name="planted_size", check="size_formula", statement="planted",
-                    args={**claim.args, "formula": (n_in + 1) / 10 / eps})
+    planted = Claim(
+        name="planted_size",
+        check="size_formula",
+        statement="planted",
+        args={**claim.args, "formula": (n_in + 1) / 10 / eps},
+    )
     out = _run(planted, SIN3)
     assert out.verdict.value == "FAIL" and out.measured == 3 and out.bound < 3
 
@@ -72,7 +80,9 @@ def test_too_small_vc_bound_and_too_tight_tradeoff_exponents_fail(tmp_path):
     k3 = lookup("kratsios2024/k3-vc-dim").claims[0]
     inst = {"n_in": 1, "L": 2, "J": 1, "W": 2}
     assert _run(k3, inst).verdict.value == "PASS-EMPIRICAL"
-    planted = Claim(name="planted_vc", check=k3.check, statement="planted", args={**k3.args, "vc_bound": sympy.Integer(2)})
+    planted = Claim(
+        name="planted_vc", check=k3.check, statement="planted", args={**k3.args, "vc_bound": sympy.Integer(2)}
+    )
     assert _run(planted, inst).verdict.value == "FAIL"
     k2 = lookup("kratsios2024/k2-tradeoff").claims[0]
     planted = Claim(name="planted_k2", check=k2.check, statement="planted", args={**k2.args, "tol": -0.75})
@@ -83,7 +93,11 @@ def test_too_small_vc_bound_and_too_tight_tradeoff_exponents_fail(tmp_path):
 def test_routing_depth_is_counted_from_the_tree_and_a_wrong_depth_formula_fails():
     claim = lookup("kratsios2024/k1-uniform-approx").claim("routing_path_eq_n_depth")
     assert _run(claim, SIN3).verdict.value == "CERTIFIED"
-    wrong = Claim(name="planted_path", check=claim.check, statement="planted",
-                  args={**claim.args, "formula": claim.args["formula"] + n_in})
+    wrong = Claim(
+        name="planted_path",
+        check=claim.check,
+        statement="planted",
+        args={**claim.args, "formula": claim.args["formula"] + n_in},
+    )
     out = _run(wrong, SIN3)
     assert out.verdict.value == "FAIL" and "mismatch" in out.why

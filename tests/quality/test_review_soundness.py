@@ -6,23 +6,25 @@ false, a FAIL without a replayed witness. The ones listed "broke" in the review 
 the fixes marked ``[review]`` in ``checkers/``.
 """
 
+import dataclasses
 from fractions import Fraction
 from types import SimpleNamespace
 
 import numpy as np
-import dataclasses
-
 import pytest
 import sympy as sp
 
-from checkers.certify import bound_net
-from checkers.certify import certified_sup_error
-from proofs.formula import compile_target, exact_value
-from checkers.certify import rational_polynomial_targets
-from checkers.certify import exact_path, replay_error
-from proofs import InvalidInput, Status
-from checkers.certify import route_region
+from checkers.certify import (
+    bound_net,
+    certified_sup_error,
+    exact_path,
+    rational_polynomial_targets,
+    replay_error,
+    route_region,
+)
 from constructions import Built, LinearGate, NetBuilder, StackedExperts, TreeRouter, dyadic_tree_router, evaluate_exact
+from proofs import InvalidInput, Status
+from proofs.formula import compile_target, exact_value
 
 X0, X1 = sp.Symbol("x0", real=True), sp.Symbol("x1", real=True)
 T = sp.Symbol("t", real=True)
@@ -64,8 +66,9 @@ def _contains(net, lo, hi, *, k=8, seed=0):
 def _experts(values, n_in=1):
     """Constant experts (one hidden unit of weight 0): expert e outputs values[e]."""
     E = len(values)
-    return StackedExperts((np.zeros((E, 1, n_in)), np.zeros((E, 1, 1))),
-                          (np.zeros((E, 1)), np.array(values, float)[:, None]))
+    return StackedExperts(
+        (np.zeros((E, 1, n_in)), np.zeros((E, 1, 1))), (np.zeros((E, 1)), np.array(values, float)[:, None])
+    )
 
 
 # --------------------------------------------------------------------- 1. bounds containment
@@ -94,6 +97,7 @@ def torch_isnan(t):
 def test_route_region_overflow_never_drops_a_route():
     """BROKE (route splitting): NaN from inf - inf in the contraction made the region 'infeasible'."""
     import torch
+
     gate = LinearGate(np.array([[1e300, -1e300], [0.0, 0.0]]))
     lo = torch.tensor([[1e10, 1e10]], dtype=torch.float64)
     hi = torch.tensor([[2e10, 2e10]], dtype=torch.float64)
@@ -138,8 +142,9 @@ def test_one_node_feeding_several_consumers_through_concat_and_slice():
     h = b.relu(b.affine(b.input, [[1.0, -2.0], [-1.0, 1.0], [0.5, 0.5]], [0.1, 0.0, -0.5]))
     cat = b.concat([h, b.slice(h, 1, 3), b.slice(h, 0, 3), b.input])  # h read four times
     g = b.prelu(b.affine(cat, np.linspace(-1, 1, 3 * 10).reshape(3, 10), [0.0, 0.2, -0.1]), 0.1)
-    net = b.build(b.affine(b.concat([g, b.slice(cat, 2, 5), h]), np.ones((1, 9)) * [[1, -1, 2, 1, -3, 1, 1, -1, 2]],
-                           [0.0]))
+    net = b.build(
+        b.affine(b.concat([g, b.slice(cat, 2, 5), h]), np.ones((1, 9)) * [[1, -1, 2, 1, -3, 1, 1, -1, 2]], [0.0])
+    )
     _contains(net, [[-1.0, -1.0], [0.0, 0.0], [0.5, 0.5]], [[1.0, 1.0], [0.0, 0.0], [0.5, 0.75]])
 
 
@@ -197,8 +202,10 @@ def test_tree_face_goes_to_the_upper_child_even_through_an_intermediate_node():
     b = NetBuilder(1)
     z = b.affine(b.relu(b.affine(b.input, [[1.0]], [0.0])), [[1.0]], [-0.5])
     r = TreeRouter(1, 1, (np.array([[0.0]]),))
-    ex = StackedExperts((np.array([[[1.0]], [[-1e6]]]), np.array([[[1.0]], [[1.0]]])),
-                        (np.array([[0.0], [0.0]]), np.array([[0.0], [7.0]])))
+    ex = StackedExperts(
+        (np.array([[[1.0]], [[-1e6]]]), np.array([[[1.0]], [[1.0]]])),
+        (np.array([[0.0], [0.0]]), np.array([[0.0], [7.0]])),
+    )
     net = b.build(b.moe(z, r, ex))
     assert exact_path(net, [Fraction(1, 2)]) == (1,)
     nb = _contains(net, [[0.5], [0.25], [0.5]], [[0.5], [0.5], [0.75]])
@@ -209,11 +216,16 @@ def test_stacked_moe_inner_router_reads_an_intermediate_node():
     rng = np.random.default_rng(3)
     b = NetBuilder(2)
     h = b.relu(b.affine(b.input, rng.normal(0, 1, (3, 2)), [0.0, 0.1, -0.1]))
-    e1 = StackedExperts((rng.normal(0, 1, (3, 4, 3)), rng.normal(0, 1, (3, 2, 4))),
-                        (rng.normal(0, 0.3, (3, 4)), rng.normal(0, 0.3, (3, 2))))
+    e1 = StackedExperts(
+        (rng.normal(0, 1, (3, 4, 3)), rng.normal(0, 1, (3, 2, 4))),
+        (rng.normal(0, 0.3, (3, 4)), rng.normal(0, 0.3, (3, 2))),
+    )
     m1 = b.moe(h, LinearGate(rng.normal(0, 1, (3, 3))), e1)
-    e2 = StackedExperts((rng.normal(0, 1, (4, 3, 2)), rng.normal(0, 1, (4, 1, 3))),
-                        (rng.normal(0, 0.3, (4, 3)), rng.normal(0, 0.3, (4, 1))), slope=0.1)
+    e2 = StackedExperts(
+        (rng.normal(0, 1, (4, 3, 2)), rng.normal(0, 1, (4, 1, 3))),
+        (rng.normal(0, 0.3, (4, 3)), rng.normal(0, 0.3, (4, 1))),
+        slope=0.1,
+    )
     m2 = b.moe(m1, dyadic_tree_router(2, 1, lo=-2.0, hi=2.0), e2)
     net = b.build(b.concat([m2, b.slice(h, 0, 1)]))
     lo = np.array([[-1.0, -1.0], [0.0, 0.0], [0.3, -0.2], [-0.5, 0.5]])
@@ -256,15 +268,18 @@ def test_chart_circle_with_a_planted_spike_is_never_certified():
 # --------------------------------------------------------------------- 3. target-side enclosures
 
 
-@pytest.mark.parametrize("expr, lo, hi", [
-    (1 / (X0 - sp.Rational(10000001, 10000000)), 0.0, 1.0),
-    (sp.sqrt(X0), 0.0, 1e-300),
-    (sp.log(X0), 5e-324, 1e-300),
-    (sp.tan(X0), 1.5707963, 1.5707963267948966),
-    (sp.sin(X0), 1e15, 1e15 + 8.0),
-    (sp.cos(1e22 * X0), 0.999, 1.0),
-    (sp.Abs(X0 - sp.Rational(1, 3)) - sp.Rational(1, 3), 0.0, 1.0),
-])
+@pytest.mark.parametrize(
+    "expr, lo, hi",
+    [
+        (1 / (X0 - sp.Rational(10000001, 10000000)), 0.0, 1.0),
+        (sp.sqrt(X0), 0.0, 1e-300),
+        (sp.log(X0), 5e-324, 1e-300),
+        (sp.tan(X0), 1.5707963, 1.5707963267948966),
+        (sp.sin(X0), 1e15, 1e15 + 8.0),
+        (sp.cos(1e22 * X0), 0.999, 1.0),
+        (sp.Abs(X0 - sp.Rational(1, 3)) - sp.Rational(1, 3), 0.0, 1.0),
+    ],
+)
 def test_target_enclosures_contain_exact_values_near_singularities(expr, lo, hi):
     t = compile_target([expr], [X0])
     edges = np.linspace(lo, hi, 9)
@@ -285,14 +300,18 @@ def test_target_enclosures_contain_exact_values_near_singularities(expr, lo, hi)
 
 def _mp_fr(v):
     from proofs.formula import mpf_to_fraction
+
     return mpf_to_fraction(v)
 
 
-@pytest.mark.parametrize("expr, lo, hi, bound", [
-    (1 / (X0 - sp.Rational(10000001, 10000000)), 0.0, 1.0, 9e6),  # sup = 1e7 at x = 1
-    (sp.log(X0), 1e-300, 1.0, 600.0),  # sup = 690.8 at the left end
-    (sp.tan(X0), 0.0, 1.5707963, 1e7),  # sup ~ 3.7e7 at the right end
-])
+@pytest.mark.parametrize(
+    "expr, lo, hi, bound",
+    [
+        (1 / (X0 - sp.Rational(10000001, 10000000)), 0.0, 1.0, 9e6),  # sup = 1e7 at x = 1
+        (sp.log(X0), 1e-300, 1.0, 600.0),  # sup = 690.8 at the left end
+        (sp.tan(X0), 0.0, 1.5707963, 1e7),  # sup ~ 3.7e7 at the right end
+    ],
+)
 def test_singular_targets_against_the_zero_net_are_never_certified(expr, lo, hi, bound):
     b = NetBuilder(1)
     net = b.build(b.affine(b.input, [[0.0]], [0.0]))
@@ -318,6 +337,7 @@ def test_negative_target_values_replay_with_their_sign():
     net -fl(1/3) x - fl(1/3) (true sup error fl(1/3) <= 1/3 at x = 0) the certifier 'refuted' the true
     bound 1/3 with a witness error 0.677 (a false FAIL through the check)."""
     import mpmath
+
     from proofs.formula import mpf_to_fraction
 
     assert mpf_to_fraction(mpmath.mpf("-0.125")) == Fraction(-1, 8)
@@ -363,11 +383,26 @@ def _run_check(monkeypatch, cert, bound):
 
 
 def _cert(status, upper, lower=0.0, witness_error=None):
-    return SimpleNamespace(status=status, upper=upper, lower=lower, worst_box=((0.0, 1.0),), lower_point=(0.5,),
-                           witness=(Fraction(1, 2),) if witness_error else None, witness_error=witness_error,
-                           replay="r", shrunk_from="s", method="m", message="msg", n_boxes=1, boxes_single_route=1,
-                           boxes_several_routes=0, seconds=0.0, semantics="real arithmetic", rounding_allowance=0.0,
-                           float64_upper=upper)
+    return SimpleNamespace(
+        status=status,
+        upper=upper,
+        lower=lower,
+        worst_box=((0.0, 1.0),),
+        lower_point=(0.5,),
+        witness=(Fraction(1, 2),) if witness_error else None,
+        witness_error=witness_error,
+        replay="r",
+        shrunk_from="s",
+        method="m",
+        message="msg",
+        n_boxes=1,
+        boxes_single_route=1,
+        boxes_several_routes=0,
+        seconds=0.0,
+        semantics="real arithmetic",
+        rounding_allowance=0.0,
+        float64_upper=upper,
+    )
 
 
 def test_verdict_plumbing(monkeypatch):
@@ -379,8 +414,10 @@ def test_verdict_plumbing(monkeypatch):
     assert _run_check(monkeypatch, _cert(Status.PROVED, 0.3), third) == "CERTIFIED"
     # a witness at exactly 1/3 exceeds bound_down but not bound_up: UNKNOWN, never FAIL
     assert _run_check(monkeypatch, _cert(Status.REFUTED, 1.0, witness_error=(third, third)), third) == "UNKNOWN"
-    assert _run_check(monkeypatch, _cert(Status.REFUTED, 1.0, witness_error=(Fraction(1, 2), Fraction(1, 2))),
-                      third) == "FAIL"
+    assert (
+        _run_check(monkeypatch, _cert(Status.REFUTED, 1.0, witness_error=(Fraction(1, 2), Fraction(1, 2))), third)
+        == "FAIL"
+    )
 
 
 def test_attained_non_float_bound_is_unknown_through_the_check(monkeypatch):
@@ -395,8 +432,12 @@ def test_attained_non_float_bound_is_unknown_through_the_check(monkeypatch):
     from proofs import Claim
 
     monkeypatch.setattr(sup_norm, "_built", lambda a, i: built)
-    claim = Claim(name="c", check="certified_sup_error", statement="s",
-                  args={"construction": "x:y", "bound": sp.Rational(1, 3), "time_budget": 5, "max_boxes": 256})
+    claim = Claim(
+        name="c",
+        check="certified_sup_error",
+        statement="s",
+        args={"construction": "x:y", "bound": sp.Rational(1, 3), "time_budget": 5, "max_boxes": 256},
+    )
     out = sup_norm.certified_sup_error(claim, {}, _Ctx(profile="quick", device="cpu", seed=0))
     assert out.verdict.value == "UNKNOWN"
 

@@ -16,9 +16,16 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checkers.certify import bound_net
-from checkers.certify import exact_path
-from constructions import LinearGate, NetBuilder, StackedExperts, dyadic_tree_router, evaluate_exact, evaluate_numpy, route_numpy
+from checkers.certify import bound_net, exact_path
+from constructions import (
+    LinearGate,
+    NetBuilder,
+    StackedExperts,
+    dyadic_tree_router,
+    evaluate_exact,
+    evaluate_numpy,
+    route_numpy,
+)
 
 KINDS = ("mlp", "prelu", "concat", "gate1", "gate2", "tree", "stacked")
 

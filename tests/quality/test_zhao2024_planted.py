@@ -14,9 +14,8 @@ import math
 
 import sympy
 
-from checkers.checks import CheckContext, get_check
-from checkers.checks import Verdict
-from checkers.checks.generalization import bound_terms_for, _grid
+from checkers.checks import CheckContext, Verdict, get_check
+from checkers.checks.generalization import _grid, bound_terms_for
 from proofs import lookup
 
 z3 = lookup("zhao2024/z3-textbook-bound")
@@ -25,7 +24,9 @@ d_N, n = sympy.Symbol("d_N", nonnegative=True), sympy.Symbol("n", positive=True,
 
 
 def _run(claim, instance, tmp_path, seed=0):
-    return get_check(claim.check)(claim, instance, CheckContext(profile="quick", timeout=120, out_dir=tmp_path, seed=seed))
+    return get_check(claim.check)(
+        claim, instance, CheckContext(profile="quick", timeout=120, out_dir=tmp_path, seed=seed)
+    )
 
 
 def test_log_binomial_without_the_one_fails_at_the_smallest_case(tmp_path):
@@ -46,7 +47,7 @@ def test_growth_bound_with_quarter_natarajan_fails_where_patterns_exceed_it(tmp_
     out = _run(planted, inst, tmp_path)
     assert out.verdict is Verdict.FAIL
     assert out.measured == 4832 == 2 * sum(math.comb(69, i) for i in range(3))
-    assert 4832 ** 2 > 64 * 70 ** 3  # exact: 4832 > 8 * 70^1.5
+    assert 4832**2 > 64 * 70**3  # exact: 4832 > 8 * 70^1.5
 
 
 _FIXED_EXPERT = {"k": (1,), "T": (1,), "m": (16,), "seeds": 6, "steps": 0, "n_test": 20000}

@@ -6,9 +6,17 @@ import numpy as np
 import pytest
 import torch
 
-from checkers.certify import bound_net
-from checkers.certify import route_region
-from constructions import LinearGate, NetBuilder, StackedExperts, dyadic_tree_router, evaluate_exact, evaluate_numpy, random_relu_net, sequential_net
+from checkers.certify import bound_net, route_region
+from constructions import (
+    LinearGate,
+    NetBuilder,
+    StackedExperts,
+    dyadic_tree_router,
+    evaluate_exact,
+    evaluate_numpy,
+    random_relu_net,
+    sequential_net,
+)
 from proofs import InvalidInput
 
 METHODS = ("ibp", "crown-ibp", "crown")
@@ -72,8 +80,11 @@ def test_crown_is_tighter_than_ibp():
 def test_degenerate_boxes_contain_the_exact_value():
     # rounding stress: large weights, long sums; the exact rational value must lie inside
     rng = np.random.default_rng(7)
-    layers = [(rng.normal(0, 30, (40, 3)), rng.normal(0, 10, 40)), (rng.normal(0, 30, (40, 40)), rng.normal(0, 10, 40)),
-              (rng.normal(0, 30, (1, 40)), rng.normal(0, 10, 1))]
+    layers = [
+        (rng.normal(0, 30, (40, 3)), rng.normal(0, 10, 40)),
+        (rng.normal(0, 30, (40, 40)), rng.normal(0, 10, 40)),
+        (rng.normal(0, 30, (1, 40)), rng.normal(0, 10, 1)),
+    ]
     net = sequential_net(layers, slope=0.125)
     x = rng.normal(0, 1, (8, 3)) / 3
     for method in METHODS:
@@ -93,9 +104,12 @@ def test_moe_candidates_contain_the_route(k):
     for method in METHODS:
         nb = bound_net(net, lo, hi, method=method)
         pts = lo[:, None, :] + (hi - lo)[:, None, :] * rng.random((200, 10, 2))
-        assert _inside(evaluate_numpy(net, pts.reshape(-1, 2)).reshape(200, 10, -1),
-                       nb.lower.numpy()[:, None], nb.upper.numpy()[:, None])
-        (v, cand), = nb.candidates.items()
+        assert _inside(
+            evaluate_numpy(net, pts.reshape(-1, 2)).reshape(200, 10, -1),
+            nb.lower.numpy()[:, None],
+            nb.upper.numpy()[:, None],
+        )
+        ((v, cand),) = nb.candidates.items()
         idx, _ = route_numpy(net.spec(v), pts.reshape(-1, 2))
         rows = np.repeat(np.arange(200), 10)
         assert cand.numpy()[rows[:, None], idx].all()

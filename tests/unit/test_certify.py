@@ -7,11 +7,16 @@ import numpy as np
 import pytest
 import sympy
 
-from checkers.certify import certified_sup_error
-from checkers.certify import certified_net_max
-from checkers.certify import certified_partition, certified_routing
+from checkers.certify import (
+    certified_net_max,
+    certified_partition,
+    certified_routing,
+    certified_sup_error,
+    exact_path,
+    replay_error,
+    shrink_point,
+)
 from checkers.checks import CheckContext, get_check
-from checkers.certify import exact_path, replay_error, shrink_point
 from constructions import Built, LinearGate, NetBuilder, StackedExperts, dyadic_tree_router, random_relu_net
 from constructions.interpolation import pl_interpolant
 from proofs import Claim, InvalidInput, Status
@@ -22,7 +27,7 @@ TH = sympy.Symbol("theta", real=True)
 
 def _pl_moe(depth: int, *, gate: bool = False) -> Built:
     """Cell k of [0, 1] (side h = 2^-depth) holds the chord of x^2: sup error h^2 / 4."""
-    E = 2 ** depth
+    E = 2**depth
     h = 1.0 / E
     a = np.arange(E) * h
     slope = 2 * a + h
@@ -30,8 +35,9 @@ def _pl_moe(depth: int, *, gate: bool = False) -> Built:
     i = np.arange(1, E + 1, dtype=float)
     router = LinearGate((i / h).reshape(E, 1), -(i * (i - 1) / 2)) if gate else dyadic_tree_router(1, depth)
     b = NetBuilder(1)
-    return Built(net=b.build(b.moe(b.input, router, ex)), target=(X0**2,), variables=(X0,), domain_lo=(0.0,),
-                 domain_hi=(1.0,))
+    return Built(
+        net=b.build(b.moe(b.input, router, ex)), target=(X0**2,), variables=(X0,), domain_lo=(0.0,), domain_hi=(1.0,)
+    )
 
 
 def test_interpolant_certified_tight():
@@ -45,7 +51,7 @@ def test_interpolant_certified_tight():
 @pytest.mark.parametrize("gate", [False, True])
 def test_moe_route_splitting_certifies_tight(gate):
     cert = certified_sup_error(_pl_moe(4, gate=gate), tol=0.01, max_boxes=4096, time_budget=20)
-    exact = 2.0 ** -8 / 4
+    exact = 2.0**-8 / 4
     assert cert.status is Status.PROVED and exact <= cert.upper <= exact * 1.01
     assert "routing unique on" in cert.method
     assert cert.boxes_single_route + cert.boxes_several_routes == cert.n_final_boxes
@@ -53,7 +59,7 @@ def test_moe_route_splitting_certifies_tight(gate):
 
 def test_bound_certified_and_refuted_with_replayed_shrunk_witness():
     built = _pl_moe(3)
-    exact = 2.0 ** -6 / 4
+    exact = 2.0**-6 / 4
     ok = certified_sup_error(built, bound=exact * 1.05, max_boxes=4096, time_budget=20)
     assert ok.status is Status.PROVED and ok.upper <= exact * 1.05
     bad = certified_sup_error(built, bound=exact / 2, max_boxes=4096, time_budget=20)
@@ -64,20 +70,28 @@ def test_bound_certified_and_refuted_with_replayed_shrunk_witness():
 
 
 def test_budget_spent_is_unknown_with_gap():
-    cert = certified_sup_error(random_moe_built(), tol=1e-9, max_boxes=32, time_budget=5, initial_boxes=8,
-                               n_samples=256)
+    cert = certified_sup_error(
+        random_moe_built(), tol=1e-9, max_boxes=32, time_budget=5, initial_boxes=8, n_samples=256
+    )
     assert cert.status is Status.UNKNOWN and cert.upper >= cert.lower and cert.gap >= 0
 
 
 def random_moe_built(k: int = 1) -> Built:
     rng = np.random.default_rng(0)
     b = NetBuilder(2)
-    ex = StackedExperts((rng.normal(0, 1, (4, 5, 2)), rng.normal(0, 1, (4, 1, 5))), (rng.normal(0, 0.3, (4, 5)),
-                                                                                    rng.normal(0, 0.3, (4, 1))))
+    ex = StackedExperts(
+        (rng.normal(0, 1, (4, 5, 2)), rng.normal(0, 1, (4, 1, 5))),
+        (rng.normal(0, 0.3, (4, 5)), rng.normal(0, 0.3, (4, 1))),
+    )
     net = b.build(b.moe(b.input, LinearGate(rng.normal(0, 1, (4, 2)), k=k), ex))
     x0, x1 = sympy.symbols("x0 x1", real=True)
-    return Built(net=net, target=(sympy.Integer(0) * x0 + x1 * 0,), variables=(x0, x1), domain_lo=(0.0, 0.0),
-                 domain_hi=(1.0, 1.0))
+    return Built(
+        net=net,
+        target=(sympy.Integer(0) * x0 + x1 * 0,),
+        variables=(x0, x1),
+        domain_lo=(0.0, 0.0),
+        domain_hi=(1.0, 1.0),
+    )
 
 
 def test_top2_refutation_replays_softmax_by_intervals():
@@ -93,8 +107,14 @@ def test_chart_circle():
     # net(x) = x0 on the circle (cos t, sin t); target cos t + sin(3t)/100: sup error 1/100
     b = NetBuilder(2)
     net = b.build(b.affine(b.input, [[1.0, 0.0]], [0.0]))
-    built = Built(net=net, target=(sympy.cos(TH) + sympy.sin(3 * TH) / 100,), variables=(TH,), domain_lo=(0.0,),
-                  domain_hi=(2 * math.pi,), chart=(sympy.cos(TH), sympy.sin(TH)))
+    built = Built(
+        net=net,
+        target=(sympy.cos(TH) + sympy.sin(3 * TH) / 100,),
+        variables=(TH,),
+        domain_lo=(0.0,),
+        domain_hi=(2 * math.pi,),
+        chart=(sympy.cos(TH), sympy.sin(TH)),
+    )
     cert = certified_sup_error(built, tol=0.01, max_boxes=4096, time_budget=20)
     assert cert.status is Status.PROVED and 0.0099 < cert.lower <= 0.01 <= cert.upper <= 0.0101
     bad = certified_sup_error(built, bound=0.005, max_boxes=4096, time_budget=20)
@@ -165,15 +185,26 @@ def test_checks_registered_and_verdicts():
     ctx = CheckContext(timeout=60)
     n = sympy.Symbol("n", positive=True, integer=True)
     for factor, verdict in ((sympy.Rational(1, 4) * 101 / 100, "CERTIFIED"), (sympy.Rational(1, 8), "FAIL")):
-        claim = Claim(name="sup_error_le", check="certified_sup_error", statement="s",
-                      args={"construction": "constructions.interpolation:pl_interpolant", "bound": factor / n**2,
-                            "time_budget": 20})
+        claim = Claim(
+            name="sup_error_le",
+            check="certified_sup_error",
+            statement="s",
+            args={
+                "construction": "constructions.interpolation:pl_interpolant",
+                "bound": factor / n**2,
+                "time_budget": 20,
+            },
+        )
         out = get_check("certified_sup_error")(claim, {"f": X0**2, "n": 8}, ctx)
         assert out.verdict.value == verdict
         if verdict == "FAIL":
             assert out.evidence.replayed_value and out.evidence.point
-    claim = Claim(name="lip", check="certified_lipschitz_constant", statement="s",
-                  args={"function": "sin(3*x0)", "n_in": 1, "domain": ((0, 1),), "L": sympy.Symbol("L")})
+    claim = Claim(
+        name="lip",
+        check="certified_lipschitz_constant",
+        statement="s",
+        args={"function": "sin(3*x0)", "n_in": 1, "domain": ((0, 1),), "L": sympy.Symbol("L")},
+    )
     assert get_check("certified_lipschitz_constant")(claim, {"L": 3.01}, ctx).verdict.value == "CERTIFIED"
     assert get_check("certified_lipschitz_constant")(claim, {"L": 2}, ctx).verdict.value == "FAIL"
 

@@ -8,31 +8,35 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from checkers.report import SCHEMA_PATH
 from checkers.cli import main
+from checkers.report import SCHEMA_PATH
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
 
 
 def _run(*args):
-    return subprocess.run([sys.executable, "-m", "checkers.cli", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "checkers.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["verify", "--theorem", "no-such-id"], "no-such-id"),
-    (["verify", "--paper", "nopaper"], "nopaper"),
-    (["verify", "--profile", "bad"], "bad"),
-    (["verify", "--device", "tpu"], "tpu"),
-    (["verify", "--timeout", "nan"], "nan"),
-    (["verify", "--seed", "-3"], "-3"),
-    (["verify", "--jobs", "0"], "0"),
-    (["verify", "--module", "nope.py"], "nope.py"),
-    (["verify", "--module", str(DATA / "broken_module.py")], "broken_module.py"),
-    (["show", "no/such"], "no/such"),
-    (["approx", "--function", "x0", "--dim", "1", "--eps", "0.1", "--max-boxes", "0"], "--max-boxes"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["verify", "--theorem", "no-such-id"], "no-such-id"),
+        (["verify", "--paper", "nopaper"], "nopaper"),
+        (["verify", "--profile", "bad"], "bad"),
+        (["verify", "--device", "tpu"], "tpu"),
+        (["verify", "--timeout", "nan"], "nan"),
+        (["verify", "--seed", "-3"], "-3"),
+        (["verify", "--jobs", "0"], "0"),
+        (["verify", "--module", "nope.py"], "nope.py"),
+        (["verify", "--module", str(DATA / "broken_module.py")], "broken_module.py"),
+        (["show", "no/such"], "no/such"),
+        (["approx", "--function", "x0", "--dim", "1", "--eps", "0.1", "--max-boxes", "0"], "--max-boxes"),
+    ],
+)
 def test_bad_input_is_one_line_exit_2_and_no_file(tmp_path, args, fragment):
     out = tmp_path / "r.json"
     p = _run(*args, *(["--json", str(out)] if args[0] == "verify" else []))
@@ -51,8 +55,19 @@ def test_cuda_asked_for_but_absent_is_exit_2(capsys, monkeypatch):
 
 
 def test_json_markdown_junit_written_and_json_validates(tmp_path):
-    args = ["verify", "--paper", "classical", "-k", "width_eq", "--json", str(tmp_path / "r.json"),
-            "--markdown", str(tmp_path / "r.md"), "--junit", str(tmp_path / "r.xml")]
+    args = [
+        "verify",
+        "--paper",
+        "classical",
+        "-k",
+        "width_eq",
+        "--json",
+        str(tmp_path / "r.json"),
+        "--markdown",
+        str(tmp_path / "r.md"),
+        "--junit",
+        str(tmp_path / "r.xml"),
+    ]
     assert main(args) == 0
     doc = json.loads((tmp_path / "r.json").read_text())
     jsonschema.validate(doc, json.loads(SCHEMA_PATH.read_text()))

@@ -9,7 +9,15 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from constructions import LinearGate, NetBuilder, StackedExperts, compile_net, dyadic_tree_router, evaluate_exact, evaluate_numpy
+from constructions import (
+    LinearGate,
+    NetBuilder,
+    StackedExperts,
+    compile_net,
+    dyadic_tree_router,
+    evaluate_exact,
+    evaluate_numpy,
+)
 
 
 def _net(seed: int, E: int, k: int, slope: float, depth: int, tree: bool, ties: bool):
@@ -23,18 +31,28 @@ def _net(seed: int, E: int, k: int, slope: float, depth: int, tree: bool, ties: 
     else:
         W = rng.normal(size=(E, n))
         if ties:  # duplicated gate rows: exact score ties, decided by the lowest index
-            W[E // 2:] = W[:E - E // 2][:E // 2] if E > 1 else W[E // 2:]
+            W[E // 2 :] = W[: E - E // 2][: E // 2] if E > 1 else W[E // 2 :]
         router = LinearGate(W, None if ties else rng.normal(size=E), k=min(k, E))
     sizes = (n, *([5] * depth), 1)
-    ex = StackedExperts(tuple(rng.normal(size=(E, o, i)) for i, o in zip(sizes[:-1], sizes[1:])),
-                        tuple(rng.normal(size=(E, o)) for o in sizes[1:]), slope=slope)
+    ex = StackedExperts(
+        tuple(rng.normal(size=(E, o, i)) for i, o in zip(sizes[:-1], sizes[1:])),
+        tuple(rng.normal(size=(E, o)) for o in sizes[1:]),
+        slope=slope,
+    )
     y = b.moe(h, router, ex)
     return b.build(b.affine(b.concat([y, b.slice(h, 0, 1)]), [[1.0, -0.5]], [0.25]), name="moe-forward-test")
 
 
 @settings(max_examples=40, deadline=None)
-@given(seed=st.integers(0, 10_000), E=st.integers(1, 8), k=st.integers(1, 3), slope=st.sampled_from([0.0, 0.1, 1.0]),
-       depth=st.integers(0, 2), tree=st.booleans(), ties=st.booleans())
+@given(
+    seed=st.integers(0, 10_000),
+    E=st.integers(1, 8),
+    k=st.integers(1, 3),
+    slope=st.sampled_from([0.0, 0.1, 1.0]),
+    depth=st.integers(0, 2),
+    tree=st.booleans(),
+    ties=st.booleans(),
+)
 def test_segments_equal_loop_gather_numpy_and_exact(seed, E, k, slope, depth, tree, ties):
     net = _net(seed, E, k, slope, depth, tree, ties)
     rng = np.random.default_rng(seed + 1)
@@ -63,7 +81,7 @@ def test_chunked_forward_over_many_points_equals_the_unchunked_pieces():
     m = compile_net(net, mode="segments")
     with torch.no_grad():
         whole, routes = m(x, return_routes=True)
-        head, tail = m(x[:1 << 16]), m(x[1 << 16:])
+        head, tail = m(x[: 1 << 16]), m(x[1 << 16 :])
     assert whole.shape == (x.shape[0], 1) and torch.equal(whole, torch.cat([head, tail]))
     assert next(iter(routes.values())).shape == (x.shape[0], 1)
 

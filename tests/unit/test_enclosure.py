@@ -10,8 +10,16 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from proofs.formula import Target, affine_residual_bounds, certified_lipschitz, compile_target, exact_value, input_symbols, parse_expression
 from proofs import InvalidInput, Status
+from proofs.formula import (
+    Target,
+    affine_residual_bounds,
+    certified_lipschitz,
+    compile_target,
+    exact_value,
+    input_symbols,
+    parse_expression,
+)
 
 X0, X1 = input_symbols(2)
 
@@ -31,7 +39,7 @@ def enclose(expr, lo, hi, variables=(X0,)):
     [
         ("sin(3*x0)*x1", sp.sin(3 * X0) * X1),
         ("Abs(x0 - 0.3) + x1^2", sp.Abs(X0 - sp.Rational(3, 10)) + X1**2),
-        ("abs(x0) + max(x0, x1)" .replace("max", "Max"), sp.Abs(X0) + sp.Max(X0, X1)),
+        ("abs(x0) + max(x0, x1)".replace("max", "Max"), sp.Abs(X0) + sp.Max(X0, X1)),
         ("exp(-x0**2)/(1 + x1**2)", sp.exp(-(X0**2)) / (1 + X1**2)),
         ("1e-3*pi*E + sqrt(x0 + 1)", sp.Rational(1, 1000) * sp.pi * sp.E + sp.sqrt(X0 + 1)),
     ],
@@ -113,7 +121,12 @@ def test_rational_and_transcendental_constants_are_enclosed_not_rounded():
         (sp.DiracDelta(X0), 0.5, 1.0, lambda a, b: (a, b) == (0.0, 0.0)),
         (sp.DiracDelta(X0), -0.5, 1.0, lambda a, b: (a, b) == (-np.inf, np.inf)),
         (2**X0, 1.0, 2.0, lambda a, b: a < 2 < 4 < b < 4 + 1e-13),
-        (X0 ** (sp.pi / 4), 1.0, 2.0, lambda a, b: 1 - 1e-15 < a <= 1 and 2 ** (np.pi / 4) < b < 2 ** (np.pi / 4) + 1e-14),
+        (
+            X0 ** (sp.pi / 4),
+            1.0,
+            2.0,
+            lambda a, b: 1 - 1e-15 < a <= 1 and 2 ** (np.pi / 4) < b < 2 ** (np.pi / 4) + 1e-14,
+        ),
         (sp.sqrt(2) * X0 ** sp.Rational(-3, 2), 1.0, 4.0, lambda a, b: a < 2**-2.5 < 2**0.5 < b < 2**0.5 + 1e-14),
     ],
 )
@@ -252,7 +265,9 @@ def test_lipschitz_of_abs_kink_is_refuted_and_a_tight_claim_stays_unknown():
     assert unknown.status is Status.UNKNOWN and unknown.witness is None and unknown.upper >= 3.0
 
 
-@pytest.mark.parametrize("norm, L, status", [("inf", 3.01, Status.REFUTED), ("inf", 3.9, Status.PROVED), ("1", 3.01, Status.PROVED)])
+@pytest.mark.parametrize(
+    "norm, L, status", [("inf", 3.01, Status.REFUTED), ("inf", 3.9, Status.PROVED), ("1", 3.01, Status.PROVED)]
+)
 def test_lipschitz_other_norms_use_the_dual_gradient_norm(norm, L, status):
     # grad = (3 x1 cos 3x0, sin 3x0): ||.||_1 reaches 3 cos t + sin t's max sqrt(10) ~ 3.16; ||.||_inf max 3
     target = compile_target([sp.sin(3 * X0) * X1], [X0, X1])
@@ -282,7 +297,7 @@ def test_exact_value_encloses_at_rational_points():
     with mpmath.workdps(80):
         true = mpmath.mpf(2) ** (mpmath.pi / 4) + 1 / mpmath.sqrt(2)
         assert lo <= true <= hi and hi - lo < mpmath.mpf(10) ** -55
-    for expr, at in [(sp.sqrt(X0), -1), (sp.log(X0), 0), (1 / X0, 0), (X0 ** -sp.pi, 0), (X0 ** sp.Rational(1, 3), -1)]:
+    for expr, at in [(sp.sqrt(X0), -1), (sp.log(X0), 0), (1 / X0, 0), (X0**-sp.pi, 0), (X0 ** sp.Rational(1, 3), -1)]:
         with pytest.raises(InvalidInput, match="not real"):
             exact_value(expr, [X0], [Fraction(at)])
     with pytest.raises(InvalidInput, match="Fraction"):

@@ -8,10 +8,10 @@ import sympy
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.oracles.exact1d import applicable_exact_1d, exact_sup_error_1d
 from constructions import Built, evaluate_exact, random_relu_net
 from constructions.interpolation import pl_interpolant
 from constructions.yarotsky import sawtooth_square
+from tests.oracles.exact1d import applicable_exact_1d, exact_sup_error_1d
 
 x0 = sympy.Symbol("x0", real=True)
 
@@ -39,7 +39,10 @@ def test_enclosure_contains_sampled_errors(seed, coeffs):
     assert r.lower <= r.upper
     xs = [Fraction(int(v * 2**20), 2**20) for v in np.random.default_rng(seed).random(20)]
     for x in xs:
-        err = abs(sympy.Rational(f.subs(x0, sympy.Rational(x.numerator, x.denominator))) - sympy.Rational(*_nd(evaluate_exact(net, [x])[0])))
+        err = abs(
+            sympy.Rational(f.subs(x0, sympy.Rational(x.numerator, x.denominator)))
+            - sympy.Rational(*_nd(evaluate_exact(net, [x])[0]))
+        )
         assert err <= sympy.Rational(r.upper.numerator, r.upper.denominator)
 
 
@@ -52,8 +55,11 @@ def test_not_applicable_to_transcendental_targets_or_many_inputs():
     assert applicable_exact_1d(pl_interpolant(x0**3, 4))
 
 
-@pytest.mark.parametrize("built", [sawtooth_square(6), pl_interpolant(x0**3, 16), pl_interpolant(x0**2 - x0 / 3, 8)],
-                         ids=["yarotsky6", "x3-n16", "quadratic-n8"])
+@pytest.mark.parametrize(
+    "built",
+    [sawtooth_square(6), pl_interpolant(x0**3, 16), pl_interpolant(x0**2 - x0 / 3, 8)],
+    ids=["yarotsky6", "x3-n16", "quadratic-n8"],
+)
 def test_certifier_agrees_with_the_exact_oracle(built):
     """The B&B certifier's interval [lower, upper] must contain the oracle's exact sup and be tight."""
     from checkers.certify import certified_sup_error

@@ -17,19 +17,25 @@ def _net(seed: int, scale: float, moe: bool):
     n = 3
     b = NetBuilder(n)
     W1 = rng.normal(size=(6, n)) * scale
-    W1[1] = -W1[0] * (1 + 2.0 ** -50)  # two rows that nearly cancel each other
+    W1[1] = -W1[0] * (1 + 2.0**-50)  # two rows that nearly cancel each other
     h = b.relu(b.affine(b.input, W1, rng.normal(size=6) * scale))
     if moe:
         E = 3
-        ex = StackedExperts((rng.normal(size=(E, 4, 6)) / scale, rng.normal(size=(E, 1, 4))),
-                            (rng.normal(size=(E, 4)), rng.normal(size=(E, 1)) * scale))
+        ex = StackedExperts(
+            (rng.normal(size=(E, 4, 6)) / scale, rng.normal(size=(E, 1, 4))),
+            (rng.normal(size=(E, 4)), rng.normal(size=(E, 1)) * scale),
+        )
         return b.build(b.moe(h, LinearGate(rng.normal(size=(E, 6))), ex))
     return b.build(b.affine(h, rng.normal(size=(1, 6)), [rng.normal() * scale]))
 
 
 @settings(max_examples=60, deadline=None)
-@given(seed=st.integers(0, 10_000), scale=st.sampled_from([1e-150, 1e-8, 1.0, 3.0, 1e8, 1e150]),
-       moe=st.booleans(), width=st.sampled_from([0.0, 2.0 ** -40, 1e-3, 0.5]))
+@given(
+    seed=st.integers(0, 10_000),
+    scale=st.sampled_from([1e-150, 1e-8, 1.0, 3.0, 1e8, 1e150]),
+    moe=st.booleans(),
+    width=st.sampled_from([0.0, 2.0**-40, 1e-3, 0.5]),
+)
 def test_exact_values_inside_ibp_and_crown_bounds(seed, scale, moe, width):
     net = _net(seed, scale, moe)
     rng = np.random.default_rng(seed + 7)

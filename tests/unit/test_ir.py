@@ -8,7 +8,17 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from constructions import LinearGate, NetBuilder, StackedExperts, compile_net, count_sizes, dyadic_tree_router, evaluate_exact, evaluate_numpy, random_relu_net
+from constructions import (
+    LinearGate,
+    NetBuilder,
+    StackedExperts,
+    compile_net,
+    count_sizes,
+    dyadic_tree_router,
+    evaluate_exact,
+    evaluate_numpy,
+    random_relu_net,
+)
 from proofs import InvalidInput
 
 
@@ -22,15 +32,23 @@ def _moe_net(seed: int, E: int, k: int, slope: float, tree: bool):
         E = router.n_experts
     else:
         router = LinearGate(rng.normal(size=(E, n)), rng.normal(size=E) if seed % 2 else None, k=min(k, E))
-    ex = StackedExperts((rng.normal(size=(E, 5, n)), rng.normal(size=(E, 1, 5))),
-                        (rng.normal(size=(E, 5)), rng.normal(size=(E, 1))), slope=slope)
+    ex = StackedExperts(
+        (rng.normal(size=(E, 5, n)), rng.normal(size=(E, 1, 5))),
+        (rng.normal(size=(E, 5)), rng.normal(size=(E, 1))),
+        slope=slope,
+    )
     y = b.moe(h, router, ex)
     y = b.concat([y, b.slice(h, 0, 1)])
     return b.build(b.affine(y, [[1.0, -0.5]], [0.25]), name="moe-test")
 
 
-@given(seed=st.integers(0, 10_000), E=st.integers(1, 8), k=st.integers(1, 3),
-       slope=st.sampled_from([0.0, 0.1, 1.0]), tree=st.booleans())
+@given(
+    seed=st.integers(0, 10_000),
+    E=st.integers(1, 8),
+    k=st.integers(1, 3),
+    slope=st.sampled_from([0.0, 0.1, 1.0]),
+    tree=st.booleans(),
+)
 def test_compiled_numpy_and_exact_agree(seed, E, k, slope, tree):
     net = _moe_net(seed, E, k, slope, tree)
     x = np.random.default_rng(seed + 1).uniform(0, 1, size=(16, 2))

@@ -14,8 +14,15 @@ import networkx as nx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-LAYERS = ("proofs", "constructions", "checkers.certify", "checkers.checks", "checkers.run", "checkers.report",
-          "checkers.cli")
+LAYERS = (
+    "proofs",
+    "constructions",
+    "checkers.certify",
+    "checkers.checks",
+    "checkers.run",
+    "checkers.report",
+    "checkers.cli",
+)
 PROJECT = ("proofs", "constructions", "checkers", "benchmarks", "tests")
 
 

@@ -8,15 +8,17 @@ import re
 import numpy as np
 import pytest
 
-from proofs.formula import compile_target
-from constructions import count_sizes, evaluate_numpy
-from constructions import ActiveMemoryMoE
-from constructions import kuhn_interpolate, moebius
+from constructions import ActiveMemoryMoE, count_sizes, evaluate_numpy, kuhn_interpolate, moebius
 from constructions.momlp import _grid_values, _target, momlp, momlp_net, single_network, target_bounds
 from proofs import InvalidInput, Theorem
+from proofs.formula import compile_target
 
-FUNCS = {1: "sin(5*x0) + x0**2", 2: "sin(3*x0)*x1 + x1**2", 3: "exp(x0*x1) - x2**2*x0",
-         4: "x0*x1 + sin(x2*x3) + x0*x3**2"}
+FUNCS = {
+    1: "sin(5*x0) + x0**2",
+    2: "sin(3*x0)*x1 + x1**2",
+    3: "exp(x0*x1) - x2**2*x0",
+    4: "x0*x1 + sin(x2*x3) + x0*x3**2",
+}
 
 
 def _f(function, n, x):
@@ -24,11 +26,21 @@ def _f(function, n, x):
     return compile_target([expr], list(vs)).eval(x)[:, 0]
 
 
-@pytest.mark.parametrize("n,family,depth,k,slope", [
-    (1, "cpwl", 2, 0, 0.0), (1, "deep", 1, 3, 0.4), (2, "cpwl", 2, 0, 0.0), (2, "cpwl", 1, 0, 0.7),
-    (2, "deep", 1, 2, 0.0), (2, "deep", 0, 2, 0.3), (3, "cpwl", 1, 0, 0.2), (3, "deep", 1, 1, 0.0),
-    (4, "cpwl", 1, 0, 0.0), (4, "deep", 0, 1, 0.5),
-])
+@pytest.mark.parametrize(
+    "n,family,depth,k,slope",
+    [
+        (1, "cpwl", 2, 0, 0.0),
+        (1, "deep", 1, 3, 0.4),
+        (2, "cpwl", 2, 0, 0.0),
+        (2, "cpwl", 1, 0, 0.7),
+        (2, "deep", 1, 2, 0.0),
+        (2, "deep", 0, 2, 0.3),
+        (3, "cpwl", 1, 0, 0.2),
+        (3, "deep", 1, 1, 0.0),
+        (4, "cpwl", 1, 0, 0.0),
+        (4, "deep", 0, 1, 0.5),
+    ],
+)
 def test_interpolant_experts_are_exact_networks(n, family, depth, k, slope):
     """The network equals the Kuhn-triangulation interpolant (independent barycentric code) everywhere."""
     net = momlp_net(FUNCS[n], n, depth=depth, experts=family, sub_level=k, slope=slope)
@@ -36,11 +48,11 @@ def test_interpolant_experts_are_exact_networks(n, family, depth, k, slope):
     T = depth + k
     grid = _grid_values(expr, vs, T)
     x = np.random.default_rng(n + depth + k).random((2000, n))
-    x[:50] = np.round(x[:50] * 2 ** T) / 2 ** T  # grid nodes and cell faces too
-    ref = kuhn_interpolate(grid, 2 ** T, x)
+    x[:50] = np.round(x[:50] * 2**T) / 2**T  # grid nodes and cell faces too
+    ref = kuhn_interpolate(grid, 2**T, x)
     assert np.max(np.abs(evaluate_numpy(net, x)[:, 0] - ref)) < 1e-11
     # the interpolant matches f at the grid nodes
-    nodes = np.array(list(itertools.product(range(2 ** T + 1), repeat=n))) / 2 ** T
+    nodes = np.array(list(itertools.product(range(2**T + 1), repeat=n))) / 2**T
     assert np.max(np.abs(evaluate_numpy(net, nodes)[:, 0] - _f(FUNCS[n], n, nodes))) < 1e-11
 
 
@@ -60,11 +72,11 @@ def test_tree_routing_sends_points_to_their_dyadic_cell_and_constant_experts_hol
     b = momlp("sin(3*x0)*x1", 2, 0.1, experts="constant")
     D = b.meta["depth"]
     x = np.random.default_rng(3).random((500, 2))
-    cells = np.floor(x * 2 ** D)
-    centres = (cells + 0.5) / 2 ** D
+    cells = np.floor(x * 2**D)
+    centres = (cells + 0.5) / 2**D
     assert np.allclose(evaluate_numpy(b.net, x)[:, 0], _f("sin(3*x0)*x1", 2, centres))
     s = count_sizes(b.net)
-    assert (s.n_experts, s.params_per_expert, s.routing_path_params) == (4 ** D, 3, 2 * D)
+    assert (s.n_experts, s.params_per_expert, s.routing_path_params) == (4**D, 3, 2 * D)
 
 
 @pytest.mark.parametrize("L,n,eps", [(2.0, 1, 0.03), (3.05, 2, 0.05), (2.25, 2, 0.01), (1.75, 3, 0.1)])
@@ -90,12 +102,22 @@ def test_derivative_constants_bound_sampled_derivatives_and_the_error(function, 
         assert err <= b.meta["error_bound"] <= 0.1
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    ({"eps": 0.0}, "eps"), ({"eps": float("nan")}, "eps"), ({"eps": -1}, "eps"), ({"experts": "big"}, "experts"),
-    ({"experts": "cpwl", "slope": 1.0}, "a < 1"), ({"slope": 1.5}, "slope"), ({"experts": "deep", "r": 3.0}, "r="),
-    ({"n_in": 0}, "n_in"), ({"function": "foo(x0)"}, "foo"), ({"function": "x5"}, "x5"),
-    ({"lipschitz": -2.0}, "lipschitz"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"eps": 0.0}, "eps"),
+        ({"eps": float("nan")}, "eps"),
+        ({"eps": -1}, "eps"),
+        ({"experts": "big"}, "experts"),
+        ({"experts": "cpwl", "slope": 1.0}, "a < 1"),
+        ({"slope": 1.5}, "slope"),
+        ({"experts": "deep", "r": 3.0}, "r="),
+        ({"n_in": 0}, "n_in"),
+        ({"function": "foo(x0)"}, "foo"),
+        ({"function": "x5"}, "x5"),
+        ({"lipschitz": -2.0}, "lipschitz"),
+    ],
+)
 def test_bad_inputs_raise_invalid_input(kwargs, match):
     args = {"function": "x0*x1", "n_in": 2, "eps": 0.1, **kwargs}
     with pytest.raises(InvalidInput, match=match):
@@ -150,12 +172,29 @@ def test_approx_cli_certifies_exports_torchscript_and_writes_json(tmp_path, caps
     import jsonschema
     import torch
 
-    from checkers.report import SCHEMA_PATH
     from checkers.cli import main
+    from checkers.report import SCHEMA_PATH
 
     pt, js = tmp_path / "m.pt", tmp_path / "r.json"
-    code = main(["approx", "--function", "x0**2 + x1", "--dim", "2", "--eps", "0.1", "--experts", "cpwl",
-                 "--export", str(pt), "--json", str(js), "--device", "cpu"])
+    code = main(
+        [
+            "approx",
+            "--function",
+            "x0**2 + x1",
+            "--dim",
+            "2",
+            "--eps",
+            "0.1",
+            "--experts",
+            "cpwl",
+            "--export",
+            str(pt),
+            "--json",
+            str(js),
+            "--device",
+            "cpu",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0 and "CERTIFIED" in out
     module = torch.jit.load(str(pt))
@@ -171,10 +210,19 @@ def test_approx_cli_certifies_exports_torchscript_and_writes_json(tmp_path, caps
     assert 0 < sup["evidence"]["lower_bound"] <= sup["measured"]
 
 
-@pytest.mark.parametrize("argv", [
-    ["--eps", "0"], ["--eps", "-0.1"], ["--eps", "nan"], ["--function", "sin(x0"], ["--function", "x9"],
-    ["--dim", "0"], ["--lipschitz", "-1"], ["--slope", "2"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--eps", "0"],
+        ["--eps", "-0.1"],
+        ["--eps", "nan"],
+        ["--function", "sin(x0"],
+        ["--function", "x9"],
+        ["--dim", "0"],
+        ["--lipschitz", "-1"],
+        ["--slope", "2"],
+    ],
+)
 def test_approx_cli_bad_input_is_one_line_and_exit_2(argv, capsys):
     from checkers.cli import main
 

@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from checkers.checks import Evidence, Outcome, Verdict
-from checkers.run import CheckResult, margins, summary_counts
 from checkers.report import SCHEMA_PATH
+from checkers.run import CheckResult, margins, summary_counts
 
 SCHEMA = json.loads(SCHEMA_PATH.read_text())
 
@@ -44,22 +44,45 @@ def test_margin_sign_means_slack(measured, bound):
 
 
 def _result(verdict, measured, bound, sense, point):
-    return CheckResult(theorem_id="t/x", theorem_label="T", paper="p", claim="c", statement="s",
-                       instance={"m": 3, "f": "x0**2"},
-                       outcome=Outcome(verdict, measured=measured, bound=bound, sense=sense, method="m", why="w",
-                                       evidence=Evidence(point=point, lower_bound=measured, seed=1,
-                                                         box=((0.0, 1.0),), extra={"k": math.inf})),
-                       seconds=0.1, device="cpu", provenance="statement: paper; construction: ours",
-                       claim_provenance="ours")
+    return CheckResult(
+        theorem_id="t/x",
+        theorem_label="T",
+        paper="p",
+        claim="c",
+        statement="s",
+        instance={"m": 3, "f": "x0**2"},
+        outcome=Outcome(
+            verdict,
+            measured=measured,
+            bound=bound,
+            sense=sense,
+            method="m",
+            why="w",
+            evidence=Evidence(point=point, lower_bound=measured, seed=1, box=((0.0, 1.0),), extra={"k": math.inf}),
+        ),
+        seconds=0.1,
+        device="cpu",
+        provenance="statement: paper; construction: ours",
+        claim_provenance="ours",
+    )
 
 
-@given(verdict=st.sampled_from(list(Verdict)), measured=any_float, bound=any_float,
-       sense=st.sampled_from(["le", "ge", "eq"]),
-       point=st.one_of(st.none(), st.lists(st.fractions(), min_size=1, max_size=3).map(tuple)))
+@given(
+    verdict=st.sampled_from(list(Verdict)),
+    measured=any_float,
+    bound=any_float,
+    sense=st.sampled_from(["le", "ge", "eq"]),
+    point=st.one_of(st.none(), st.lists(st.fractions(), min_size=1, max_size=3).map(tuple)),
+)
 def test_every_record_validates_and_is_strict_json(verdict, measured, bound, sense, point):
     rec = _result(verdict, measured, bound, sense, point).to_dict()
-    doc = {"schema": "moecheck-results", "schema_version": 1, "meta": {"date": "x"},
-           "summary": {"passed": 0, "failed": 0, "skipped": 0}, "results": [rec]}
+    doc = {
+        "schema": "moecheck-results",
+        "schema_version": 1,
+        "meta": {"date": "x"},
+        "summary": {"passed": 0, "failed": 0, "skipped": 0},
+        "results": [rec],
+    }
     jsonschema.validate(json.loads(json.dumps(doc, allow_nan=False)), SCHEMA)
 
 
@@ -86,8 +109,11 @@ def test_every_outcome_has_a_slack_or_a_reason():
     assert Outcome("CERTIFIED", measured=0.25, bound=1.0).slack == 4.0
     assert Outcome("CERTIFIED", measured=8.0, bound=2.0, sense="ge").slack == 4.0
     assert Outcome("FAIL", measured=2.0, bound=1.0).slack == 0.5  # below 1: refuted
-    for o in (Outcome("CERTIFIED"), Outcome("CERTIFIED", measured=3.0, bound=3.0, sense="eq"),
-              Outcome("PASS-EMPIRICAL", measured=-1.0, bound=0.0, sense="ge")):
+    for o in (
+        Outcome("CERTIFIED"),
+        Outcome("CERTIFIED", measured=3.0, bound=3.0, sense="eq"),
+        Outcome("PASS-EMPIRICAL", measured=-1.0, bound=0.0, sense="ge"),
+    ):
         assert o.slack is None and o.slack_kind == "none" and o.slack_note
     assert Outcome("CERTIFIED", measured=-2.3, bound=-2.0, slack=0.3, slack_kind="exponent").slack_kind == "exponent"
     with pytest.raises(ValueError, match="slack_note"):

@@ -6,8 +6,7 @@ from pathlib import Path
 import pytest
 import sympy
 
-from checkers.checks import register_check
-from checkers.checks import Outcome, Verdict
+from checkers.checks import Outcome, Verdict, register_check
 from checkers.run import RunConfig, RunItem, run_checks, run_one, select
 from proofs import Claim, InvalidInput, Provenance, Theorem, load_user_module, register, unregister
 
@@ -31,9 +30,16 @@ def _ok(claim, instance, ctx):
 
 
 def _theorem(check, tid="test/t"):
-    return Theorem(id=tid, name="test_statement", label="T", title="t", paper="classical", statement="s",
-                   statement_provenance=Provenance.OURS,
-                   claims=(Claim(name="c", check=check, statement="s", quick=({"a": 1}, {"a": 2})),))
+    return Theorem(
+        id=tid,
+        name="test_statement",
+        label="T",
+        title="t",
+        paper="classical",
+        statement="s",
+        statement_provenance=Provenance.OURS,
+        claims=(Claim(name="c", check=check, statement="s", quick=({"a": 1}, {"a": 2})),),
+    )
 
 
 def test_exception_becomes_error_row_and_others_still_run():
@@ -62,16 +68,19 @@ def test_selection_by_paper_theorem_and_keyword():
     assert all(it.theorem.paper == "classical" for it in select(RunConfig(papers=("classical",))))
 
 
-@pytest.mark.parametrize("config, fragment", [
-    (RunConfig(theorem_ids=("no-such-id",)), "unknown theorem id 'no-such-id'"),
-    (RunConfig(papers=("nopaper",)), "--paper 'nopaper'"),
-    (RunConfig(profile="medium"), "--profile 'medium'"),
-    (RunConfig(device="tpu"), "--device 'tpu'"),
-    (RunConfig(timeout=float("nan")), "--timeout nan"),
-    (RunConfig(timeout=-1), "--timeout -1"),
-    (RunConfig(keyword="zzz-no-match"), "matches no check"),
-    (RunConfig(modules=("missing_file.py",)), "missing_file.py"),
-])
+@pytest.mark.parametrize(
+    "config, fragment",
+    [
+        (RunConfig(theorem_ids=("no-such-id",)), "unknown theorem id 'no-such-id'"),
+        (RunConfig(papers=("nopaper",)), "--paper 'nopaper'"),
+        (RunConfig(profile="medium"), "--profile 'medium'"),
+        (RunConfig(device="tpu"), "--device 'tpu'"),
+        (RunConfig(timeout=float("nan")), "--timeout nan"),
+        (RunConfig(timeout=-1), "--timeout -1"),
+        (RunConfig(keyword="zzz-no-match"), "matches no check"),
+        (RunConfig(modules=("missing_file.py",)), "missing_file.py"),
+    ],
+)
 def test_bad_selection_is_invalid_input(config, fragment):
     with pytest.raises(InvalidInput, match=None) as exc:
         select(config)

@@ -3,11 +3,9 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checkers.checks import register_check
-from checkers.checks import Outcome, Verdict
-from checkers.run import summary_counts
-from checkers.run import RunConfig, RunItem, run_checks
+from checkers.checks import Outcome, Verdict, register_check
 from checkers.report import closing_line
+from checkers.run import RunConfig, RunItem, run_checks, summary_counts
 from proofs import Claim, Provenance, Theorem
 
 BEHAVIOURS = ["CERTIFIED", "PASS-EMPIRICAL", "FAIL", "UNKNOWN", "NOT-REPRODUCED", "raise", "return-none"]
@@ -24,10 +22,22 @@ def _behaviour(claim, instance, ctx):
 
 
 def _items(behaviours):
-    claim = Claim(name="c", check="_prop_behaviour", statement="s",
-                  quick=tuple({"b": b, "i": i} for i, b in enumerate(behaviours)))
-    t = Theorem(id="prop/t", name="planted_statement", label="P", title="t", paper="classical", statement="s",
-                statement_provenance=Provenance.OURS, claims=(claim,))
+    claim = Claim(
+        name="c",
+        check="_prop_behaviour",
+        statement="s",
+        quick=tuple({"b": b, "i": i} for i, b in enumerate(behaviours)),
+    )
+    t = Theorem(
+        id="prop/t",
+        name="planted_statement",
+        label="P",
+        title="t",
+        paper="classical",
+        statement="s",
+        statement_provenance=Provenance.OURS,
+        claims=(claim,),
+    )
     return [RunItem(t, claim, inst) for inst in claim.quick]
 
 
@@ -54,6 +64,7 @@ def test_every_item_gets_exactly_one_row_in_order(behaviours):
 def test_seeds_are_a_function_of_base_seed_and_row(behaviours, seed):
     a = run_checks(RunConfig(device="cpu", seed=seed), items=_items(behaviours))
     b = run_checks(RunConfig(device="cpu", seed=seed), items=_items(behaviours))
-    assert [r.outcome.evidence.seed for r in a if r.verdict is Verdict.ERROR] == \
-           [r.outcome.evidence.seed for r in b if r.verdict is Verdict.ERROR]
+    assert [r.outcome.evidence.seed for r in a if r.verdict is Verdict.ERROR] == [
+        r.outcome.evidence.seed for r in b if r.verdict is Verdict.ERROR
+    ]
     assert all(r.repro.startswith("moecheck verify -k") and f"--seed {seed}" in r.repro for r in a)

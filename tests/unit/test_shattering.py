@@ -5,7 +5,13 @@ from fractions import Fraction
 
 import pytest
 
-from checkers.checks.shattering import classify, ramp_bound, realise_labelling, shattered_by_construction, shattering_points
+from checkers.checks.shattering import (
+    classify,
+    ramp_bound,
+    realise_labelling,
+    shattered_by_construction,
+    shattering_points,
+)
 
 
 @pytest.mark.parametrize("n, W", [(1, 4), (2, 4), (3, 4), (2, 6)])

@@ -14,7 +14,7 @@ import sympy as sp
 from proofs import Status
 from proofs.formula import affine_residual_bounds, certified_lipschitz, compile_target, input_symbols
 
-X0, = input_symbols(1)
+(X0,) = input_symbols(1)
 
 
 # ------------------------------------------------------------------ 1. continuity-assuming forms
@@ -70,6 +70,7 @@ def test_taylor_form_not_used_on_a_kink():
 # ------------------------------------------------------------------ 2. realness under symbolic exponents
 def _zero_net(n_in):
     from constructions import sequential_net
+
     return sequential_net([(np.zeros((1, n_in)), np.zeros(1))])
 
 
@@ -122,13 +123,24 @@ def _verdict(check, args):
 @pytest.mark.parametrize("lhs, rhs", [("log(x**2)", "2*log(x)"), ("sqrt(x**2)", "x"), ("(x**2)**(1/3)", "x**(2/3)")])
 def test_identity_false_on_a_negative_range_is_not_certified(lhs, rhs):
     # true for x > 0 (what force=True assumed), false for every x in [-2, -1]
-    assert _verdict("symbolic_identity", {"lhs": sp.sympify(lhs), "rhs": sp.sympify(rhs),
-                                          "ranges": {"x": (-2, -1)}}) != "CERTIFIED"
+    assert (
+        _verdict("symbolic_identity", {"lhs": sp.sympify(lhs), "rhs": sp.sympify(rhs), "ranges": {"x": (-2, -1)}})
+        != "CERTIFIED"
+    )
 
 
 def test_identity_true_on_a_positive_range_is_still_certified():
-    assert _verdict("symbolic_identity", {"lhs": sp.sympify("log(x**2*y)"), "rhs": sp.sympify("2*log(x) + log(y)"),
-                                          "ranges": {"x": (1, 2), "y": ("1/2", 3)}}) == "CERTIFIED"
+    assert (
+        _verdict(
+            "symbolic_identity",
+            {
+                "lhs": sp.sympify("log(x**2*y)"),
+                "rhs": sp.sympify("2*log(x) + log(y)"),
+                "ranges": {"x": (1, 2), "y": ("1/2", 3)},
+            },
+        )
+        == "CERTIFIED"
+    )
 
 
 def test_relation_needing_force_on_a_negative_range_is_not_certified():
@@ -159,7 +171,7 @@ def test_integer_sampler_draws_nonpositive_values_on_wide_ranges():
     from proofs.prover import Domain, prove_nonneg
 
     n = sp.Symbol("n", integer=True)
-    dom = Domain.from_args({"n": (-10**9, 10**9)}, ["n"])
+    dom = Domain.from_args({"n": (-(10**9), 10**9)}, ["n"])
     # false only for n <= -10**8 - 1: the old log-uniform sampler drew positive integers only
     p = prove_nonneg(n + 10**8, dom, budget=0)
     assert p.status is Status.REFUTED and p.point["n"] + 10**8 < 0
@@ -183,8 +195,12 @@ def test_claim_substitution_that_does_not_cover_the_range_is_not_used():
     dom = Domain.from_args({"x": (sp.Rational(1, 4), 2)})
     p = prove_nonneg(x * (x - sp.Rational(1, 2)), dom, substitutions=({"x": 1 + w},), search=False, budget=50)
     assert p.status is not Status.PROVED
-    args = {"lhs": 0, "rhs": x * (x - sp.Rational(1, 2)), "ranges": {"x": (sp.Rational(1, 4), 2)},
-            "substitutions": ({"x": 1 + w},)}
+    args = {
+        "lhs": 0,
+        "rhs": x * (x - sp.Rational(1, 2)),
+        "ranges": {"x": (sp.Rational(1, 4), 2)},
+        "substitutions": ({"x": 1 + w},),
+    }
     assert _verdict("symbolic_relation", args) == "FAIL"
 
 
@@ -194,13 +210,16 @@ def test_claim_substitution_that_covers_the_range_is_used():
     assert _verdict("symbolic_relation", args) == "CERTIFIED"
 
 
-@pytest.mark.parametrize("expr, point, expected, truth", [
-    ("exp(x)", "-oo", 0, True),           # old: x positive, limit oo at -oo? a false FAIL
-    ("exp(x)", "-oo", "infinite", False),
-    ("sqrt(x**2)/x", "-oo", -1, True),    # |x|/x -> -1 at -oo; old (x > 0): 1
-    ("sqrt(x**2)/x", "-oo", 1, False),
-    ("x/Abs(x)", "0", 1, None),           # two-sided limit does not exist: never CERTIFIED
-])
+@pytest.mark.parametrize(
+    "expr, point, expected, truth",
+    [
+        ("exp(x)", "-oo", 0, True),  # old: x positive, limit oo at -oo? a false FAIL
+        ("exp(x)", "-oo", "infinite", False),
+        ("sqrt(x**2)/x", "-oo", -1, True),  # |x|/x -> -1 at -oo; old (x > 0): 1
+        ("sqrt(x**2)/x", "-oo", 1, False),
+        ("x/Abs(x)", "0", 1, None),  # two-sided limit does not exist: never CERTIFIED
+    ],
+)
 def test_limit_at_minus_infinity_uses_a_negative_variable(expr, point, expected, truth):
     out = _run("symbolic_limit", {"expr": sp.sympify(expr), "var": "x", "point": point, "expected": expected})
     if truth is True:
@@ -215,8 +234,10 @@ def test_limit_other_symbols_are_not_made_positive():
     # exp(a*x) -> 0 as x -> oo only for a < 0; with a ranged negative it is 0, with a unranged it is undecided
     a = sp.Symbol("a")
     x = sp.Symbol("x")
-    assert _verdict("symbolic_limit", {"expr": sp.exp(a * x), "var": "x", "expected": 0,
-                                       "ranges": {"a": (-2, -1)}}) == "CERTIFIED"
+    assert (
+        _verdict("symbolic_limit", {"expr": sp.exp(a * x), "var": "x", "expected": 0, "ranges": {"a": (-2, -1)}})
+        == "CERTIFIED"
+    )
     assert _verdict("symbolic_limit", {"expr": sp.exp(a * x), "var": "x", "expected": "infinite"}) != "CERTIFIED"
 
 
@@ -232,13 +253,17 @@ def float_target_built(offset_ulps: int = 0):
         bias = math.nextafter(bias, 1.0)
     net = _zero_net(1)
     from constructions import sequential_net
+
     net = sequential_net([(np.zeros((1, 1)), np.array([bias]))])
     return Built(net=net, target=(sp.Float(0.1),), variables=(X0,), domain_lo=(0,), domain_hi=(1,))
 
 
 def test_exact_point_error_reads_a_float_as_its_binary_value():
-    args = {"construction": "tests.unit.test_soundness_fixes:float_target_built", "point": (sp.Rational(1, 2),),
-            "expected": 0}
+    args = {
+        "construction": "tests.unit.test_soundness_fixes:float_target_built",
+        "point": (sp.Rational(1, 2),),
+        "expected": 0,
+    }
     assert _run("exact_point_error", args, {"offset_ulps": 0}).verdict.name == "CERTIFIED"  # old: a false FAIL
     out = _run("exact_point_error", args, {"offset_ulps": 1})
     assert out.verdict.name == "FAIL"
@@ -305,14 +330,14 @@ def tie_route_built():
     return Built(net=net, target=(X0, X0), variables=(X0,), domain_lo=(-1,), domain_hi=(1,))
 
 
-@pytest.mark.parametrize("want, rel, verdict", [(3, "ge", "CERTIFIED"), (3, "eq", "CERTIFIED"), (2, "eq", "FAIL"),
-                                                 (4, "ge", "FAIL")])
+@pytest.mark.parametrize(
+    "want, rel, verdict", [(3, "ge", "CERTIFIED"), (3, "eq", "CERTIFIED"), (2, "eq", "FAIL"), (4, "ge", "FAIL")]
+)
 def test_path_count_includes_routes_taken_only_at_ties(want, rel, verdict):
     from checkers.certify import exact_path
 
     assert exact_path(tie_route_built().net, [Fraction(0)]) == (0, 0)  # the forward's tie-breaking
-    args = {"construction": "tests.unit.test_soundness_fixes:tie_route_built", "n_paths": want,
-            "paths_relation": rel}
+    args = {"construction": "tests.unit.test_soundness_fixes:tie_route_built", "n_paths": want, "paths_relation": rel}
     assert _run("certified_routing", args).verdict.name == verdict
 
 
@@ -345,8 +370,11 @@ def test_huge_gate_weights_are_not_certified_for_the_float64_export():
 
 
 def test_certified_sup_error_names_its_semantics_and_allowance():
-    out = _run("certified_sup_error", {"construction": "constructions.yarotsky:sawtooth_square",
-                                       "bound": sp.Rational(1, 2**7)}, {"m": 3})
+    out = _run(
+        "certified_sup_error",
+        {"construction": "constructions.yarotsky:sawtooth_square", "bound": sp.Rational(1, 2**7)},
+        {"m": 3},
+    )
     assert out.verdict.name == "CERTIFIED"
     assert "semantics: real arithmetic <=" in out.why and "float64 as executed <=" in out.why
     assert "rounding allowance" in out.why and out.evidence.extra["float64_covered"] is True
@@ -371,8 +399,9 @@ def test_float64_allowance_bounds_the_float_forward(seed):
     allowance = float64_allowance(net, [-1.0, -1.0], [1.0, 1.0])
     pts = rng.uniform(-1, 1, (64, 2))
     y = compile_net(net)(torch.tensor(pts)).numpy()[:, 0]
-    worst = max(abs(Fraction(float(v)) - evaluate_exact(net, [Fraction(a), Fraction(b)])[0])
-                for v, (a, b) in zip(y, pts))
+    worst = max(
+        abs(Fraction(float(v)) - evaluate_exact(net, [Fraction(a), Fraction(b)])[0]) for v, (a, b) in zip(y, pts)
+    )
     assert worst <= Fraction(allowance.total)
 
 
@@ -392,13 +421,26 @@ def test_gate_margin_makes_the_float_route_a_candidate():
 
 
 # ------------------------------------------------------------------ chain links through a monotone template
-@pytest.mark.parametrize("template, a, b", [
-    ("u**2", -2, 1),                 # F nondecreasing on u >= 0 only; F(-2) = 4 > F(1) = 1
-    ("-Heaviside(u)", 0, 1),         # dF/du = -DiracDelta(u) is 0 for u > 0, but F jumps at 0: F(0) = -1/2 > -1
-])
+@pytest.mark.parametrize(
+    "template, a, b",
+    [
+        ("u**2", -2, 1),  # F nondecreasing on u >= 0 only; F(-2) = 4 > F(1) = 1
+        ("-Heaviside(u)", 0, 1),  # dF/du = -DiracDelta(u) is 0 for u > 0, but F jumps at 0: F(0) = -1/2 > -1
+    ],
+)
 def test_monotone_link_needs_a_nonnegative_and_continuity(template, a, b):
     u = sp.Symbol("u")
     F = sp.sympify(template, locals={"u": u})
-    steps = ({"expr": F.subs(u, a)}, {"rel": "<=", "expr": F.subs(u, b), "by": "monotone", "u": "u",
-                                      "template": F, "a": sp.Integer(a), "b": sp.Integer(b)})
+    steps = (
+        {"expr": F.subs(u, a)},
+        {
+            "rel": "<=",
+            "expr": F.subs(u, b),
+            "by": "monotone",
+            "u": "u",
+            "template": F,
+            "a": sp.Integer(a),
+            "b": sp.Integer(b),
+        },
+    )
     assert _verdict("symbolic_chain", {"steps": steps}) != "CERTIFIED"

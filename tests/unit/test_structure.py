@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from proofs import Theorem
-from proofs import BUILTIN_MODULES
+from proofs import BUILTIN_MODULES, Theorem
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_LINES = 600
@@ -60,8 +59,11 @@ def test_no_god_files(path):
 _DECIDING = ("certify", "checks", "run")
 
 
-@pytest.mark.parametrize("path", [p for p in _python_files() if p.parts[-3:-1] in [("checkers", d) for d in _DECIDING]],
-                         ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize(
+    "path",
+    [p for p in _python_files() if p.parts[-3:-1] in [("checkers", d) for d in _DECIDING]],
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
 def test_checkers_never_import_rich_or_theorems(path):
     """certify/, checks/ and run/ return data (rendering lives in report/ and cli/); none imports a paper module."""
     tree = ast.parse(path.read_text())

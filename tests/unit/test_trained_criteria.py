@@ -15,11 +15,19 @@ from proofs import InvalidInput, PreRegistered, lookup
 
 def test_decide_three_ways_for_each_rule():
     below = PreRegistered("slope", 5, "t95", "below")
-    assert [below.decide(*iv) for iv in ((-2, -1), (1, 2), (-1, 1), (0, 1))] == \
-        ["holds", "opposite", "undecided", "opposite"]
+    assert [below.decide(*iv) for iv in ((-2, -1), (1, 2), (-1, 1), (0, 1))] == [
+        "holds",
+        "opposite",
+        "undecided",
+        "opposite",
+    ]
     above = PreRegistered("slope", 5, "t95", "above")
-    assert [above.decide(*iv) for iv in ((1, 2), (-2, -1), (-1, 1), (-1, 0))] == \
-        ["holds", "opposite", "undecided", "opposite"]
+    assert [above.decide(*iv) for iv in ((1, 2), (-2, -1), (-1, 1), (-1, 0))] == [
+        "holds",
+        "opposite",
+        "undecided",
+        "opposite",
+    ]
     band = PreRegistered("ratio", 5, "t95", "inside", band=(1 / 3, 3), log10=True)
     l3 = math.log10(3)
     assert band.decide(-0.1, 0.2) == "holds" and band.decide(l3 + 0.01, 2) == "opposite"
@@ -28,9 +36,17 @@ def test_decide_three_ways_for_each_rule():
     assert "5 seeds" in band.describe() and "NOT-REPRODUCED" in band.describe()
 
 
-@pytest.mark.parametrize("bad", [dict(interval="z"), dict(rule="near"), dict(seeds=1),
-                                 dict(rule="inside"), dict(rule="inside", band=(2, 1)),
-                                 dict(rule="below", log10=True, threshold=0.0)])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(interval="z"),
+        dict(rule="near"),
+        dict(seeds=1),
+        dict(rule="inside"),
+        dict(rule="inside", band=(2, 1)),
+        dict(rule="below", log10=True, threshold=0.0),
+    ],
+)
 def test_criterion_rejects_bad_values(bad):
     with pytest.raises(InvalidInput):
         PreRegistered(**{"statistic": "s", "seeds": 5, "interval": "t95", "rule": "below", **bad})
@@ -49,9 +65,15 @@ def test_intervals():
 def _planted(monkeypatch, err: dict, grid=(16, 128), param="D"):
     import checkers.checks.wang_trained as wt
 
-    g = {"grid": grid, "param": param, "err": {k: np.asarray(v, dtype=float) for k, v in err.items()},
-         "setup": PAPER_I, "env": {"torch": "x", "device": "cpu"}, "seeds": tuple(range(len(next(iter(err.values()))))),
-         "workers": 1}
+    g = {
+        "grid": grid,
+        "param": param,
+        "err": {k: np.asarray(v, dtype=float) for k, v in err.items()},
+        "setup": PAPER_I,
+        "env": {"torch": "x", "device": "cpu"},
+        "seeds": tuple(range(len(next(iter(err.values()))))),
+        "workers": 1,
+    }
     monkeypatch.setattr(wt, "experiment_grid", lambda exp, inst, ctx: g)
 
 
@@ -101,18 +123,29 @@ def test_flat_trend_and_paired_checks_land_on_each_side(monkeypatch, tmp_path):
 
 
 def test_claims_carry_their_rule_and_the_paper_tables():
-    for name in ("experiment_i_error_flat_in_dim", "experiment_i_table_within_3x",
-                 "experiment_ii_deep_error_falls_with_m", "experiment_ii_shallow_error_plateaus",
-                 "experiment_ii_deep_below_shallow_at_largest_m", "experiment_ii_table_within_3x"):
+    for name in (
+        "experiment_i_error_flat_in_dim",
+        "experiment_i_table_within_3x",
+        "experiment_ii_deep_error_falls_with_m",
+        "experiment_ii_shallow_error_plateaus",
+        "experiment_ii_deep_below_shallow_at_largest_m",
+        "experiment_ii_table_within_3x",
+    ):
         c = _claim(name)
         assert isinstance(c.args["criterion"], PreRegistered) and c.args["criterion"].seeds >= 5
         assert all(inst["seeds"] >= 5 for inst in c.instances("full"))
-    assert _claim("experiment_i_table_within_3x").args["paper"]["I"] == {16: 3.40e-4, 32: 3.38e-4, 64: 3.17e-4,
-                                                                          128: 3.42e-4}
+    assert _claim("experiment_i_table_within_3x").args["paper"]["I"] == {
+        16: 3.40e-4,
+        32: 3.38e-4,
+        64: 3.17e-4,
+        128: 3.42e-4,
+    }
     t4 = _claim("experiment_ii_table_within_3x").args["paper"]
     assert t4["2-3"][128] == 2.59e-6 and t4["1-6"][64] == 2.65e-5
-    for tid, name in (("zhao2024/z2-sparsity-term", "measured_gap_rises_with_k"),
-                      ("zhao2024/z6-optimal-k", "best_test_loss_at_interior_k")):
+    for tid, name in (
+        ("zhao2024/z2-sparsity-term", "measured_gap_rises_with_k"),
+        ("zhao2024/z6-optimal-k", "best_test_loss_at_interior_k"),
+    ):
         c = lookup(tid).claim(name)
         assert isinstance(c.args["criterion"], PreRegistered)
         assert all(inst["seeds"] >= 5 for p in ("quick", "full") for inst in c.instances(p))
@@ -141,7 +174,11 @@ def test_z2_and_z6_land_on_each_side_and_never_fail(monkeypatch, tmp_path):
     noise = lambda k, s: 0.001 * ((k * 7 + s * 3) % 5 - 2)  # noqa: E731
     _planted_smoe(monkeypatch, lambda k, s: 0.01 * math.log2(k) + noise(k, s), lambda k, s: 0.2 + noise(k, s))
     assert get_check(z2.check)(z2, _INST, ctx).verdict is Verdict.PASS_EMPIRICAL
-    _planted_smoe(monkeypatch, lambda k, s: -0.01 * math.log2(k) + noise(k, s), lambda k, s: 0.2 - 0.02 * (k in (2, 4)) + noise(k, s))
+    _planted_smoe(
+        monkeypatch,
+        lambda k, s: -0.01 * math.log2(k) + noise(k, s),
+        lambda k, s: 0.2 - 0.02 * (k in (2, 4)) + noise(k, s),
+    )
     assert get_check(z2.check)(z2, _INST, ctx).verdict is Verdict.NOT_REPRODUCED
     assert get_check(z6.check)(z6, _INST, ctx).verdict is Verdict.PASS_EMPIRICAL
     _planted_smoe(monkeypatch, lambda k, s: noise(k, s), lambda k, s: 0.2 + 0.02 * (k in (2, 4)) + noise(k, s))

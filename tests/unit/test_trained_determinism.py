@@ -49,8 +49,9 @@ def test_paper_setup_is_the_reported_one():
     assert (PAPER_I.lr, PAPER_I.batch, PAPER_I.steps, PAPER_I.schedule) == (1e-3, 128, 2000, "constant")
 
 
-@pytest.mark.parametrize("bad", [dict(steps=0), dict(lr=-1.0), dict(schedule="step"), dict(gate="soft"),
-                                 dict(init="xavier")])
+@pytest.mark.parametrize(
+    "bad", [dict(steps=0), dict(lr=-1.0), dict(schedule="step"), dict(gate="soft"), dict(init="xavier")]
+)
 def test_setup_rejects_bad_values(bad):
     with pytest.raises(InvalidInput):
         TrainSetup(**{"name": "x", "steps": 10, **bad})

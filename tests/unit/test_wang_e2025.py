@@ -11,7 +11,16 @@ import torch
 
 from constructions import NetBuilder, StackedExperts, compile_net, count_sizes, evaluate_numpy
 from constructions.wang_deep import OFFSET, cube_moe, cube_piece, torus_moe
-from constructions.wang_moe import active_experts, cpwl_form, graph_sizes, moe_class, moe_graph, moe_layer, prefix_net, stacked_moe_net
+from constructions.wang_moe import (
+    active_experts,
+    cpwl_form,
+    graph_sizes,
+    moe_class,
+    moe_graph,
+    moe_layer,
+    prefix_net,
+    stacked_moe_net,
+)
 from constructions.wang_shallow import circle_moe, circle_moe_nonlinear_chart, sphere_moe, tau_constants
 from proofs import InvalidInput, Theorem
 
@@ -48,10 +57,12 @@ def test_main_statements_equal_registered_theorems():
 def test_bounds_dominate_sampled_errors():
     from proofs.wang_e2025 import BOUND_COR49, BOUND_THM48, BOUND_THM52, BOUND_THM53, m
 
-    cases = [(circle_moe(D=3, m=16), BOUND_COR49.subs(m, 16)),
-             (circle_moe_nonlinear_chart(D=2, m=16), BOUND_THM48.subs(m, 16)),
-             (cube_moe(3, 2, 8), BOUND_THM53.subs({"n_experts": 3, "depth": 2, m: 8})),
-             (torus_moe(2, 8), BOUND_THM52.subs({"depth": 2, m: 8}))]
+    cases = [
+        (circle_moe(D=3, m=16), BOUND_COR49.subs(m, 16)),
+        (circle_moe_nonlinear_chart(D=2, m=16), BOUND_THM48.subs(m, 16)),
+        (cube_moe(3, 2, 8), BOUND_THM53.subs({"n_experts": 3, "depth": 2, m: 8})),
+        (torus_moe(2, 8), BOUND_THM52.subs({"depth": 2, m: 8})),
+    ]
     for built, bound in cases:
         bound = float(bound.subs({s: {"n_experts": 3, "depth": 2}.get(s.name, s) for s in bound.free_symbols}))
         P, X = _sample(built)
@@ -93,8 +104,16 @@ def test_moe_layer_rejects_non_paper_layers():
         tau_constants(4, 1)  # delta = 1/4 >= 1/(2E): routing not guaranteed
 
 
-@pytest.mark.parametrize("make", [lambda: circle_moe(D=5, m=8), lambda: circle_moe_nonlinear_chart(D=3, m=8),
-                                  lambda: sphere_moe(D=4, m=12), lambda: cube_moe(3, 3, 4), lambda: torus_moe(2, 4)])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: circle_moe(D=5, m=8),
+        lambda: circle_moe_nonlinear_chart(D=3, m=8),
+        lambda: sphere_moe(D=4, m=12),
+        lambda: cube_moe(3, 3, 4),
+        lambda: torus_moe(2, 4),
+    ],
+)
 def test_graph_view_counts_equal_ir_counts(make):
     built = make()
     g = moe_graph(built.net)
@@ -123,7 +142,9 @@ def test_circle_tau_routing_and_experts_exact(D, pass_through):
     T = built.meta["T"]
     t = np.sin(th - route * np.pi / 2)
     kt = np.linspace(-T, T, 9)
-    g = np.sin(5 * np.cos(route[:, None] * np.pi / 2 + np.arcsin(kt))) + np.cos(3 * np.sin(route[:, None] * np.pi / 2 + np.arcsin(kt)))
+    g = np.sin(5 * np.cos(route[:, None] * np.pi / 2 + np.arcsin(kt))) + np.cos(
+        3 * np.sin(route[:, None] * np.pi / 2 + np.arcsin(kt))
+    )
     want = np.array([np.interp(ti, kt, gi) for ti, gi in zip(t, g)])
     assert np.allclose(evaluate_numpy(built.net, X)[:, 0], want, atol=1e-12)
 
@@ -169,8 +190,13 @@ def test_sphere_routes_to_dominant_chart():
 def test_stacked_net_and_bad_inputs():
     with pytest.raises(InvalidInput):
         stacked_moe_net(2, [])
-    for bad in (lambda: circle_moe(D=1), lambda: circle_moe(D=2, m=0), lambda: cube_moe(1, 2, 4),
-                lambda: torus_moe(0, 4), lambda: sphere_moe(D=3, m=8, pass_through="y")):
+    for bad in (
+        lambda: circle_moe(D=1),
+        lambda: circle_moe(D=2, m=0),
+        lambda: cube_moe(1, 2, 4),
+        lambda: torus_moe(0, 4),
+        lambda: sphere_moe(D=3, m=8, pass_through="y"),
+    ):
         with pytest.raises(InvalidInput):
             bad()
 

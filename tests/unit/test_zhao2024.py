@@ -2,29 +2,31 @@
 
 import dataclasses
 import json
-
-import jsonschema
 import math
 import random
 import re
 from fractions import Fraction
 
+import jsonschema
 import pytest
 import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import proofs.zhao2024 as Z
+from checkers.checks import CheckContext, Verdict, get_check, registered_checks
+from checkers.checks.growth import count_linear_patterns, cover_count, general_position_points, gordan_alternative
+from checkers.checks.rademacher import exact_rademacher
 from checkers.cli import build_parser
 from checkers.report import SCHEMA_PATH
-from checkers.checks import CheckContext, get_check, registered_checks
-from checkers.checks import Verdict
-from checkers.checks.rademacher import exact_rademacher
-from proofs.prover import Domain, prove_nonneg, replay
-from checkers.checks.growth import count_linear_patterns, cover_count, general_position_points, gordan_alternative
 from proofs import Claim, InvalidInput, Status, Theorem, lookup
+from proofs.prover import Domain, prove_nonneg, replay
 
-k, T, x = sympy.Symbol("k", positive=True, integer=True), sympy.Symbol("T", positive=True, integer=True), sympy.Symbol("x")
+k, T, x = (
+    sympy.Symbol("k", positive=True, integer=True),
+    sympy.Symbol("T", positive=True, integer=True),
+    sympy.Symbol("x"),
+)
 
 
 def _run(claim, instance=None, tmp_path=None, **kw):
@@ -73,8 +75,13 @@ def test_reading_b_finding_has_the_minimal_exact_pair():
 
 def test_reading_b_peak_and_limits():
     z2 = lookup("zhao2024/z2-sparsity-term")
-    for name in ("reading_b_peaks_at_t_over_e", "reading_a_grows_like_sqrt_log_t", "reading_b_grows_like_log_t",
-                 "reading_a_order_sqrt_k_log_t_over_k", "reading_b_order_exceeds_sqrt_k_log_t_over_k"):
+    for name in (
+        "reading_b_peaks_at_t_over_e",
+        "reading_a_grows_like_sqrt_log_t",
+        "reading_b_grows_like_log_t",
+        "reading_a_order_sqrt_k_log_t_over_k",
+        "reading_b_order_exceeds_sqrt_k_log_t_over_k",
+    ):
         assert _run(z2.claim(name)).verdict is Verdict.CERTIFIED, name
 
 
@@ -97,12 +104,17 @@ def test_steps_combine_to_the_displayed_bound():
 
 
 def test_symbolic_relation_interval_certificate_and_exact_refutation():
-    ok = Claim(name="q", check="symbolic_relation", statement="s",
-               args={"lhs": x * sympy.log(1 + x), "rhs": x ** 2 + sympy.Rational(1, 10), "ranges": {"x": (0, 3)}})
+    ok = Claim(
+        name="q",
+        check="symbolic_relation",
+        statement="s",
+        args={"lhs": x * sympy.log(1 + x), "rhs": x**2 + sympy.Rational(1, 10), "ranges": {"x": (0, 3)}},
+    )
     out = _run(ok)
     assert out.verdict is Verdict.CERTIFIED, out.method
-    bad = Claim(name="q", check="symbolic_relation", statement="s",
-                args={"lhs": x ** 2, "rhs": x / 2, "ranges": {"x": (0, 3)}})
+    bad = Claim(
+        name="q", check="symbolic_relation", statement="s", args={"lhs": x**2, "rhs": x / 2, "ranges": {"x": (0, 3)}}
+    )
     out = _run(bad)
     assert out.verdict is Verdict.FAIL
     xv = Fraction(out.evidence.point[0].split("=")[1])
@@ -111,8 +123,12 @@ def test_symbolic_relation_interval_certificate_and_exact_refutation():
 
 def test_sympy_none_is_never_a_pass():
     # sin(x)**2 + cos(x)**2 - 1 >= 0 on an unbounded domain: sympy/intervals cannot certify it here
-    c = Claim(name="q", check="symbolic_relation", statement="s",
-              args={"lhs": sympy.Integer(0), "rhs": sympy.sin(x) ** 3 + sympy.Rational(1, 2), "ranges": {"x": (0, "oo")}})
+    c = Claim(
+        name="q",
+        check="symbolic_relation",
+        statement="s",
+        args={"lhs": sympy.Integer(0), "rhs": sympy.sin(x) ** 3 + sympy.Rational(1, 2), "ranges": {"x": (0, "oo")}},
+    )
     assert _run(c).verdict in (Verdict.UNKNOWN, Verdict.FAIL)
 
 
@@ -120,7 +136,7 @@ def test_sympy_none_is_never_a_pass():
 @given(a=st.integers(-5, 5), b=st.integers(-5, 5), c=st.integers(0, 4))
 def test_prove_nonneg_is_sound_on_random_quadratics(a, b, c):
     """Never 'proved' when a point of the box is negative; a 'refuted' point replays negative."""
-    e = c * x ** 2 + a * x + b
+    e = c * x**2 + a * x + b
     p = prove_nonneg(e, Domain.from_args({"x": (-3, 3)}), budget=300)
     grid_min = min(c * v * v + a * v + b for v in (Fraction(i, 64) for i in range(-192, 193)))
     if p.status is Status.PROVED:
@@ -134,9 +150,12 @@ def test_prove_nonneg_is_sound_on_random_quadratics(a, b, c):
 @settings(max_examples=15)
 @given(a=st.integers(-4, 4), b=st.integers(-4, 4))
 def test_symbolic_monotone_matches_the_sign_of_the_slope(a, b):
-    c = Claim(name="q", check="symbolic_monotone", statement="s",
-              args={"expr": a * x + b * sympy.log(1 + x), "var": "x", "direction": "nondecreasing",
-                    "ranges": {"x": (0, 4)}})
+    c = Claim(
+        name="q",
+        check="symbolic_monotone",
+        statement="s",
+        args={"expr": a * x + b * sympy.log(1 + x), "var": "x", "direction": "nondecreasing", "ranges": {"x": (0, 4)}},
+    )
     v = _run(c).verdict
     slope_min = min(a + Fraction(b, 5), a + b)  # derivative a + b/(1+x) on [0, 4]
     if slope_min >= 0:
@@ -172,7 +191,7 @@ def test_routing_growth_linear_passes_and_writes_a_table(tmp_path):
     assert out.verdict is Verdict.VACUOUS and "exact enumeration" in out.method and "vacuous" in out.why
     assert (tmp_path / out.figures[0]).read_text().count("|") > 20
     out = _run(c, {"T": 2, "k": 1, "n": 2, "m": 30}, tmp_path)  # 2^30 > 30^4 2^8: the bound bites
-    assert out.verdict is Verdict.PASS_EMPIRICAL and out.measured == 60 and out.bound < 2 ** 30  # Cover: 2 (1 + 29)
+    assert out.verdict is Verdict.PASS_EMPIRICAL and out.measured == 60 and out.bound < 2**30  # Cover: 2 (1 + 29)
 
 
 # ------------------------------------------------------------------------------------ Rademacher
@@ -180,6 +199,7 @@ def test_exact_rademacher_known_values():
     import itertools
 
     import numpy as np
+
     signs = np.array(list(itertools.product((-1, 1), repeat=4)), dtype=np.int64)
     assert exact_rademacher(np.array([[8, 0, 8, 8]]), signs) == 0  # a singleton
     cube = np.array(list(itertools.product((0, 8), repeat=4)), dtype=np.int64)
@@ -188,8 +208,10 @@ def test_exact_rademacher_known_values():
 
 def test_union_step_and_z4_pass_empirically():
     z3 = lookup("zhao2024/z3-textbook-bound")
-    assert _run(z3.claim("rademacher_union_le_max_plus_massart"), {"m": 6, "N": 4, "size": 2, "trials": 4}).verdict \
+    assert (
+        _run(z3.claim("rademacher_union_le_max_plus_massart"), {"m": 6, "N": 4, "size": 2, "trials": 4}).verdict
         is Verdict.PASS_EMPIRICAL
+    )
     c = lookup("zhao2024/lemma-3").claims[0]
     out = _run(c, {"m": 32, "n_in": 3, "width": 4, "members": 16, "sigma_draws": 16})
     assert out.verdict is Verdict.VACUOUS and out.bound >= 1  # above any Rademacher value of a [0, 1] class
@@ -218,6 +240,7 @@ def test_sparse_moe_shapes_and_validation():
     import torch
 
     from constructions.trained.sparse_moe import SparseMoE
+
     net = SparseMoE(3, 4, 2, 5, generator=torch.Generator().manual_seed(0))
     assert net(torch.randn(7, 3)).shape == (7,)
     with pytest.raises(ValueError, match="k=5"):
@@ -248,9 +271,17 @@ def test_bound_cli_prints_each_term_and_writes_json(tmp_path, capsys):
     assert not list(tmp_path.glob("*.tmp"))
 
 
-@pytest.mark.parametrize("change, word", [(("--k", "17"), "--k 17"), (("--m", "0"), "--m 0"),
-                                          (("--delta", "1"), "--delta"), (("--delta", "nan"), "--delta"),
-                                          (("--natarajan", "-3"), "--natarajan"), (("--T", "2.5"), "--T")])
+@pytest.mark.parametrize(
+    "change, word",
+    [
+        (("--k", "17"), "--k 17"),
+        (("--m", "0"), "--m 0"),
+        (("--delta", "1"), "--delta"),
+        (("--delta", "nan"), "--delta"),
+        (("--natarajan", "-3"), "--natarajan"),
+        (("--T", "2.5"), "--T"),
+    ],
+)
 def test_bound_cli_rejects_bad_values_in_one_line(change, word):
     argv = list(_OK)
     argv[argv.index(change[0]) + 1] = change[1]
