@@ -4,6 +4,8 @@ export OMP_WAIT_POLICY ?= PASSIVE
 PROFILE ?= full
 DEVICE ?= auto
 REPORTS ?= reports
+# seconds per check: the full profile trains the papers' experiments at their budget (5 seeds each)
+TIMEOUT ?= 900
 BENCH_PROFILE ?= small
 
 .PHONY: install verify test lint bench soundness clean
@@ -16,7 +18,7 @@ install:
 	$(PYTHON) -m pip install --quiet -e ".[test]"
 
 verify:
-	$(PYTHON) -m checkers.cli verify --profile $(PROFILE) --device $(DEVICE) \
+	$(PYTHON) -m checkers.cli verify --profile $(PROFILE) --device $(DEVICE) --timeout $(TIMEOUT) \
 		--json $(REPORTS)/verify.json --markdown $(REPORTS)/verify.md --junit $(REPORTS)/verify.xml
 
 test:
