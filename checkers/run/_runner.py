@@ -47,6 +47,7 @@ from proofs import (
     source_of,
     unregister,
 )
+from proofs.formula import Unsupported
 
 __all__ = [
     "RunConfig",
@@ -229,6 +230,13 @@ def run_one(item: RunItem, config: RunConfig, device: str) -> CheckResult:
         )
     except ResourceLimit as exc:  # refused before allocating: the claim is not decided at this size
         outcome = Outcome(Verdict.UNKNOWN, method="size guard", why=f"not decided: {exc}", evidence=Evidence(seed=seed))
+    except Unsupported as exc:  # the evaluator cannot enclose a node soundly: undecided, never a pass
+        outcome = Outcome(
+            Verdict.UNKNOWN,
+            method="no sound enclosure",
+            why=f"not decided: the interval evaluator cannot enclose {exc}",
+            evidence=Evidence(seed=seed),
+        )
     except MemoryError:
         outcome = Outcome(
             Verdict.UNKNOWN,

@@ -9,6 +9,7 @@ import sympy
 from checkers.checks import Outcome, Verdict, register_check
 from checkers.run import RunConfig, RunItem, run_checks, run_one, select
 from proofs import Claim, InvalidInput, Provenance, Theorem, load_user_module, register, unregister
+from proofs.formula import Unsupported
 
 DATA = Path(__file__).parent.parent / "data"
 
@@ -22,6 +23,11 @@ def _raises(claim, instance, ctx):
 def _sleeps(claim, instance, ctx):
     time.sleep(30)
     return Outcome(Verdict.CERTIFIED)
+
+
+@register_check("_test_unsupported")
+def _unsupported(claim, instance, ctx):
+    raise Unsupported("(-1)**n over an integer range")
 
 
 @register_check("_test_ok")
@@ -54,6 +60,13 @@ def test_timeout_becomes_unknown():
     t = _theorem("_test_sleeps")
     r = run_one(RunItem(t, t.claims[0], {"a": 1}), RunConfig(timeout=0.05, device="cpu"), "cpu")
     assert r.verdict is Verdict.UNKNOWN and "timed out" in r.outcome.why
+
+
+def test_unsupported_node_is_unknown_never_a_pass_or_an_error():
+    """A node the evaluator cannot enclose soundly leaves the claim undecided (review: these were ERROR rows)."""
+    t = _theorem("_test_unsupported")
+    r = run_one(RunItem(t, t.claims[0], {"a": 1}), RunConfig(device="cpu"), "cpu")
+    assert r.verdict is Verdict.UNKNOWN and "cannot enclose" in r.outcome.why
 
 
 def test_unknown_check_is_error_row():
