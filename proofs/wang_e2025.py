@@ -95,6 +95,20 @@ _SPHERE = "constructions.wang_shallow:sphere_moe"
 _CUBE = "constructions.wang_deep:cube_moe"
 _TORUS = "constructions.wang_deep:torus_moe"
 
+
+def _circle_routing_claim(construction: str, *, full: dict[str, int]) -> Claim:
+    """The routing lemma on a circle construction (W2 and W3 share it): tau close to rho routes into a chart."""
+    return Claim(
+        name="routing_lands_in_chart_of_tau_close",
+        check="routing_in_chart_of_tau_close",
+        statement="sup|tau - rho| < 1/(2E) => x in U_(i*) for the top-1 expert i* of every x",
+        args={"construction": construction},
+        quick=({"D": 2, "m": 8},),
+        full=(full,),
+        provenance=Provenance.PAPER,
+    )
+
+
 # --- explicit constants of the circle (E = 4, n_tau = 4): delta = 1/64, sigma^2 = 1/E - 2 delta = 7/32
 _SIG2 = Rational(7, 32)
 _SIG = sqrt(_SIG2)
@@ -295,15 +309,7 @@ shallow_moe_manifold_approx = register(
                 constant=21,
                 note="circle in R^D, 4 angle charts; both terms with explicit constants",
             ),
-            Claim(
-                name="routing_lands_in_chart_of_tau_close",
-                check="routing_in_chart_of_tau_close",
-                statement="sup|tau - rho| < 1/(2E) => x in U_(i*) for the top-1 expert i* of every x",
-                args={"construction": _CIRCLE_NL},
-                quick=({"D": 2, "m": 8},),
-                full=({"D": 16, "m": 32},),
-                provenance=Provenance.PAPER,
-            ),
+            _circle_routing_claim(_CIRCLE_NL, full={"D": 16, "m": 32}),
             Claim(
                 name="moe_class_h2e3",
                 check="size_formula",
@@ -401,15 +407,7 @@ shallow_moe_linear_chart_approx = register(
                 constant=42,
                 note="Experiment I's f on the circle in R^D",
             ),
-            Claim(
-                name="routing_lands_in_chart_of_tau_close",
-                check="routing_in_chart_of_tau_close",
-                statement="sup|tau - rho| < 1/(2E) => x in U_(i*) for the top-1 expert i* of every x",
-                args={"construction": _CIRCLE},
-                quick=({"D": 2, "m": 8},),
-                full=({"D": 16, "m": 8},),
-                provenance=Provenance.PAPER,
-            ),
+            _circle_routing_claim(_CIRCLE, full={"D": 16, "m": 8}),
             Claim(
                 name="sphere_routing_lands_in_chart",
                 check="routing_in_chart_of_tau_close",
