@@ -1,13 +1,12 @@
 """The checks: typed claim arguments -> an engine -> an :class:`Outcome`.
 
-Each public module in this package registers its checks (``@register_check``) on import. A check never
-imports a theorem: it gets the claim's static data, one instance and a context. A module that fails to
-import does not take the others down: its error is kept in ``IMPORT_ERRORS`` and reported on the rows
+Each public module in this package registers its checks (``@register_check``) on import; the modules are
+imported on first use of the registry (``get_check``, ``registered_checks``, ``validate_theorem``), not with
+this package, so that importing the runner, the report or the command line stays free of torch. A check
+never imports a theorem: it gets the claim's static data, one instance and a context. A module that fails
+to import does not take the others down: its error is kept in ``IMPORT_ERRORS`` and reported on the rows
 whose check it would have registered.
 """
-
-import importlib
-import pkgutil
 
 from ._args import ArgError as ArgError
 from ._args import ClaimArgs as ClaimArgs
@@ -26,14 +25,19 @@ from ._outcome import default_slack as default_slack
 from ._outcome import plain_value as plain_value
 from ._outcome import vacuous_if as vacuous_if
 from ._outcome import verdict_of as verdict_of
+from ._registry import IMPORT_ERRORS as IMPORT_ERRORS
 from ._registry import CheckContext as CheckContext
 from ._registry import CheckFn as CheckFn
 from ._registry import CheckTimeout as CheckTimeout
+from ._registry import ShareFn as ShareFn
 from ._registry import args_class as args_class
 from ._registry import claim_args as claim_args
+from ._registry import derived_seed as derived_seed
+from ._registry import frozen_instance as frozen_instance
 from ._registry import get_check as get_check
 from ._registry import register_check as register_check
 from ._registry import registered_checks as registered_checks
+from ._registry import share_key as share_key
 from ._registry import statement_text as statement_text
 from ._registry import validate_theorem as validate_theorem
 from ._seeds import bootstrap_interval as bootstrap_interval
@@ -68,17 +72,12 @@ __all__ = [
     "get_check",
     "register_check",
     "registered_checks",
+    "ShareFn",
+    "share_key",
+    "derived_seed",
+    "frozen_instance",
     "t_interval",
     "bootstrap_interval",
     "ols_slope",
     "IMPORT_ERRORS",
 ]
-
-IMPORT_ERRORS: dict[str, str] = {}
-
-for _m in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-    if not _m.name.startswith("_"):
-        try:
-            importlib.import_module(f"{__name__}.{_m.name}")
-        except Exception as _exc:  # isolate a broken check module; its rows become ERROR with this message
-            IMPORT_ERRORS[_m.name] = f"{type(_exc).__name__}: {_exc}"

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import difflib
 import functools
+import hashlib
 import inspect
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,10 +25,15 @@ from proofs.formula import quote
 __all__ = [
     "CheckContext",
     "CheckFn",
+    "ShareFn",
     "register_check",
+    "share_key",
+    "derived_seed",
+    "frozen_instance",
     "get_check",
     "registered_checks",
     "CheckTimeout",
+    "IMPORT_ERRORS",
     "args_class",
     "claim_args",
     "validate_theorem",
@@ -37,6 +43,15 @@ __all__ = [
 
 class CheckTimeout(Exception):
     """Raised inside a check when its time budget is spent (the row becomes UNKNOWN)."""
+
+
+def derived_seed(base: int, key: str) -> int:
+    """A seed in 0 .. 2^31 - 1 derived from the base seed and a key (a row's node id, a shared computation).
+
+    >>> derived_seed(0, "a") == derived_seed(0, "a") != derived_seed(1, "a")
+    True
+    """
+    return (base * 1_000_003 + int(hashlib.sha256(key.encode()).hexdigest()[:8], 16)) % (2**31)
 
 
 @dataclass(frozen=True)
@@ -50,6 +65,8 @@ class CheckContext:
         timeout: seconds allowed for one check (the deadline counts from ``started``).
         out_dir: where a check may write figures and tables (next to the report).
         started: ``time.monotonic()`` when the check started.
+        base_seed: the run's base seed (``--seed``); a computation shared by several rows derives its
+            seed from it and its own key (:meth:`shared_seed`), never from one row's ``seed``.
     """
 
     profile: str = "quick"
@@ -58,6 +75,11 @@ class CheckContext:
     timeout: float = 300.0
     out_dir: Path = field(default_factory=lambda: Path("reports"))
     started: float = field(default_factory=time.monotonic)
+    base_seed: int = 0
+
+    def shared_seed(self, key: str) -> int:
+        """The seed of a computation several rows share (the same in each of them, so it is done once)."""
+        return derived_seed(self.base_seed, key)
 
     def time_left(self) -> float:
         """Seconds left before this check's deadline (negative when past it)."""
@@ -70,20 +92,32 @@ class CheckContext:
 
 
 CheckFn = Callable[[Claim, Mapping[str, Any], CheckContext], Outcome]
+#: (parsed arguments, instance) -> the key of an expensive computation the row shares with others, or None
+ShareFn = Callable[[Any, Mapping[str, Any]], Hashable | None]
 
 _CHECKS: dict[str, CheckFn] = {}
 _ARGS: dict[str, type[ClaimArgs]] = {}
+_SHARE: dict[str, ShareFn] = {}
 
 
-def register_check(name: str, args: type[ClaimArgs] = NoArgs) -> Callable[[Callable[..., Outcome]], CheckFn]:
+def register_check(
+    name: str, args: type[ClaimArgs] = NoArgs, *, share: ShareFn | None = None
+) -> Callable[[Callable[..., Outcome]], CheckFn]:
     """Decorator: register ``fn`` as the check called ``name``, taking the arguments dataclass ``args``.
 
     A check with arguments is written ``fn(claim, a, instance, ctx)`` where ``a`` is the claim's ``args``
     parsed into ``args`` (defaults filled in); the registered :data:`CheckFn` keeps the public signature
     ``(claim, instance, ctx)``. A check without arguments (``args=NoArgs``) is ``fn(claim, instance, ctx)``.
+
+    ``share(a, instance)`` (optional) names the expensive in-process computation the row shares with other
+    rows (a trained grid, certified sup errors kept in a cache of pure results): rows with equal keys are
+    run by one worker process, so the computation is done once per run (:func:`share_key`). The key
+    starts with the computation's name, so that different checks reading one computation agree on it.
     """
     if not (isinstance(args, type) and issubclass(args, ClaimArgs)):
         raise TypeError(f"register_check({name!r}, args=...) takes a ClaimArgs dataclass, got {args!r}")
+    if share is not None and not callable(share):
+        raise TypeError(f"register_check({name!r}, share=...) takes a function (args, instance) -> key, got {share!r}")
 
     def deco(fn: Callable[..., Outcome]) -> CheckFn:
         typed = len(inspect.signature(fn).parameters) == 4
@@ -106,13 +140,37 @@ def register_check(name: str, args: type[ClaimArgs] = NoArgs) -> Callable[[Calla
         if old is not None and not same:
             raise ValueError(f"check {name!r} registered twice ({old.__module__} and {fn.__module__})")
         _CHECKS[name], _ARGS[name] = check, args
+        if share is not None:
+            _SHARE[name] = share
         return check
 
     return deco
 
 
+#: check modules that failed to import: name -> error (reported on the rows whose check they would register)
+IMPORT_ERRORS: dict[str, str] = {}
+_LOADED: list[bool] = [False]
+
+
 def _load_checks() -> None:
-    import checkers.checks  # noqa: F401  (each check module registers on import)
+    """Import every public module of ``checkers.checks`` once (each registers its checks on import).
+
+    Loaded on first use (``get_check``, ``registered_checks``), not when the package is imported, so that
+    importing the runner or the command line does not import torch. A module that fails to import does not
+    take the others down: its error is kept in :data:`IMPORT_ERRORS`.
+    """
+    if _LOADED[0]:
+        return
+    _LOADED[0] = True
+    import importlib
+
+    here = Path(__file__).parent
+    for name in sorted(p.stem for p in here.glob("*.py")):
+        if not name.startswith("_"):
+            try:
+                importlib.import_module(f"checkers.checks.{name}")
+            except Exception as exc:  # isolate a broken check module; its rows become ERROR with this message
+                IMPORT_ERRORS[name] = f"{type(exc).__name__}: {exc}"
 
 
 def get_check(name: str) -> CheckFn:
@@ -121,13 +179,37 @@ def get_check(name: str) -> CheckFn:
     try:
         return _CHECKS[name]
     except KeyError:
-        from checkers.checks import IMPORT_ERRORS
-
         broken = "; ".join(f"checkers.checks.{m} failed to import ({e})" for m, e in IMPORT_ERRORS.items())
         raise InvalidInput(
             f"unknown check {name!r}; registered checks: {', '.join(sorted(_CHECKS))}"
             + (f"; note: {broken}" if broken else "")
         ) from None
+
+
+def frozen_instance(instance: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """An instance as a hashable key: its (name, repr(value)) pairs in name order.
+
+    >>> frozen_instance({"m": 4, "sizes": (8, 16)})
+    (('m', '4'), ('sizes', '(8, 16)'))
+    """
+    return tuple(sorted((str(k), repr(v)) for k, v in instance.items()))
+
+
+def share_key(claim: Claim, instance: Mapping[str, Any]) -> Hashable | None:
+    """The key of the computation this row shares with others (``register_check(share=...)``), or None.
+
+    None also when the claim's check or arguments are broken: the row then runs alone and reports why.
+    """
+    try:
+        get_check(claim.check)
+        fn = _SHARE.get(claim.check)
+        if fn is None:
+            return None
+        key = fn(claim_args(claim), instance)
+        hash(key)
+    except Exception:  # a broken claim is reported by its own row, never by the grouping
+        return None
+    return key
 
 
 def registered_checks() -> tuple[str, ...]:

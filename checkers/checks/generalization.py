@@ -31,7 +31,7 @@ import sympy
 
 from checkers.checks._args import ArgError, ClaimArgs, Construction, Expr
 from checkers.checks._outcome import Evidence, Outcome, Verdict, vacuous_if
-from checkers.checks._registry import CheckContext, CheckTimeout, register_check
+from checkers.checks._registry import CheckContext, CheckTimeout, frozen_instance, register_check
 from checkers.checks._seeds import bootstrap_interval, interval_of, ols_slope
 from constructions.trained import JobsTimeout, default_workers, run_jobs
 from proofs import PreRegistered
@@ -80,6 +80,11 @@ class SmoeTrendArgs(SmoeArgs):
     def validate(self) -> None:
         if not isinstance(self.criterion, PreRegistered):
             raise ArgError("criterion", f"got {type(self.criterion).__name__}; expected a proofs.PreRegistered")
+
+
+def _share_grid(a: SmoeArgs, inst: Mapping[str, Any]) -> tuple:
+    """The claims reading one trained grid (Z1, Z2, Z6 at one instance) run in one worker."""
+    return ("smoe_grid", a.construction, a.n_in, a.width, a.gamma, frozen_instance(inst))
 
 
 def _grid(args: SmoeArgs | Mapping[str, Any], inst: Mapping[str, Any], ctx: CheckContext) -> tuple:
@@ -250,7 +255,7 @@ def _n_models(cells) -> int:
     return sum(c["n"] for c in cells.values())
 
 
-@register_check("smoe_gap_le_bound", args=SmoeArgs)
+@register_check("smoe_gap_le_bound", args=SmoeArgs, share=_share_grid)
 def smoe_gap_le_bound(claim, a: SmoeArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     """Measured gap <= Z3 bound on every trained model of the grid.
 
@@ -351,7 +356,7 @@ def _env_extra(results, crit: PreRegistered, n_seeds: int) -> dict[str, Any]:
     return {"seeds": f"{n_seeds}{short}", "criterion": crit.describe(), **results[0].env}
 
 
-@register_check("smoe_gap_trend", args=SmoeTrendArgs)
+@register_check("smoe_gap_trend", args=SmoeTrendArgs, share=_share_grid)
 def smoe_gap_trend(claim, a: SmoeTrendArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     """Do measured gaps rise with k at fixed (T, m) (Z2's trend)? Same ``args``/instance as
     ``smoe_gap_le_bound`` plus a pre-registered ``criterion``: per seed, the OLS slope of the gap on
@@ -444,7 +449,7 @@ def _interior_gain(T_of_cell: list[int], ks: list[int]):
     return stat
 
 
-@register_check("smoe_best_k_interior", args=SmoeTrendArgs)
+@register_check("smoe_best_k_interior", args=SmoeTrendArgs, share=_share_grid)
 def smoe_best_k_interior(claim, a: SmoeTrendArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     """Is the best mean test loss at a k strictly between 1 and T (Z6)? Same ``args``/instance as
     ``smoe_gap_le_bound`` plus a pre-registered ``criterion``: the statistic mean over (T, m) cells of

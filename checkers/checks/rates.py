@@ -38,7 +38,7 @@ from checkers.certify import certified_sup_error
 from checkers.checks._args import ClaimArgs, Construction, Expr
 from checkers.checks._construct import build_construction, formula_float, resolve
 from checkers.checks._outcome import Evidence, Outcome, Verdict, verdict_of
-from checkers.checks._registry import CheckContext, register_check
+from checkers.checks._registry import CheckContext, frozen_instance, register_check
 from proofs import Claim, InvalidInput, Status
 
 __all__ = ["RateFit", "fit_rate", "certified_point", "fitted_rate", "error_flat_in_parameter", "plot_png"]
@@ -112,15 +112,23 @@ def fit_rate(
     )
 
 
-def certified_point(built, ctx: CheckContext, *, tol: float, max_boxes: int, time_budget: float) -> dict:
+def certified_point(
+    built, ctx: CheckContext, *, tol: float, max_boxes: int, time_budget: float, seed: int | None = None
+) -> dict:
     """Certified sup error of one construction: [lower, upper] with lower from the certifier's exact replay.
 
     A replayed lower bound above the certified upper bound is an inconsistent replay: the point is then
     reported with ``rigorous_lower = None`` (never used as a bound) and ``consistent = False``.
+    ``seed`` is the sampling seed (default: the row's ``ctx.seed``).
     """
 
     cert = certified_sup_error(
-        built, tol=tol, max_boxes=max_boxes, time_budget=time_budget, device=ctx.device, seed=ctx.seed
+        built,
+        tol=tol,
+        max_boxes=max_boxes,
+        time_budget=time_budget,
+        device=ctx.device,
+        seed=ctx.seed if seed is None else seed,
     )
     consistent = 0 <= cert.lower <= cert.upper
     rig_lo = cert.lower if consistent else None
@@ -200,6 +208,31 @@ def _figure_name(claim: Claim, a: PointsArgs, kind: str, instance) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "", name)[:150] + ".png"
 
 
+#: certified points whose search settled (status PROVED), by (construction, point, tol, max_boxes, device, seed).
+#: A settled search is a pure function of that key (its sampling seed is derived from the key, never from a
+#: row, and a search that settles within a time budget settles identically within any larger one), so the
+#: rows reading one point (a fitted rate and the two-sided rate on the same sizes) certify it once per process.
+_POINTS: dict[tuple, dict] = {}
+
+
+def _share_points(a: PointsArgs, instance: Mapping[str, Any]) -> tuple:
+    """The rows of one construction at one instance read the same certified points (run them in one worker)."""
+    return ("certified_points", a.construction, frozen_instance(instance), a.tol, a.max_boxes)
+
+
+def _point(a: PointsArgs, point: Mapping[str, Any], ctx: CheckContext, budget: float) -> dict:
+    """The certified point (from :data:`_POINTS` when an identical search has settled in this process)."""
+    key = (a.construction, frozen_instance(point), a.tol, a.max_boxes, ctx.device)
+    seed = ctx.shared_seed(f"certified_point {key!r}")
+    if (hit := _POINTS.get((key, seed))) is not None:
+        return dict(hit)
+    built = build_construction(a.construction, point)
+    p = certified_point(built, ctx, tol=a.tol, max_boxes=a.max_boxes, time_budget=budget, seed=seed)
+    if p["status"] is Status.PROVED:
+        _POINTS[(key, seed)] = dict(p)
+    return p
+
+
 def _points(a: PointsArgs, instance, key: str, param: str, ctx: CheckContext) -> tuple[tuple, list[dict]]:
     values = _values(instance, key)
     base = {k: v for k, v in instance.items() if k != key}
@@ -208,8 +241,7 @@ def _points(a: PointsArgs, instance, key: str, param: str, ctx: CheckContext) ->
     for i, v in enumerate(values):
         ctx.check_deadline()
         budget = max(1.0, min(a.time_budget, ctx.time_left() / max(1, len(values) - i) - 1.0))
-        built = build_construction(a.construction, {**base, param: v})
-        pts.append(certified_point(built, ctx, tol=a.tol, max_boxes=a.max_boxes, time_budget=budget))
+        pts.append(_point(a, {**base, param: v}, ctx, budget))
     return values, pts
 
 
@@ -248,7 +280,7 @@ def _claim_status(certified: bool, holds: bool, fails: bool) -> Status:
     return Status.PROVED if holds else Status.REFUTED if certified and fails else Status.UNKNOWN
 
 
-@register_check("fitted_rate", args=RateArgs)
+@register_check("fitted_rate", args=RateArgs, share=_share_points)
 def fitted_rate(claim: Claim, a: RateArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     """Error exponent in a size parameter, one-sided against ``alpha`` (see the module docstring).
 
@@ -410,7 +442,7 @@ def _two_sided(
     )
 
 
-@register_check("error_flat_in_parameter", args=FlatArgs)
+@register_check("error_flat_in_parameter", args=FlatArgs, share=_share_points)
 def error_flat_in_parameter(claim: Claim, a: FlatArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     """max_v e(v) / min_v e(v) <= ratio for certified sup errors e(v) over the instance's ``values``.
 

@@ -32,7 +32,7 @@ import numpy as np
 
 from checkers.checks._args import ArgError, ClaimArgs
 from checkers.checks._outcome import Evidence, Outcome, Verdict
-from checkers.checks._registry import CheckContext, CheckTimeout, register_check
+from checkers.checks._registry import CheckContext, CheckTimeout, frozen_instance, register_check
 from checkers.checks._seeds import interval_of, ols_slope
 from checkers.checks.rates import plot_png
 from constructions.trained import JobsTimeout, default_workers, run_jobs
@@ -169,6 +169,11 @@ def experiment_grid(exp: str, inst: Mapping[str, Any], ctx: CheckContext) -> dic
     return _CACHE[key]
 
 
+def _share_grid(a: TrainedArgs, inst: Mapping[str, Any]) -> tuple:
+    """The claims of one experiment at one instance read one trained grid (run them in one worker)."""
+    return ("wang_trained_grid", a.experiment, frozen_instance(inst))
+
+
 def _evidence(g: dict, crit: PreRegistered, extra: Mapping[str, Any]) -> Evidence:
     return Evidence(
         seed=g["seeds"][0],
@@ -200,7 +205,7 @@ def _slopes(g: dict, series: str) -> np.ndarray:
     return np.array([ols_slope(x, np.log10(row)) for row in g["err"][series]])
 
 
-@register_check("trained_ratio_in_band", args=TrainedArgs)
+@register_check("trained_ratio_in_band", args=TrainedArgs, share=_share_grid)
 def trained_ratio_in_band(claim, a: TrainedArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     """A flat claim: the fitted ratio error(p_max)/error(p_min) (per seed, OLS on log-log) lies in the band.
 
@@ -240,7 +245,7 @@ def trained_ratio_in_band(claim, a: TrainedArgs, instance: Mapping[str, Any], ct
     )
 
 
-@register_check("trained_trend", args=TrainedArgs)
+@register_check("trained_trend", args=TrainedArgs, share=_share_grid)
 def trained_trend(claim, a: TrainedArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     """A trend claim: the per-seed OLS slope of log10 error on log2 p excludes the opposite sign.
 
@@ -272,7 +277,7 @@ def trained_trend(claim, a: TrainedArgs, instance: Mapping[str, Any], ctx: Check
     )
 
 
-@register_check("trained_paired_ratio", args=PairedArgs)
+@register_check("trained_paired_ratio", args=PairedArgs, share=_share_grid)
 def trained_paired_ratio(claim, a: PairedArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     """Per seed log10(error_a / error_b) at the last grid point (same seed: paired); the rule decides.
 
@@ -370,7 +375,7 @@ def _draw_table(ctx: CheckContext, name: str, title: str, g: dict, rows: list[di
     return plot_png(ctx.out_dir, name, draw)
 
 
-@register_check("trained_table_within", args=TableArgs)
+@register_check("trained_table_within", args=TableArgs, share=_share_grid)
 def trained_table_within(claim, a: TableArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     """Every table value of the paper reproduced: per seed log10(error/paper), interval inside the band.
 

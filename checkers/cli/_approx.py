@@ -31,8 +31,6 @@ from checkers.checks import Outcome, Verdict
 from checkers.cli._common import add_budget_option, add_output_options, outputs_of, show_and_write
 from checkers.report import check_writable
 from checkers.run import CheckResult, RunConfig, RunItem, make_result, resolve_device, run_checks
-from constructions import compile_net, count_sizes, require_memory
-from constructions.momlp import momlp, momlp_levels
 from proofs import Claim, InvalidInput, Provenance, lookup
 from proofs.formula import parse_expression
 
@@ -88,6 +86,8 @@ def _validate(args) -> None:
 
 def _export(built, path: str, device: str) -> str:
     import torch
+
+    from constructions import compile_net
 
     module = compile_net(built.net, dtype=torch.float64, device=device, mode="gather").eval()
     n = built.net.n_in
@@ -177,6 +177,9 @@ def _repro(args) -> str:
 
 def _require_fits(args, lipschitz: float | None) -> dict:
     """The levels of the network that would be built, refused (exit 2) when over the memory budget."""
+    from constructions import require_memory  # torch loads with the constructions: not when the CLI starts
+    from constructions.momlp import momlp_levels
+
     lv = momlp_levels(args.function, args.dim, float(args.eps), experts=args.experts, lipschitz=lipschitz, r=args.r)
     require_memory(
         lv["bytes"],
@@ -235,6 +238,8 @@ def run(args) -> int:
     sup = next(r for r in results if r.claim == "sup_error_le_eps")
     head = []
     if sup.outcome.method not in ("size guard", "time budget", "exception"):  # the network was built (cached)
+        from constructions.momlp import momlp
+
         built = momlp(
             args.function, args.dim, float(args.eps), experts=args.experts, lipschitz=L, slope=args.slope, r=args.r
         )
@@ -248,6 +253,8 @@ def run(args) -> int:
 def _sizes_table(built, n: int, eps: float):
     from rich.markup import escape
     from rich.table import Table
+
+    from constructions import count_sizes
 
     s, m = count_sizes(built.net), built.meta
     D, k = int(m["depth"]), int(m["sub_level"])

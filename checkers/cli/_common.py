@@ -17,7 +17,6 @@ from typing import Any
 from checkers import report
 from checkers.report import check_writable, run_meta
 from checkers.run import CheckResult
-from constructions import parse_bytes, set_memory_budget
 from proofs import InvalidInput
 
 __all__ = [
@@ -67,7 +66,14 @@ def add_budget_option(p: argparse.ArgumentParser) -> None:
 
 
 def apply_budget(args: argparse.Namespace) -> None:
-    """Set the construction memory budget from ``--max-memory`` (default: half the available memory)."""
+    """Set the construction memory budget from ``--max-memory`` (default: half the available memory).
+
+    Not for the commands that build nothing (``budget=False``: ``list``, ``show``), so that they never load
+    the constructions (and torch)."""
+    if not getattr(args, "budget", True):
+        return
+    from constructions import parse_bytes, set_memory_budget
+
     raw = getattr(args, "max_memory", None)
     set_memory_budget(parse_bytes(raw) if raw is not None else None)
 

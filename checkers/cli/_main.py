@@ -217,12 +217,12 @@ def build_parser() -> argparse.ArgumentParser:
     ls = sub.add_parser("list", help="list the registered theorems")
     ls.add_argument("--json", action="store_true", help="print JSON")
     ls.add_argument("--module", action="append", metavar="FILE.py")
-    ls.set_defaults(handler=_cmd_list)
+    ls.set_defaults(handler=_cmd_list, budget=False)
 
     sh = sub.add_parser("show", help="show one theorem: statement, hypotheses, claims, construction")
     sh.add_argument("id", help="theorem id, e.g. classical/yarotsky-square")
     sh.add_argument("--module", action="append", metavar="FILE.py")
-    sh.set_defaults(handler=_cmd_show)
+    sh.set_defaults(handler=_cmd_show, budget=False)
 
     for mod in _plugins():
         mod.add_parser(sub)

@@ -1,5 +1,6 @@
 """The runner: selection of rows, isolation, time-outs, seeds; one row is a :class:`CheckResult`."""
 
+from ._parallel import plan_tasks as plan_tasks
 from ._results import CheckResult as CheckResult
 from ._results import apart_rows as apart_rows
 from ._results import margins as margins
@@ -14,6 +15,7 @@ from ._runner import resolve_device as resolve_device
 from ._runner import run_checks as run_checks
 from ._runner import run_one as run_one
 from ._runner import select as select
+from ._runner import share_group as share_group
 
 __all__ = [
     "CheckResult",
@@ -30,4 +32,6 @@ __all__ = [
     "make_result",
     "run_one",
     "available_cores",
+    "share_group",
+    "plan_tasks",
 ]

@@ -7,14 +7,13 @@ derived from the base seed and its node id, so a row replays alone with the same
 
 from __future__ import annotations
 
-import hashlib
 import math
 import shlex
 import signal
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +27,9 @@ from checkers.checks import (
     Outcome,
     Verdict,
     as_vacuous,
+    derived_seed,
     get_check,
+    share_key,
     statement_text,
     validate_theorem,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "node_id",
     "make_result",
     "available_cores",
+    "share_group",
 ]
 
 DEVICES = ("auto", "cpu", "cuda")
@@ -157,7 +159,12 @@ def select(config: RunConfig) -> list[RunItem]:
 
 
 def _seed_for(base: int, nid: str) -> int:
-    return (base * 1_000_003 + int(hashlib.sha256(nid.encode()).hexdigest()[:8], 16)) % (2**31)
+    return derived_seed(base, nid)
+
+
+def share_group(item: RunItem) -> Hashable | None:
+    """The key of the computation the row shares with others (its check's ``share``), or None."""
+    return share_key(item.claim, item.instance)
 
 
 @contextmanager
@@ -214,6 +221,7 @@ def run_one(item: RunItem, config: RunConfig, device: str) -> CheckResult:
         timeout=config.timeout,
         out_dir=Path(config.out_dir),
         started=time.monotonic(),
+        base_seed=config.seed,
     )
     t0 = time.perf_counter()
     try:
@@ -270,7 +278,8 @@ def run_checks(
     """Run every selected check, in order; callbacks report progress (the runner never prints).
 
     With ``config.jobs > 1`` the rows run in worker processes (:mod:`checkers.run._parallel`): same rows,
-    seeds and order; progress callbacks then come in completion order.
+    seeds and order; rows sharing a computation (:func:`share_group`) run in one worker; progress callbacks
+    then come in completion order.
     """
     config = config.validated()
     device = resolve_device(config.device)
@@ -284,6 +293,7 @@ def run_checks(
             select=select,
             run_one=run_one,
             died=lambda item, why: _error_row(item, config, device, why),
+            group=share_group,
             on_start=on_start,
             on_result=on_result,
         )

@@ -96,3 +96,18 @@ def test_vacuous_rows_are_named_apart_before_the_closing_line():
     assert p.returncode == 0
     assert lines[-1] == "verify: 0 passed, 0 failed, 0 skipped"
     assert lines[-2].startswith("apart: 1 vacuous") and "natarajan_lower_le_upper" in lines[-2]
+
+
+def test_cli_start_up_does_not_import_torch():
+    """``--version``, ``list`` and ``show`` never load torch (it is loaded by the commands that build or certify)."""
+    code = (
+        "import sys\n"
+        "import checkers.cli\n"
+        "from checkers.cli import main\n"
+        "assert main(['list', '--json']) == 0\n"
+        "assert main(['show', 'classical/yarotsky-square']) == 0\n"
+        "bad = sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.'))\n"
+        "assert not bad, bad[:5]\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]

@@ -4,7 +4,7 @@ import dataclasses
 
 import pytest
 
-from checkers.run import RunConfig, available_cores, run_checks, select
+from checkers.run import RunConfig, available_cores, plan_tasks, run_checks, select, share_group
 from proofs import InvalidInput
 
 # a mix: certified sup errors, exact-rational attainment, size counts, sampled (seeded) rows
@@ -14,7 +14,11 @@ _PICK = (
     "pl-interpolation::sup_error_le_h2_max_fpp_over_8[f=sin(3*x0), n=4",
     "yarotsky-square::width_eq_three[m=4]",
     "k3-vc-dim::sign_patterns_le_sauer_shelah[n_in=1, L=2, J=1, W=2]",
+    # two rows reading the same certified sup errors: one task, one worker, the points certified once
+    "cor-4.9::fitted_exponent_ge_claimed[D=2, sizes=(8, 16, 32, 64)]",
+    "cor-4.9::fitted_exponent_eq_construction[D=2, sizes=(8, 16, 32, 64)]",
 )
+_SHARED = _PICK[-2:]
 
 
 def _untimed(d):
@@ -35,9 +39,31 @@ def test_parallel_rows_equal_serial_rows(tmp_path):
     serial = run_checks(config, items=items)
     seen = []
     parallel = run_checks(dataclasses.replace(config, jobs=2), items=items, on_result=lambda i, n, r: seen.append(i))
-    assert sorted(seen) == list(range(len(items)))
+    assert sorted(seen) == list(range(len(items)))  # progress: each row once
     assert _records(parallel) == _records(serial)
     assert {r.verdict.value for r in serial} >= {"CERTIFIED"}
+    shared = [i for i, it in enumerate(items) if any(p in it.node_id for p in _SHARED)]
+    assert plan_tasks(items, share_group)[0] == shared  # the group is one task, submitted first
+
+
+def test_a_shared_point_read_from_the_cache_equals_one_certified_alone(tmp_path):
+    """The two-sided rate row after its group mate (points from the cache) == the row alone in a fresh worker."""
+    config = RunConfig(profile="quick", out_dir=tmp_path, seed=5)
+    both = [it for it in select(config) if any(p in it.node_id for p in _SHARED)]
+    other = [it for it in select(config) if _PICK[3] in it.node_id]
+    after_mate = run_checks(config, items=both)[1]
+    alone = run_checks(dataclasses.replace(config, jobs=2), items=[both[1], *other])[0]
+    assert _records([alone]) == _records([after_mate])
+    assert alone.verdict.value == "CERTIFIED"
+
+
+def test_plan_tasks_groups_and_orders_longest_first():
+    items = ["a", "b", "c", "d", "e"]
+    grouped = plan_tasks(items, lambda s: "g" if s in "ce" else None)
+    assert grouped == [[2, 4], [0], [1], [3]]
+    costed = plan_tasks(items, lambda s: "g" if s in "ce" else None, cost=lambda s: {"b": 9.0, "c": 1.0}.get(s))
+    assert costed == [[1], [2, 4], [0], [3]]
+    assert plan_tasks(items) == [[0], [1], [2], [3], [4]]
 
 
 def test_jobs_validated():
