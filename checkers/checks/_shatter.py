@@ -35,22 +35,55 @@ __all__ = [
 ]
 
 
-def inverse_exact(A: list[list[int]]) -> list[list[Fraction]] | None:
-    """A^-1 in exact rationals (Gauss-Jordan), None when A is singular."""
+def _adjugate(A: list[list[int]]) -> tuple[list[list[int]], int] | None:
+    """(adj, det) of the integer matrix A with A adj = det I, det != 0; None when A is singular.
+
+    Fraction-free Gauss-Jordan elimination (Bareiss): every entry stays an integer (a minor of [A | I]), each
+    division is exact (checked), and the result is verified by the product A adj = det I in integers.
+    """
     n = len(A)
-    M = [[Fraction(v) for v in row] + [Fraction(int(i == j)) for j in range(n)] for i, row in enumerate(A)]
+    M = [[int(v) for v in row] + [int(i == j) for j in range(n)] for i, row in enumerate(A)]
+    prev = 1
     for c in range(n):
         p = next((r for r in range(c, n) if M[r][c] != 0), None)
         if p is None:
             return None
         M[c], M[p] = M[p], M[c]
-        inv = 1 / M[c][c]
-        M[c] = [v * inv for v in M[c]]
+        piv, top = M[c][c], M[c]
         for r in range(n):
-            if r != c and M[r][c] != 0:
-                f = M[r][c]
-                M[r] = [a - f * b for a, b in zip(M[r], M[c])]
-    return [row[n:] for row in M]
+            if r != c:
+                f, row = M[r][c], M[r]
+                new = []
+                for a, b in zip(row, top):
+                    q, rem = divmod(piv * a - f * b, prev)
+                    if rem:
+                        raise ArithmeticError("fraction-free elimination: a division was not exact")
+                    new.append(q)
+                M[r] = new
+        prev = piv
+    # now [A | I] ~ [d I | adj'] with every diagonal entry d = +-det: A^-1 = adj' / d
+    d = M[n - 1][n - 1]
+    if any(M[i][i] != d for i in range(n)):
+        raise ArithmeticError("fraction-free elimination: unequal diagonal")
+    adj = [row[n:] for row in M]
+    if any(sum(A[i][k] * adj[k][j] for k in range(n)) != (d if i == j else 0) for i in range(n) for j in range(n)):
+        raise ArithmeticError("fraction-free elimination: A adj != det I")
+    return adj, d
+
+
+def inverse_exact(A: list[list[int]]) -> list[list[Fraction]] | None:
+    """A^-1 in exact rationals (fraction-free Gauss-Jordan in integers, then adj / det), None when A is singular.
+
+    >>> inverse_exact([[2, 1], [1, 1]])
+    [[Fraction(1, 1), Fraction(-1, 1)], [Fraction(-1, 1), Fraction(2, 1)]]
+    >>> inverse_exact([[1, 2], [2, 4]]) is None
+    True
+    """
+    got = _adjugate([[int(v) for v in row] for row in A])
+    if got is None:
+        return None
+    adj, d = got
+    return [[Fraction(v, d) for v in row] for row in adj]
 
 
 def shattering_points(n: int, W: int, *, seed: int) -> tuple[np.ndarray, list[list[list[Fraction]]]]:
@@ -101,14 +134,27 @@ def realise_labelling(points: np.ndarray, invs, labels, M: Fraction):
 
 
 def classify(points, units) -> list[int]:
-    """The labels sign(F - 1/2) of the network ``units`` at ``points``, in exact rationals."""
+    """The labels sign(F - 1/2) of the network ``units`` at ``points``, in exact rationals.
+
+    Each unit's weights are scaled to integers by their common denominator q > 0: psi = P / q with P an
+    integer, so relu(psi + 1) - relu(psi) = clip(P + q, 0, q) / q, and F is summed in exact rationals.
+    """
+    xs = points.tolist()
+    if not all(isinstance(v, int) for x in xs for v in x):
+        raise ValueError("classify takes integer points (the construction's)")
+    scaled = []
+    for w, b, sign in units:
+        fw = [Fraction(v) for v in (*w, b)]
+        q = math.lcm(*(v.denominator for v in fw))
+        iw = [v.numerator * (q // v.denominator) for v in fw]
+        scaled.append((iw[:-1], iw[-1], q, sign))
     out = []
-    for x in points.tolist():
+    for x in xs:
         F = Fraction(0)
-        for w, b, s in units:
-            psi = sum(Fraction(wi) * xi for wi, xi in zip(w, x)) + b
-            F += s * (max(psi + 1, 0) - max(psi, 0))
-        out.append(1 if F - Fraction(1, 2) > 0 else 0)
+        for iw, ib, q, sign in scaled:
+            P = sum(wi * xi for wi, xi in zip(iw, x)) + ib
+            F += Fraction(sign * min(max(P + q, 0), q), q)
+        out.append(1 if F > Fraction(1, 2) else 0)
     return out
 
 

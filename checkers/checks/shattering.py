@@ -26,6 +26,7 @@ from checkers.checks._construct import eval_formula
 from checkers.checks._outcome import Evidence, Outcome, Verdict
 from checkers.checks._registry import CheckContext, register_check
 from checkers.checks._shatter import classify as classify
+from checkers.checks._shatter import inverse_exact as inverse_exact
 from checkers.checks._shatter import ramp_bound as ramp_bound
 from checkers.checks._shatter import realise_labelling as realise_labelling
 from checkers.checks._shatter import shattered_by_construction as shattered_by_construction
@@ -35,6 +36,7 @@ from proofs import Claim, InvalidInput
 __all__ = [
     "vc_constructive_shattering",
     "classify",
+    "inverse_exact",
     "ramp_bound",
     "realise_labelling",
     "shattered_by_construction",
