@@ -28,7 +28,6 @@ import math
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -40,6 +39,7 @@ import sympy
 from checkers.checks._args import ClaimArgs, Expr
 from checkers.checks._outcome import Evidence, Outcome, Verdict, vacuous_if
 from checkers.checks._registry import CheckContext, register_check
+from proofs import InvalidInput
 from proofs.prover import replay, sympify_arg
 
 __all__ = ["routing_growth", "count_linear_patterns", "cover_count", "arrangement_region_bound", "gordan_alternative"]
@@ -201,19 +201,37 @@ def general_position_points(m: int, n: int, rng: random.Random) -> list[list[int
 
 
 # ----------------------------------------------------------------------------------- random draws
-def _relu_scores_exact(params, x):
-    W1, b1, W2 = params
-    h = [
-        max(Fraction(0), sum((Fraction(W1[i][j]) * x[j] for j in range(len(x))), Fraction(b1[i])))
-        for i in range(len(W1))
-    ]
-    return [sum((Fraction(W2[a][i]) * h[i] for i in range(len(h))), Fraction(0)) for a in range(len(W2))]
+def _dyadic(a: np.ndarray) -> tuple[list, int]:
+    """float64 array -> (nested lists of integers N, E) with a == N / 2^E exactly (E the largest denominator
+    exponent; every float64 is a dyadic rational n / 2^e)."""
+    flat = [v.as_integer_ratio() for v in np.asarray(a, dtype=np.float64).ravel().tolist()]
+    E = max(d.bit_length() - 1 for _, d in flat)
+    ints = [num << (E - (d.bit_length() - 1)) for num, d in flat]
+    return np.array(ints, dtype=object).reshape(np.shape(a)).tolist(), E
+
+
+def _scores_exact(router: str, params, X) -> list[list[int]]:
+    """The router's scores at every point of X, exactly, all on one positive scale (2^-E for a common E):
+    integer vectors whose order is the order of the exact scores (float64 weights read as rationals)."""
+    if router == "linear":
+        W, _ = _dyadic(params)
+        return [[sum(w * xj for w, xj in zip(row, x)) for row in W] for x in X]
+    W1b1 = np.concatenate([params[0], np.asarray(params[1])[:, None]], axis=1)  # a common scale for W1 and b1
+    A, _ = _dyadic(W1b1)
+    W2, _ = _dyadic(params[2])
+    out = []
+    for x in X:
+        h = [max(0, sum(w * xj for w, xj in zip(row[:-1], x)) + row[-1]) for row in A]  # relu, scaled by 2^E1
+        out.append([sum(w * hi for w, hi in zip(row, h)) for row in W2])  # scaled by 2^(E1 + E2)
+    return out
 
 
 def sample_patterns(
     router: str, X, T, k, n, *, draws: int, hidden: int, rng: np.random.Generator, deadline=None
 ) -> tuple[set, int]:
     """Distinct strict top-k patterns found by ``draws`` random weight draws, each replayed exactly."""
+    if not all(isinstance(v, int) for x in X for v in x):
+        raise InvalidInput("sample_patterns replays exactly on integer points only")
     Xf = np.asarray(X, dtype=np.float64)
     found: dict[tuple, Any] = {}
     rejected = 0
@@ -239,17 +257,9 @@ def sample_patterns(
             key = tuple(frozenset(int(a) for a in row) for row in top[i])
             if key in found:
                 continue
-            ok = True
-            for x, Sx in zip(X, key):  # exact replay of the strict separation
-                if router == "linear":
-                    s = [
-                        sum((Fraction(float(params[i][a][j])) * x[j] for j in range(n)), Fraction(0)) for a in range(T)
-                    ]
-                else:
-                    s = _relu_scores_exact(params[i], x)
-                if k < T and min(s[a] for a in Sx) <= max(s[a] for a in range(T) if a not in Sx):
-                    ok = False
-                    break
+            # exact replay of the strict separation (float64 weights as rationals, integer points)
+            scores = _scores_exact(router, params[i], X) if k < T else []
+            ok = all(min(s[a] for a in Sx) > max(s[a] for a in range(T) if a not in Sx) for s, Sx in zip(scores, key))
             if ok:
                 found[key] = True
             else:
