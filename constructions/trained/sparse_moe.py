@@ -18,9 +18,17 @@ from typing import Any
 
 import torch
 
+from constructions.trained._batched import fit_runs
 from constructions.trained._determinism import deterministic_training, training_env
 
-__all__ = ["SparseMoE", "synthetic_binary_task", "ramp_loss", "TrainedSparseMoE", "train_sparse_moe"]
+__all__ = [
+    "SparseMoE",
+    "synthetic_binary_task",
+    "ramp_loss",
+    "TrainedSparseMoE",
+    "train_sparse_moe",
+    "train_sparse_moe_runs",
+]
 
 
 class SparseMoE(torch.nn.Module):
@@ -147,65 +155,140 @@ def train_sparse_moe(
     lr: float = 0.02,
 ) -> TrainedSparseMoE:
     """Train one sparse MoE (full-batch Adam on the logistic loss) and measure it, deterministically:
-    one thread, deterministic kernels (:func:`deterministic_training`; the settings are restored)."""
+    one thread, deterministic kernels (:func:`deterministic_training`; the settings are restored).
+    The run of :func:`train_sparse_moe_runs` with this one run."""
+    kw = dict(n_in=n_in, width=width, m=m, n_test=n_test, steps=steps, gamma=gamma, device=device, lr=lr)
+    return train_sparse_moe_runs([(n_experts, k, seed)], **kw)[0]
+
+
+#: runs per model: at most this many hidden activations (runs x m x T x width) in one tensor. The dense
+#: expert layer is bound by memory traffic: past the cache, more runs per model cost more per run
+#: (measured on the 2-core machine, T = 32, m = 2000: 3.7 ms per run-step with 2 runs, 8 ms with 20;
+#: the full grid per step: 2^19 and 2^18 alike, 2^20 10% and 2^21 20% slower)
+_FLOATS_PER_MODEL = 1 << 19
+
+
+def train_sparse_moe_runs(
+    runs,
+    *,
+    n_in: int,
+    width: int,
+    m: int,
+    n_test: int,
+    steps: int,
+    gamma: float,
+    device: str = "cpu",
+    lr: float = 0.02,
+    dtype: torch.dtype = torch.float32,
+) -> list[TrainedSparseMoE]:
+    """Train the sparse MoEs ``runs`` = [(n_experts, k, seed), ...] on ``m`` samples each, as
+    :func:`train_sparse_moe` trains one, but together: runs of one expert count T form models with a run
+    axis (:mod:`constructions.trained._batched`: the summed loss gives each run its own gradient, Adam is
+    elementwise), their k handled exactly by a mask (:func:`_runs_forward`). Consecutive runs share a
+    model, as many as ``_FLOATS_PER_MODEL`` allows: a fixed grouping, so a run's numbers depend on
+    ``runs`` only. Results in run order. ``dtype``: the training arithmetic (the draws are float32's,
+    then cast; float64 serves the tests)."""
+    runs = [tuple(int(v) for v in r) for r in runs]
+    for T, k, _ in runs:
+        if not (1 <= k <= T):
+            raise ValueError(f"k={k} must satisfy 1 <= k <= n_experts={T}")
+    out: dict[int, TrainedSparseMoE] = {}
+    kw = dict(n_in=n_in, width=width, m=m, n_test=n_test, steps=steps, gamma=gamma, device=device, lr=lr)
     with deterministic_training():
-        return _train(
-            n_in=n_in,
-            n_experts=n_experts,
-            k=k,
-            width=width,
-            m=m,
-            n_test=n_test,
-            steps=steps,
-            seed=seed,
-            gamma=gamma,
-            device=device,
-            lr=lr,
-        )
+        for T in sorted({r[0] for r in runs}):
+            same_T = [i for i, r in enumerate(runs) if r[0] == T]
+            size = max(1, _FLOATS_PER_MODEL // (m * T * width))
+            for c in range(0, len(same_T), size):
+                which = same_T[c : c + size]
+                out.update(zip(which, _train_same_T([runs[i] for i in which], dtype=dtype, **kw)))
+    return [out[i] for i in range(len(runs))]
 
 
-def _train(*, n_in, n_experts, k, width, m, n_test, steps, seed, gamma, device, lr) -> TrainedSparseMoE:
-    # float32 for speed; the measured losses and norms are reported as float64 numbers
-    x, y = (t.float() for t in synthetic_binary_task(n_in, m, seed=seed, device=device))
-    xt, yt = (t.float() for t in synthetic_binary_task(n_in, n_test, seed=seed + 10_000_019, device=device))
-    g = torch.Generator().manual_seed(seed * 7919 + 13 * n_experts + k)
-    model = SparseMoE(n_in, n_experts, k, width, generator=g, device=device)
-    init = {name: p.detach().clone() for name, p in model.named_parameters()}
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    for _ in range(steps):
-        opt.zero_grad()
-        loss = torch.nn.functional.softplus(-y * model(x)).mean()
-        loss.backward()
-        opt.step()
+_PARAMS = ("router", "A1", "A2")  # the order _runs_forward takes them
+
+
+def _runs_forward(router, A1, A2, keep, x):
+    """R sparse MoEs at once: x (R, N, n_in) -> (R, N).
+
+    ``keep`` (R, 1, k_max): True at the first k_r places of run r's top-k_max. A run with k_r < k_max
+    takes its k_r best experts (topk is sorted) and gives the others the logit -inf, so their softmax
+    weight is exactly 0, their term in the mixture exactly 0 and every gradient through them exactly 0:
+    the softmax over its selected k_r scores, as in :class:`SparseMoE`."""
+    R, N, n_in = x.shape
+    T, w = A1.shape[1], A1.shape[2]
+    scores = torch.bmm(x, router.transpose(1, 2))  # (R, N, T)
+    h = torch.bmm(x, A1.reshape(R, T * w, n_in).transpose(1, 2)).relu_()  # (R, N, T w)
+    outs = (h.view(R, N, T, w) * A2.view(R, 1, T, w)).sum(3)  # every expert on every input: (R, N, T)
+    top, idx = scores.topk(keep.shape[2], dim=2)
+    if not bool(keep.all()):
+        top = top.masked_fill(~keep, float("-inf"))
+    gates = torch.softmax(top, dim=2)
+    return (gates * outs.gather(2, idx)).sum(2)
+
+
+def _train_same_T(runs, *, n_in, width, m, n_test, steps, gamma, device, lr, dtype) -> list[TrainedSparseMoE]:
+    """One model for ``runs`` (all of one T): train, then measure each run on its own."""
+    T, to = runs[0][0], dict(device=device, dtype=dtype)
+    seeds = sorted({s for _, _, s in runs})
+    # each run's data and init as for one run: data from its seed, init from Generator(seed 7919 + 13 T + k);
+    # drawn as the float32 training drew them, then cast to the training dtype
+    data = {s: synthetic_binary_task(n_in, m, seed=s) for s in seeds}
+    x = torch.stack([data[s][0].float() for _, _, s in runs]).to(**to)
+    y = torch.stack([data[s][1].float() for _, _, s in runs]).to(**to)
+    nets = [
+        SparseMoE(n_in, T, k, width, generator=torch.Generator().manual_seed(s * 7919 + 13 * T + k)) for _, k, s in runs
+    ]
+    model = torch.nn.ParameterDict(
+        {n: torch.nn.Parameter(torch.stack([getattr(net, n).detach() for net in nets]).to(**to)) for n in _PARAMS}
+    )
+    init = {n: p.detach().clone() for n, p in model.items()}
+    ks = torch.tensor([k for _, k, _ in runs])
+    keep = (torch.arange(int(ks.max()))[None, None, :] < ks[:, None, None]).to(device)
+
+    def loss_of(mod, xb, yb):  # full batch: each run's mean logistic loss, summed over runs
+        return torch.nn.functional.softplus(-yb * _runs_forward(*(mod[n] for n in _PARAMS), keep, xb)).mean(1).sum()
+
+    fit_runs(model, loss_of, lambda t: (x, y), steps=steps, lr=lr, schedule="constant")
+    out = []
     with torch.no_grad():
-        f, ft = model(x), model(xt)
-        tr, te = ramp_loss(y * f, gamma), ramp_loss(yt * ft, gamma)
-        A1, A2 = model.A1.detach(), model.A2.detach()
-        spec1 = torch.linalg.matrix_norm(A1, ord=2)
-        spec2 = torch.linalg.matrix_norm(A2, ord=2)
-        d1 = (A1 - init["A1"]).norm(dim=2).sum(1)  # rows of the (out, in) matrix
-        d2 = (A2 - init["A2"]).norm(dim=2).sum(1)
-        rows = model.router.detach().norm(dim=1)
-        as_t = lambda v: tuple(float(a) for a in v.cpu())  # noqa: E731
-        return TrainedSparseMoE(
-            n_in=n_in,
-            n_experts=n_experts,
-            k=k,
-            width=width,
-            m=m,
-            seed=seed,
-            train_loss=float(tr.double().mean()),
-            test_loss=float(te.double().mean()),
-            test_loss_se=float(te.double().std() / n_test**0.5),
-            train_acc=float((y * f > 0).double().mean()),
-            test_acc=float((yt * ft > 0).double().mean()),
-            spectral1=as_t(spec1),
-            spectral2=as_t(spec2),
-            dist21_1=as_t(d1),
-            dist21_2=as_t(d2),
-            router_rows=as_t(rows),
-            x_fro=float(x.norm()),
-            x_max=float(x.norm(dim=1).max()),
-            w_bar=max(width * n_in, width),
-            env=training_env(device),
-        )
+        for r, (_, k, s) in enumerate(runs):
+            one = [model[n][r : r + 1] for n in _PARAMS]
+            xt, yt = (v.float().to(**to) for v in synthetic_binary_task(n_in, n_test, seed=s + 10_000_019))
+            f, ft = (_runs_forward(*one, keep[r : r + 1, :, :k], v)[0] for v in (x[r : r + 1], xt[None]))
+            trained = {n: p[r] for n, p in model.items()}
+            meas = dict(n_in=n_in, width=width, m=m, n_test=n_test, gamma=gamma, device=device)
+            out.append(
+                _measure(T, k, s, (f, ft), (x[r], y[r], yt), trained, {n: v[r] for n, v in init.items()}, **meas)
+            )
+    return out
+
+
+def _measure(T, k, seed, outs, data, p, init, *, n_in, width, m, n_test, gamma, device) -> TrainedSparseMoE:
+    """The losses and weight norms of one trained run: ``outs`` = its outputs (f, ft) on the training
+    and test inputs, ``data`` = (x, y, y_test), ``p`` and ``init`` its trained and initial weights."""
+    (f, ft), (x, y, yt) = outs, data
+    tr, te = ramp_loss(y * f, gamma), ramp_loss(yt * ft, gamma)
+    A1, A2 = p["A1"], p["A2"]
+    as_t = lambda v: tuple(float(a) for a in v.cpu())  # noqa: E731
+    return TrainedSparseMoE(
+        n_in=n_in,
+        n_experts=T,
+        k=k,
+        width=width,
+        m=m,
+        seed=seed,
+        train_loss=float(tr.double().mean()),
+        test_loss=float(te.double().mean()),
+        test_loss_se=float(te.double().std() / n_test**0.5),
+        train_acc=float((y * f > 0).double().mean()),
+        test_acc=float((yt * ft > 0).double().mean()),
+        spectral1=as_t(torch.linalg.matrix_norm(A1, ord=2)),
+        spectral2=as_t(torch.linalg.matrix_norm(A2, ord=2)),
+        dist21_1=as_t((A1 - init["A1"]).norm(dim=2).sum(1)),  # rows of the (out, in) matrix
+        dist21_2=as_t((A2 - init["A2"]).norm(dim=2).sum(1)),
+        router_rows=as_t(p["router"].norm(dim=1)),
+        x_fro=float(x.norm()),
+        x_max=float(x.norm(dim=1).max()),
+        w_bar=max(width * n_in, width),
+        env=training_env(device),
+    )
