@@ -25,7 +25,7 @@ from checkers.cli._common import (
     show_and_write,
 )
 from checkers.report import make_console
-from checkers.run import RunConfig, available_cores, resolve_device, run_checks, select
+from checkers.run import RunConfig, available_cores, expected_seconds, resolve_device, run_checks, select
 from proofs import PAPERS, InvalidInput, load_user_module, lookup, registered
 
 __all__ = ["main", "build_parser"]
@@ -78,8 +78,9 @@ def _cmd_verify(args) -> int:
 
     device = resolve_device(config.device)
     items = select(config)
+    cost = expected_seconds(outputs.get("--json"))  # the last run's row times, to start the longest rows first
     with report.ProgressReporter(len(items)) as progress:
-        results = run_checks(config, items=items, on_start=progress.on_start, on_result=progress.on_result)
+        results = run_checks(config, items=items, on_start=progress.on_start, on_result=progress.on_result, cost=cost)
     return show_and_write(
         results, args, outputs, out_dir=out_dir, meta={"profile": config.profile, "device": device, "seed": config.seed}
     )

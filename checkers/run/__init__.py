@@ -16,6 +16,7 @@ from ._runner import run_checks as run_checks
 from ._runner import run_one as run_one
 from ._runner import select as select
 from ._runner import share_group as share_group
+from ._schedule import expected_seconds as expected_seconds
 
 __all__ = [
     "CheckResult",
@@ -34,4 +35,5 @@ __all__ = [
     "available_cores",
     "share_group",
     "plan_tasks",
+    "expected_seconds",
 ]

@@ -274,12 +274,14 @@ def run_checks(
     on_start: Callable[[int, int, RunItem], None] | None = None,
     on_result: Callable[[int, int, CheckResult], None] | None = None,
     items: Sequence[RunItem] | None = None,
+    cost: Callable[[RunItem], float | None] | None = None,
 ) -> list[CheckResult]:
     """Run every selected check, in order; callbacks report progress (the runner never prints).
 
     With ``config.jobs > 1`` the rows run in worker processes (:mod:`checkers.run._parallel`): same rows,
-    seeds and order; rows sharing a computation (:func:`share_group`) run in one worker; progress callbacks
-    then come in completion order.
+    seeds and order; rows sharing a computation (:func:`share_group`) run in one worker, the longest tasks
+    first by ``cost(item)`` (expected seconds, e.g. :func:`~checkers.run.expected_seconds` of the last
+    report; it changes only the order rows start in); progress callbacks then come in completion order.
     """
     config = config.validated()
     device = resolve_device(config.device)
@@ -294,6 +296,7 @@ def run_checks(
             run_one=run_one,
             died=lambda item, why: _error_row(item, config, device, why),
             group=share_group,
+            cost=cost,
             on_start=on_start,
             on_result=on_result,
         )

@@ -4,7 +4,7 @@ import dataclasses
 
 import pytest
 
-from checkers.run import RunConfig, available_cores, plan_tasks, run_checks, select, share_group
+from checkers.run import RunConfig, available_cores, expected_seconds, plan_tasks, run_checks, select, share_group
 from proofs import InvalidInput
 
 # a mix: certified sup errors, exact-rational attainment, size counts, sampled (seeded) rows
@@ -70,3 +70,21 @@ def test_jobs_validated():
     assert available_cores() >= 1
     with pytest.raises(InvalidInput, match="--jobs"):
         RunConfig(jobs=0).validated()
+
+
+def test_expected_seconds_from_an_earlier_report_orders_the_tasks(tmp_path):
+    import json
+
+    config = RunConfig(profile="quick", out_dir=tmp_path)
+    items = [it for it in select(config) if any(p in it.node_id for p in _PICK)]
+    rows = [r.to_dict() for r in run_checks(config, items=items[:2])]
+    rows[0]["seconds"], rows[1]["seconds"] = 1.0, 50.0
+    path = tmp_path / "last.json"
+    path.write_text(json.dumps({"results": rows}))
+    cost = expected_seconds(path)
+    assert cost is not None and [cost(it) for it in items[:3]] == [1.0, 50.0, None]
+    assert plan_tasks(items, share_group, cost)[0] == [1]  # the row that took longest starts first
+    for bad in (tmp_path / "missing.json", tmp_path):
+        assert expected_seconds(bad) is None
+    (tmp_path / "bad.json").write_text("{not json")
+    assert expected_seconds(tmp_path / "bad.json") is None and expected_seconds(None) is None
