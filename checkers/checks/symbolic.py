@@ -30,6 +30,7 @@ from mpmath import iv
 from checkers.checks._args import ClaimArgs, Expr
 from checkers.checks._outcome import Evidence, Outcome, Verdict, verdict_of
 from checkers.checks._registry import CheckContext, register_check
+from checkers.checks.symbolic_defined import WrittenArgs, undefined_outcome, written
 from proofs import Status
 from proofs.prover import (  # noqa: F401
     Domain,
@@ -60,7 +61,7 @@ Direction = Literal["nondecreasing", "nonincreasing"]
 
 
 @dataclass(frozen=True, kw_only=True)
-class DomainArgs(ClaimArgs):
+class DomainArgs(WrittenArgs, ClaimArgs):
     """The domain of a symbolic claim: ``ranges`` (name -> (lo, hi), bounds may name other symbols or
     'oo'), the ``integers`` among them, the rewriting ``substitutions`` to try, and the prover ``budget``
     (an instance may override it)."""
@@ -123,7 +124,7 @@ class ArgmaxArgs(DomainArgs):
 
 
 @dataclass(frozen=True, kw_only=True)
-class LimitArgs(ClaimArgs):
+class LimitArgs(WrittenArgs, ClaimArgs):
     """``symbolic_limit``: the limit of expr as var -> point is ``expected`` ('finite', 'infinite' or a value)."""
 
     expr: Expr
@@ -194,6 +195,9 @@ def symbolic_relation(claim, a: RelationArgs, instance: Mapping[str, Any], ctx: 
     """
     lhs, rhs = _fix(a.lhs, instance), _fix(a.rhs, instance)
     dom = _domain(a, instance)
+    undefined = undefined_outcome([written(a, "lhs"), written(a, "rhs")], dom, instance, ctx)
+    if undefined is not None:
+        return undefined
     proof = prove_nonneg(
         rhs - lhs,
         dom,
@@ -218,7 +222,11 @@ def symbolic_identity(claim, a: IdentityArgs, instance: Mapping[str, Any], ctx: 
     ``args``: ``lhs``, ``rhs``; optional ``ranges`` (used to look for a refuting point).
     """
     lhs, rhs = _fix(a.lhs, instance), _fix(a.rhs, instance)
-    proof = prove_identity(lhs, rhs, _domain(a, instance), seed=ctx.seed, deadline=ctx.check_deadline)
+    dom = _domain(a, instance)
+    undefined = undefined_outcome([written(a, "lhs"), written(a, "rhs")], dom, instance, ctx)
+    if undefined is not None:
+        return undefined
+    proof = prove_identity(lhs, rhs, dom, seed=ctx.seed, deadline=ctx.check_deadline)
     verdict = verdict_of(proof.status)
     if verdict is Verdict.CERTIFIED:
         return Outcome(verdict, sense="eq", method=proof.method, why="the two sides are identical")
@@ -310,8 +318,11 @@ def symbolic_monotone(claim, a: MonotoneArgs, instance: Mapping[str, Any], ctx: 
     through the forward difference), ``substitutions``, ``budget``.
     """
     f = _fix(a.expr, instance)
-    p, how = _prove_monotone(f, a.var, a.direction, a, instance, ctx)
     dom = _domain(a, instance)
+    undefined = undefined_outcome([written(a, "expr")], dom, instance, ctx)
+    if undefined is not None:
+        return undefined
+    p, how = _prove_monotone(f, a.var, a.direction, a, instance, ctx)
     verdict = verdict_of(p.status)
     if verdict is Verdict.CERTIFIED:
         return Outcome(
@@ -333,6 +344,10 @@ def symbolic_counterexample(claim, a: CounterexampleArgs, instance: Mapping[str,
     """
     var, sgn = a.var, _direction_sign(a.property)
     f = _fix(a.expr, {k: v for k, v in instance.items() if k != "pair"})
+    fixed = {k: v for k, v in instance.items() if k != "pair"}
+    undefined = undefined_outcome([written(a, "expr")], _domain(a, fixed), fixed, ctx)
+    if undefined is not None:
+        return undefined
     x = next((s for s in f.free_symbols if s.name == var), sympy.Symbol(var))
     if "pair" in instance:
         x1, x2 = (sympify_arg(v) for v in instance["pair"])
@@ -408,6 +423,9 @@ def symbolic_argmax(claim, a: ArgmaxArgs, instance: Mapping[str, Any], ctx: Chec
     """
     f, xstar = _fix(a.expr, instance), _fix(a.argmax, instance)
     x = next((s for s in f.free_symbols if s.name == a.var), sympy.Symbol(a.var))
+    undefined = _argmax_undefined(a, instance, ctx)
+    if undefined is not None:
+        return undefined
     df = sympy.diff(f, x)
     at = sympy.simplify(df.subs(x, xstar))
     others = {n: r for n, r in a.ranges.items() if n != a.var}
@@ -458,6 +476,20 @@ def symbolic_argmax(claim, a: ArgmaxArgs, instance: Mapping[str, Any], ctx: Chec
         method="sympy: f'(argmax) = 0; " + "; ".join(methods),
         why=f"{_fmt(f)} peaks at {a.var} = {_fmt(xstar)} (increasing before, decreasing after)",
     )
+
+
+def _argmax_undefined(a: ArgmaxArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome | None:
+    """The definedness guard of an argmax claim: expr and argmax real for var > 0 and the other symbols' ranges."""
+    others = {n: r for n, r in a.ranges.items() if n != a.var}
+    dom = Domain.from_args({**others, a.var: (0, "oo")}, (), {k: v for k, v in instance.items() if k in others})
+    trees = []
+    for key in ("expr", "argmax"):
+        t = written(a, key)
+        t = t if isinstance(t, sympy.Basic) else sympify_arg(t)
+        pos = {s: sympy.Symbol(a.var, positive=True) for s in t.free_symbols if s.name == a.var}
+        with sympy.evaluate(False):
+            trees.append(t.xreplace(pos))
+    return undefined_outcome(trees, dom, instance, ctx)
 
 
 # -------------------------------------------------------------------------------------- limits

@@ -13,6 +13,7 @@ import sympy
 from checkers.checks._args import ArgError, ClaimArgs, Expr
 from checkers.checks._outcome import Evidence, Outcome, Verdict, verdict_of
 from checkers.checks._registry import CheckContext, register_check
+from checkers.checks.symbolic_defined import WrittenArgs, undefined_outcome, written
 from proofs import Status
 from proofs.prover import (
     Domain,
@@ -175,7 +176,7 @@ def _first_integer(lo, dom: Domain):
 
 
 @dataclass(frozen=True, kw_only=True)
-class IntegerRelationArgs(ClaimArgs):
+class IntegerRelationArgs(WrittenArgs, ClaimArgs):
     """``integer_relation_by_ratio``: lhs <= rhs for all integers of the domain, by ratio induction on var."""
 
     lhs: Expr
@@ -197,7 +198,7 @@ _STEP_KEYS = {"expr", "rel", "by", "why", "u", "template", "a", "b", "a_le_b"}
 
 
 @dataclass(frozen=True, kw_only=True)
-class ChainArgs(ClaimArgs):
+class ChainArgs(WrittenArgs, ClaimArgs):
     """``symbolic_chain``: a calculation e0 R1 e1 R2 e2 ..., each link proved."""
 
     steps: tuple[Mapping[str, Any], ...]
@@ -237,6 +238,9 @@ def integer_relation_by_ratio(claim, a: IntegerRelationArgs, instance: Mapping[s
     fixed = {k: v for k, v in instance.items() if k not in ("exhaustive", "budget")}
     lhs, rhs = _fix(a.lhs, fixed), _fix(a.rhs, fixed)
     dom = Domain.from_args(a.ranges, a.integers, fixed)
+    undefined = undefined_outcome([written(a, "lhs"), written(a, "rhs")], dom, fixed, ctx)
+    if undefined is not None:
+        return undefined
     p = prove_integer_relation(
         lhs,
         rhs,
@@ -290,6 +294,10 @@ def symbolic_chain(claim, a: ChainArgs, instance: Mapping[str, Any], ctx: CheckC
     """
     dom = Domain.from_args(a.ranges, a.integers, instance)
     steps = a.steps
+    trees = [written(a, k, i) for i, st in enumerate(steps) for k in ("expr", "a", "b") if k in st]
+    undefined = undefined_outcome(trees, dom, instance, ctx, what="the chain")
+    if undefined is not None:
+        return undefined
     prev = _fix(steps[0]["expr"], instance)
     done = []
     for i, st in enumerate(steps[1:], 1):

@@ -31,8 +31,9 @@ from checkers.checks import Outcome, Verdict
 from checkers.cli._common import add_budget_option, add_output_options, outputs_of, show_and_write
 from checkers.report import check_writable
 from checkers.run import CheckResult, RunConfig, RunItem, make_result, resolve_device, run_checks
-from proofs import Claim, InvalidInput, Provenance, lookup
-from proofs.formula import parse_expression
+from proofs import Claim, InvalidInput, Provenance, Status, lookup
+from proofs.formula import parse_expression, quote
+from proofs.prover import Domain, prove_defined
 
 __all__ = ["add_parser", "run"]
 
@@ -189,6 +190,20 @@ def _require_fits(args, lipschitz: float | None) -> dict:
     return lv
 
 
+def _require_defined(args) -> None:
+    """``--function`` as written (before sympy rewrites ``x0/x0`` to 1) proved real on [0, 1]^n, else InvalidInput."""
+    written: list[sympy.Basic] = []
+    parse_expression(args.function, args.dim, written_out=written)  # bounded: a bad or huge formula is one line
+    proof = prove_defined(written, Domain.from_args({f"x{i}": (0, 1) for i in range(args.dim)}), budget=2000)
+    if proof.status is Status.PROVED:
+        return
+    where = f"[0, 1]^{args.dim}"
+    if proof.status is Status.REFUTED:
+        pt = ", ".join(f"{k}={v}" for k, v in (proof.point or {}).items())
+        raise InvalidInput(f"--function {quote(args.function)} is not defined at {pt} in {where}: {proof.method}")
+    raise InvalidInput(f"--function {quote(args.function)} is not proved real on the whole of {where}: {proof.method}")
+
+
 def run(args) -> int:
     """The ``approx`` handler: every row shown and counted as ``verify`` does; 2 on bad input (raised)."""
     t_start = time.monotonic()
@@ -196,7 +211,7 @@ def run(args) -> int:
     outputs = outputs_of(args)
     if args.export:
         check_writable(args.export, "--export")
-    parse_expression(args.function, args.dim)  # bounded: a bad or huge formula is one line, exit 2
+    _require_defined(args)  # bounded parse, then f as written is real on [0, 1]^n: else one line, exit 2
     device = resolve_device(args.device)
     _require_fits(args, args.lipschitz)
     k1 = lookup(K1)

@@ -2,6 +2,8 @@
 evaluator and sound target enclosures. Mathematics only: never torch.
 """
 
+from ._definedness import Condition as Condition
+from ._definedness import definedness_conditions as definedness_conditions
 from ._enclosure import LipschitzResult as LipschitzResult
 from ._enclosure import Target as Target
 from ._enclosure import affine_residual_bounds as affine_residual_bounds
@@ -31,7 +33,9 @@ from ._interval import validated_boxes as validated_boxes
 from ._parse import MAX_POWER_BITS as MAX_POWER_BITS
 from ._parse import input_symbols as input_symbols
 from ._parse import parse_expression as parse_expression
+from ._parse import evaluated as evaluated
 from ._parse import parse_formula as parse_formula
+from ._parse import parse_formula_written as parse_formula_written
 from ._parse import quote as quote
 from ._realness import RealnessResult as RealnessResult
 from ._realness import prove_real_on_domain as prove_real_on_domain
@@ -50,6 +54,10 @@ __all__ = [
     "LipschitzResult",
     "parse_expression",
     "parse_formula",
+    "parse_formula_written",
+    "evaluated",
+    "Condition",
+    "definedness_conditions",
     "quote",
     "MAX_POWER_BITS",
     "input_symbols",

@@ -32,7 +32,8 @@ from sympy.parsing.sympy_parser import (
 
 from proofs import InvalidInput
 
-__all__ = ["parse_expression", "parse_formula", "input_symbols", "quote", "MAX_POWER_BITS", "MAX_FORMULA_CHARS"]
+__all__ = ["parse_expression", "parse_formula", "parse_formula_written", "evaluated", "input_symbols", "quote",
+           "MAX_POWER_BITS", "MAX_FORMULA_CHARS"]  # fmt: skip
 
 FUNCTIONS = {
     "sin": sp.sin, "cos": sp.cos, "tan": sp.tan, "exp": sp.exp, "log": sp.log, "sqrt": sp.sqrt,
@@ -122,9 +123,9 @@ def _token_problem(text: str, names: dict[str, Any], *, symbols_ok: bool = False
     return None
 
 
-def _bounded_parse(text: str, names: dict[str, Any], *, symbols_ok: bool) -> sp.Basic:
-    """Parse ``text`` unevaluated in the namespace ``names`` and evaluate it under the power bound;
-    raises InvalidInput with the bare reason."""
+def _bounded_parse(text: str, names: dict[str, Any], *, symbols_ok: bool) -> tuple[sp.Basic, sp.Basic]:
+    """Parse ``text`` unevaluated in the namespace ``names`` and evaluate it under the power bound:
+    (the tree as written, the evaluated expression); raises InvalidInput with the bare reason."""
     if len(text) > MAX_FORMULA_CHARS:
         raise InvalidInput(f"{len(text):,} characters; at most {MAX_FORMULA_CHARS:,} are accepted")
     reason = _token_problem(text, names, symbols_ok=symbols_ok)
@@ -140,19 +141,21 @@ def _bounded_parse(text: str, names: dict[str, Any], *, symbols_ok: bool) -> sp.
     if not isinstance(raw, sp.Basic):
         raise InvalidInput(f"it is a {type(raw).__name__}, not an expression")
     try:
-        return _rebuild(raw)
+        return raw, _rebuild(raw)
     except InvalidInput:
         raise
     except Exception as error:  # evaluation of a malformed tree (e.g. log of a tuple)
         raise InvalidInput(f"{type(error).__name__}: {error}") from None
 
 
-def parse_expression(text: str, n_in: int) -> sp.Expr:
+def parse_expression(text: str, n_in: int, *, written_out: list[sp.Basic] | None = None) -> sp.Expr:
     """Parse a user's real formula in ``x0 .. x{n_in-1}`` (restricted namespace, exact decimals).
 
     Arguments:
         text: e.g. ``"sin(3*x0)*x1"``; ``^`` means power and decimals are exact (0.3 = 3/10).
         n_in: the number of input variables.
+        written_out: when given, the tree as written (unevaluated, see :func:`parse_formula_written`)
+            is appended to it.
     Returns:
         a sympy expression in :func:`input_symbols` ``(n_in)``.
     Raises:
@@ -180,9 +183,11 @@ def parse_expression(text: str, n_in: int) -> sp.Expr:
     if not isinstance(text, str) or not text.strip():
         raise invalid("empty")
     try:
-        expr = _bounded_parse(text, names, symbols_ok=False)
+        written, expr = _bounded_parse(text, names, symbols_ok=False)
     except InvalidInput as exc:
         raise invalid(str(exc)) from None
+    if written_out is not None:
+        written_out.append(written)
     if not isinstance(expr, sp.Expr) or (
         isinstance(expr, sp.logic.boolalg.Boolean) and not isinstance(expr, sp.Symbol)
     ):
@@ -206,9 +211,36 @@ def parse_formula(text: str) -> sp.Basic:
     ...
     proofs._errors.InvalidInput: formula '9**9**9**9' is not valid: the power 9**387420489 has over 100,000 bits ...
     """
+    return _claim_parse(text)[1]
+
+
+def parse_formula_written(text: str) -> sp.Basic:
+    """The claim formula ``text`` as written: validated as :func:`parse_formula` does (the same names, the
+    same power bound), but returned unevaluated, so that nothing sympy rewrites on construction hides a
+    point where the formula is undefined (``x/x`` is not 1 at x = 0; ``exp(log(x))`` is not x for x <= 0).
+
+    >>> parse_formula_written("x/x")
+    x/x
+    >>> parse_formula("x/x")
+    1
+    """
+    return _claim_parse(text)[0]
+
+
+def _claim_parse(text: str) -> tuple[sp.Basic, sp.Basic]:
     if not isinstance(text, str) or not text.strip():
         raise InvalidInput(f"formula {quote(text)} is empty")
     try:
         return _bounded_parse(text, _CLAIM_FUNCTIONS | _CLAIM_CONSTANTS, symbols_ok=True)
     except InvalidInput as exc:
         raise InvalidInput(f"formula {quote(text)} is not valid: {exc}") from None
+
+
+def evaluated(e: sp.Basic) -> sp.Basic:
+    """A tree as written (e.g. from :func:`parse_formula_written`), evaluated bottom up by sympy, with
+    the power bound of the parsers.
+
+    >>> evaluated(parse_formula_written("2*x/x"))
+    2
+    """
+    return _rebuild(e)

@@ -2,6 +2,9 @@
 exactly replayed counterexamples. Mathematics only: never torch.
 """
 
+from ._defined import declared_conflict as declared_conflict
+from ._defined import prove_defined as prove_defined
+from ._defined import respects_declarations as respects_declarations
 from ._interval import Unsupported as Unsupported
 from ._interval import ieval as ieval
 from ._interval import point_text as point_text
@@ -23,6 +26,9 @@ __all__ = [
     "Proof",
     "Unsupported",
     "assume_domain",
+    "declared_conflict",
+    "prove_defined",
+    "respects_declarations",
     "expand_log_on",
     "ieval",
     "in_domain",

@@ -19,7 +19,7 @@ from proofs.prover._interval import (
     replay,
 )
 
-__all__ = ["find_counterexample"]
+__all__ = ["find_counterexample", "sample_points"]
 
 # an exact coordinate: an int on an integer variable, else a Fraction
 Value = int | Fraction
@@ -56,7 +56,7 @@ def _random_value(a: float, b: float, integer: bool, rng: random.Random) -> Valu
     return Fraction(rng.uniform(a, b)).limit_denominator(1 << 20)
 
 
-def _sample_points(
+def sample_points(
     dom: Domain, bounds: Mapping[str, tuple[float, float]], rng: random.Random, n_points: int
 ) -> Iterator[dict[str, Value]]:
     """The corners of the special values of every variable (endpoints, sign changes), then random points."""
@@ -96,7 +96,7 @@ def find_counterexample(
         modules=["mpmath"],
     )
     best = None
-    for p in _sample_points(dom, bounds, rng, n_points):
+    for p in sample_points(dom, bounds, rng, n_points):
         try:
             v = f(*[mpmath.mpf(x.numerator) / x.denominator if isinstance(x, Fraction) else x for x in p.values()])
             if isinstance(v, mpmath.mpc) or not mpmath.isfinite(v):
