@@ -1,6 +1,7 @@
 """The runner: selection of rows, isolation, time-outs, seeds; one row is a :class:`CheckResult`."""
 
 from ._parallel import plan_tasks as plan_tasks
+from ._parallel import run_parallel as run_parallel
 from ._results import CheckResult as CheckResult
 from ._results import apart_rows as apart_rows
 from ._results import margins as margins
@@ -35,5 +36,6 @@ __all__ = [
     "available_cores",
     "share_group",
     "plan_tasks",
+    "run_parallel",
     "expected_seconds",
 ]

@@ -4,7 +4,16 @@ import dataclasses
 
 import pytest
 
-from checkers.run import RunConfig, available_cores, expected_seconds, plan_tasks, run_checks, select, share_group
+from checkers.run import (
+    RunConfig,
+    available_cores,
+    expected_seconds,
+    plan_tasks,
+    run_checks,
+    run_parallel,
+    select,
+    share_group,
+)
 from proofs import InvalidInput
 
 # a mix: certified sup errors, exact-rational attainment, size counts, sampled (seeded) rows
@@ -88,3 +97,54 @@ def test_expected_seconds_from_an_earlier_report_orders_the_tasks(tmp_path):
         assert expected_seconds(bad) is None
     (tmp_path / "bad.json").write_text("{not json")
     assert expected_seconds(tmp_path / "bad.json") is None and expected_seconds(None) is None
+
+
+@dataclasses.dataclass(frozen=True)
+class _Item:
+    node_id: str
+
+
+def _select(config):
+    return [_Item(n) for n in config if n != "parent-only"]
+
+
+def _run_one(item, config, device):
+    if item.node_id == "die":
+        import os
+
+        os._exit(3)  # a worker killed mid-task (as by the OOM killer)
+    return f"ok {item.node_id}"
+
+
+def test_a_dead_worker_makes_its_unfinished_rows_error_and_the_run_goes_on():
+    names = ["a", "die", "b", "after-die"]
+    seen = []
+    out = run_parallel(
+        names,
+        [_Item(n) for n in names],
+        "cpu",
+        2,
+        select=_select,
+        run_one=_run_one,
+        died=lambda item, why: f"died {item.node_id}",
+        group=lambda item: "g" if item.node_id in ("die", "after-die") else None,
+        on_result=lambda i, n, r: seen.append(i),
+    )
+    assert sorted(seen) == list(range(len(names)))  # every row reported once
+    assert out[1] == "died die" and out[3] == "died after-die"  # the group's row after the death never ran
+    assert all(r in (f"ok {n}", f"died {n}") for r, n in zip(out, names))  # the pool broke: pending rows ERROR
+
+
+def test_grouped_rows_and_rows_only_the_parent_knows_come_back_in_row_order():
+    names = ["a", "parent-only", "b", "c", "d"]
+    out = run_parallel(
+        names,
+        [_Item(n) for n in names],
+        "cpu",
+        2,
+        select=_select,
+        run_one=_run_one,
+        died=lambda item, why: f"died {item.node_id}",
+        group=lambda item: "g" if item.node_id in ("a", "d") else None,
+    )
+    assert out == [f"ok {n}" for n in names]
