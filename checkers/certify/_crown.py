@@ -37,6 +37,7 @@ __all__ = ["Step", "StepGraph", "slack_factor", "TINY", "concretize_upper", "rou
 
 TINY = 2.0**-1000  # absolute underflow allowance per term (covers flush-to-zero: 2^-1022 per product)
 _U2 = 2.0**-52  # >= 2u: the error of one rounded elementwise operation, relative to the computed result
+_FUSE_MAX_IN = 8  # widest operand of an affine step that the fused prelu-affine product handles
 
 
 def slack_factor(n: int) -> float:
@@ -109,6 +110,7 @@ class StepGraph:
     lower: list[torch.Tensor] = field(default_factory=list)
     upper: list[torch.Tensor] = field(default_factory=list)
     _relax: dict[int, tuple[torch.Tensor, ...]] = field(default_factory=dict)
+    fuse = True  # shared rows through a prelu and a narrow shared affine step in one product (class switch)
 
     def add(self, step: Step, lower: torch.Tensor, upper: torch.Tensor) -> int:
         # [review] an overflow (inf - inf) makes NaN ends; NaN compares False everywhere, so a tree router
@@ -166,12 +168,60 @@ class StepGraph:
         pending[i] = lam
         return slack
 
+    def _fusable(self, i: int) -> bool:
+        """Whether prelu step i reads a shared affine step with a narrow operand (the fused path pays)."""
+        if not self.fuse:
+            return False
+        op = self.steps[self.steps[i].operands[0]]
+        return op.kind == "affine" and op.weight.dim() == 2 and op.weight.shape[1] <= _FUSE_MAX_IN
+
+    def _fused_prelu_affine(self, i: int, L: torch.Tensor, bias: torch.Tensor, slack: torch.Tensor, pending: dict):
+        """Shared rows L (r, d) through prelu step i and its shared affine operand z = W y + b, in one product.
+
+        In real arithmetic, with the float relaxation (sl, su, bu) of step i taken as exact:
+        L . sigma(z) <= L^+ (su z + bu) + L^- (sl z) = K G* [y; 1] + L^+ bu, where K = [L^+ | L^-] (r, 2d)
+        and G* = [su [W | b]; sl [W | b]] (2d, n + 1) per box. The per-box coefficient L^+ su + L^- sl
+        (B, r, d) is never formed: G = fl(G*) (one rounding an entry) and fl(K G) is one GEMM of 2d-term dot
+        products, so |fl(K G) - K G*| <= (u + gamma_2d (1 + u)) |K| |G*| <= (2d + 2) u |L| (smax |[W | b]|)
+        elementwise, and its effect on the bound, summed against |[y; 1]| <= [ymax; 1], is at most
+        (2d + 2) u |L| (smax (|W| ymax + |b|)): charged ``slack_factor(2d + 2)`` (4x that, covering the
+        rounding of the charge itself). Underflow: each entry of G and each product of K G loses at most
+        2^-1074, so the bound moves by at most (sum_j |L_ij| + 2d) 2^-1074 (1 + sum_k ymax_k): charged with
+        TINY = 2^-1000. The bias L^+ bu and the sums into ``bias`` are charged as in the unfused steps.
+        """
+        st = self.steps[i]
+        op = st.operands[0]
+        aff = self.steps[op]
+        q = aff.operands[0]
+        sl, su, bu, _ = self.relaxation(i)
+        W, b = aff.weight, aff.bias
+        d, n = W.shape
+        B, r = self.n_boxes, L.shape[0]
+        Wb = torch.cat([W, b[:, None]], dim=1)
+        Lp = L.clamp(min=0)
+        K = torch.cat([Lp, L.clamp(max=0)], dim=1)
+        G = torch.cat([su, sl], dim=1).T.unsqueeze(-1) * torch.cat([Wb, Wb]).unsqueeze(1)  # (2d, B, n + 1)
+        out = (K @ G.reshape(2 * d, B * (n + 1))).reshape(r, B, n + 1).permute(1, 0, 2)
+        new = out[:, :, :n].contiguous()
+        ymax = self.absmax(q)
+        wz = torch.addmm(b.abs(), ymax, W.abs().T)  # (B, d): |W| ymax + |b|
+        smax = torch.maximum(su.abs(), sl.abs())
+        La = L.abs()
+        under = (La.sum(dim=1) + (2 * d + 2))[None, :] * (1 + ymax.sum(dim=1, keepdim=True))
+        bias = bias + out[:, :, n]
+        slack = slack + slack_factor(2 * d + 2) * ((smax * wz) @ La.T) + TINY * under + _U2 * bias.abs()
+        bias_u = bu @ Lp.T  # L^+ bu, (B, r)
+        bias = bias + bias_u
+        slack = slack + slack_factor(d) * bias_u + (d + 2) * TINY + _U2 * bias.abs()
+        return bias, self._push(pending, q, new, slack)
+
     def linear_upper(self, t: int, lam0: torch.Tensor, bias0: torch.Tensor | None = None) -> tuple[torch.Tensor, ...]:
         """Sound linear upper bounds of the rows lam0 (B, r, dim_t) applied to step t (plus ``bias0`` (B, r)).
 
-        Returns (A (B, r, n_in), c (B, r)) with lam0 . z_t(x) + bias0 <= A x + c for every x in each box.
+        lam0 may be shared by every box: (r, dim_t). Returns (A (B, r, n_in), c (B, r)) with
+        lam0 . z_t(x) + bias0 <= A x + c for every x in each box.
         """
-        B, r = lam0.shape[0], lam0.shape[1]
+        B, r = self.n_boxes, lam0.shape[-2]
         pending: dict[int, torch.Tensor] = {t: lam0}
         bias = lam0.new_zeros((B, r)) if bias0 is None else bias0
         slack = lam0.new_zeros((B, r))
@@ -181,6 +231,11 @@ class StepGraph:
             if lam is None:
                 continue
             st = self.steps[i]
+            if lam.dim() == 2:
+                if st.kind == "prelu" and self._fusable(i):
+                    bias, slack = self._fused_prelu_affine(i, lam, bias, slack, pending)
+                    continue
+                lam = lam.unsqueeze(0).expand(B, *lam.shape)
             if st.kind == "input":
                 A_in = lam
             elif st.kind == "affine":
@@ -258,12 +313,12 @@ class StepGraph:
         d, B = st.dim, self.n_boxes
         if st.kind == "affine" and st.weight.dim() == 2:
             # rows +-e_i through a shared affine step are exactly +-W_i (no rounding): start at its operand
-            rows = torch.cat([st.weight, -st.weight], dim=0).unsqueeze(0).expand(B, 2 * d, st.weight.shape[1])
+            rows = torch.cat([st.weight, -st.weight], dim=0)
             bias0 = torch.cat([st.bias, -st.bias]).unsqueeze(0).expand(B, 2 * d).clone()
             A, c = self.linear_upper(st.operands[0], rows, bias0)
         else:
             eye = torch.eye(d, dtype=self.lower[0].dtype, device=self.lower[0].device)
-            rows = torch.cat([eye, -eye], dim=0).unsqueeze(0).expand(B, 2 * d, d)
+            rows = torch.cat([eye, -eye], dim=0)
             A, c = self.linear_upper(t, rows)
         ub = concretize_upper(A, c, self.lower[0], self.upper[0])
         # the lower bound of z is minus the upper bound of -z
