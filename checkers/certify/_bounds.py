@@ -125,48 +125,48 @@ def _ibp_affine(W: torch.Tensor, b: torch.Tensor, l: torch.Tensor, u: torch.Tens
     a priori floating-point error bound (no directed-rounding passes).
 
     Computed (float64, any summation order, with or without FMA; u = 2^-53, gamma_k = k u / (1 - k u)):
-    c = fl(l/2 + u/2), r = fl(u/2 - l/2), P = fl(W c + b) (one ``addmm``), Q = fl(|W| r) (one product), and
-    the a priori magnitude M = fl(fl(max_j fl(r_j + |c_j|)) fl(sum_j |W_ij|)) >= |W| (r + |c|) (1 - gamma_{n+3})
-    (row sums of |W| times the largest |x| of the box: no product with the box). Returned:
-    lo = fl(P - fl(Q + S)), hi = fl(P + fl(Q + S)) with S = fl(k fl(M + |b|)) + (2n + 8) 2^-1000,
-    k = ``slack_factor(2 n + 4)`` = 4 (2 n + 6) u.
+    c = fl(fl(l + u) / 2), r = fl(fl(u - l) / 2), P = fl(W c + b) (one ``addmm``), the largest |x| over the
+    box X = max_j max(u_j, -l_j) (exact: max(|l_j|, |u_j|) = max(u_j, -l_j) as l_j <= u_j), and
+    S = fl(fl(k X) s_i + fl(k |b_i| + T)) (one ``addmm`` with an inner dimension of 1; s = fl(sum_j |W_ij|)
+    the row sums of |W|, k = ``slack_factor(2 n + 4)`` = 4 (2 n + 6) u, T = (2 n + 8) 2^-1000),
+    R = fl(S + |W| r) (one ``addmm``: an n + 1 term sum). Returned: lo = fl(P - R), hi = fl(P + R).
 
     Why every real W x + b, x in [l, u], lies in [lo, hi] [ours; Higham, Thm 3.1 and Lemma 3.1]:
 
-    1. The halvings are exact (up to underflow, <= 2^-1075 each); each sum is one rounding, so
+    1. c and r are one rounding and an exact halving each (up to underflow, <= 2^-1075), so
        |c - c*| <= u |c| and |r - r*| <= u r for the exact c* = (l + u)/2, r* = (u - l)/2, whence
-       |x - c| <= r* + |c* - c| <= r + u (r + |c|) elementwise.
+       |x - c| <= r* + |c* - c| <= r + u (r + |c|) elementwise; and r + |c| <= (1 + u)(r* + |c*|) =
+       (1 + u) max(|l|, |u|) <= (1 + u) X.
     2. W x + b = (W c + b) + W (x - c), and |W (x - c)| <= |W| r + u |W| (r + |c|).
-    3. |P - (W c + b)| <= gamma_{n+1} (|W| |c| + |b|) and |Q - |W| r| <= gamma_n |W| r (n + 1 and n term
-       dot products); by the bound on M, m* := |W| (r + |c|) + |b| <= (M + |b|)(1 + gamma_{n+4}).
-       Every term above is <= m*, so W x + b <= P + Q + E with E <= (gamma_{n+1} + gamma_n (1 + gamma_n) + u) m*
-       <= (2 n + 4) u (1 + gamma_{n+4})^2 (M + |b|) for 2 n u < 1/8.
-    4. The three remaining roundings (S, Q + S, P +- (Q + S)) each lose at most u of a magnitude <=
-       (1 + gamma_{n+4}) m* + S, about 3 u m*. So the real excess over P + Q is at most about (2 n + 7) u m*,
-       while S >= 4 (2 n + 6) u (M + |b|)(1 - u)^2: a factor ~4 to spare for every second-order term.
-    5. Underflow: each product of a dot product loses at most 2^-1074 absolutely (also with flush to
-       zero, 2^-1022); (2 n + 8) 2^-1000 covers all of them and the halvings, with the same surplus.
+    3. |P - (W c + b)| <= gamma_{n+1} (|W| |c| + |b|), and |R - (S + |W| r)| <= gamma_{n+1} (S + |W| r).
+       With m* := |W| (r + |c|) + |b| <= (1 + gamma_{n+2}) (X s + |b|) (s is an n-term sum, X s one
+       product), every error term above is <= m*, so W x + b <= P + |W| r + E with
+       E <= (gamma_{n+1} + u) m* <= (n + 3) u (1 + gamma_{n+3}) (X s + |b|).
+    4. S >= 4 (2 n + 6) u (X s + |b|) (1 - u)^3 (three roundings of positive terms): about 8 times E, so
+       S covers E, the error of R (gamma_{n+1} of a sum about 1 + (8 n + 24) u times |W| r + E) and the
+       final rounding of P +- R (u of |P| + R <= 2 m*) with a wide margin for the second-order terms.
+    5. Underflow: each product loses at most 2^-1074 absolutely (also with flush to zero, 2^-1022);
+       T = (2 n + 8) 2^-1000 covers all of them and the halvings, with the same surplus.
     The lower end is symmetric (-W x - b). Overflow gives inf or NaN, which the step graph reads as no bound.
-    In real arithmetic [P - Q, P + Q] is exactly the endpoint form W+ [l, u] + W- [l, u] + b; the
-    rounding allowance is at most n times the former per-layer slack (``slack_factor(2 n + 1)`` |W| |x|),
-    i.e. ~1e-14 relative, for two matrix products instead of five and no ``nextafter`` pass.
+    In real arithmetic [P - |W| r, P + |W| r] is exactly the endpoint form W+ [l, u] + W- [l, u] + b; the
+    rounding allowance is ~1e-14 relative, for three matrix products and four elementwise passes.
     """
     n = W.shape[-1]
-    c = 0.5 * l + 0.5 * u
-    r = 0.5 * u - 0.5 * l
+    k = slack_factor(2 * n + 4)
+    c = torch.add(l, u).mul_(0.5)
+    r = torch.sub(u, l).mul_(0.5)
     Wa = W.abs()
-    zmax = (r + c.abs()).amax(dim=-1, keepdim=True)  # (B, 1): the largest |x| over the box, rounded once
+    X = torch.maximum(u.amax(dim=-1, keepdim=True), l.amin(dim=-1, keepdim=True).neg_())  # (B, 1)
+    kb = (k * b.abs()).add_((2 * n + 8) * TINY)
     if W.dim() == 2:
         P = torch.addmm(b, c, W.T)
-        Q = r @ Wa.T
-        M = zmax * Wa.sum(dim=1)
+        S = torch.addmm(kb, X.mul_(k), Wa.sum(dim=1).unsqueeze(0))
+        R = torch.addmm(S, r, Wa.T)
     else:
         P = torch.baddbmm(b.unsqueeze(-1), W, c.unsqueeze(-1)).squeeze(-1)
-        Q = torch.bmm(Wa, r.unsqueeze(-1)).squeeze(-1)
-        M = zmax * Wa.sum(dim=2)
-    S = slack_factor(2 * n + 4) * (M + b.abs()) + (2 * n + 8) * TINY
-    R = Q + S
-    return P - R, P + R
+        S = torch.addcmul(kb, X.mul_(k), Wa.sum(dim=2))
+        R = torch.baddbmm(S.unsqueeze(-1), Wa, r.unsqueeze(-1)).squeeze(-1)
+    return P - R, P.add_(R)
 
 
 def _ibp_prelu(a: float, l: torch.Tensor, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -72,7 +72,10 @@ def concretize_upper(A: torch.Tensor, c: torch.Tensor, lo: torch.Tensor, hi: tor
 
 def _no_nan(lower: torch.Tensor, upper: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """An interval with its NaN ends replaced by -inf (lower) and +inf (upper): sound, and comparable."""
-    inf = float("inf")  # one pass each (nan_to_num keeps the infinities as they are)
+    inf = float("inf")
+    # a NaN makes its tensor's sum NaN: two reductions (no write) decide whether the rewriting passes are needed
+    if not bool(torch.isnan(lower.sum() + upper.sum())):
+        return lower, upper
     return (
         torch.nan_to_num(lower, nan=-inf, posinf=inf, neginf=-inf),
         torch.nan_to_num(upper, nan=inf, posinf=inf, neginf=-inf),
