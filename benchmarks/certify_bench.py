@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from benchmarks.forward_bench import timed
+from benchmarks.forward_bench import interleaved, timed
 from checkers.certify import bound_net, certified_sup_error
 from constructions import (
     LinearGate,
@@ -106,25 +106,39 @@ def _sequential(net) -> torch.nn.Sequential:
     return seq.requires_grad_(False)
 
 
-def peer_throughput(profile: str, device: str, progress=None) -> tuple[list[BoxFigure], str]:
-    """The peer on the same 2-64-64-1 net and boxes (MoE routing is not supported by the peer)."""
+def peer_throughput(profile: str, device: str, progress=None) -> tuple[list[BoxFigure], str, list[dict]]:
+    """The peer on the same 2-64-64-1 net and boxes (MoE routing is not supported by the peer).
+
+    Returns the peer's figures, a note, and the ratios ours/peer (boxes/s) from interleaved rounds (ours and
+    the peer alternate, CPU time on a CPU, medians), which the targets use.
+    """
     try:
         from bound_propagation import BoundModelFactory, HyperRectangle
     except ImportError:
-        return [], "bound-propagation not installed (pip install 'moecheck[bench-peer]'); peer skipped"
+        return [], "bound-propagation not installed (pip install 'moecheck[bench-peer]'); peer skipped", []
     cfg = CERT_CONFIGS[profile]
     net = random_relu_net((2, 64, 64, 1), seed=0)
     model = BoundModelFactory().build(_sequential(net).to(device))
-    out = []
+    out, ratios = [], []
     for B in cfg["boxes"]:
         lo, hi = _boxes(B, 2, 1.0 / math.sqrt(B), 0, device)
         crown = lambda hr: model.crown(hr).concretize()  # noqa: E731  (output intervals, as ours return)
         for method, fn in (("ibp", model.ibp), ("crown", crown)):
-            s = timed(lambda: fn(HyperRectangle(lo, hi)), device, cfg["repeats"])
+            with torch.no_grad():
+                med = interleaved(
+                    {
+                        "peer": lambda: fn(HyperRectangle(lo, hi)),
+                        "ours": lambda: bound_net(net, lo, hi, method=method, device=device),
+                    },
+                    device,
+                    max(cfg["repeats"], 5),
+                )
+            s = med["peer"]
             out.append(BoxFigure(f"bound-propagation {method}", "relu 2-64-64-1", B, s, B / s))
+            ratios.append({"method": method, "boxes": B, "ours_s": med["ours"], "peer_s": s, "ratio": s / med["ours"]})
             if progress:
-                progress(f"peer {method} {B} boxes: {B / s:,.0f} boxes/s")
-    return out, "bound-propagation 0.4.7 (GPL-3.0), same net and boxes"
+                progress(f"peer {method} {B} boxes: {B / s:,.0f} boxes/s; ours interleaved {s / med['ours']:.2f}x")
+    return out, "bound-propagation 0.4.7 (GPL-3.0), same net and boxes", ratios
 
 
 def grid_vs_certified(profile: str, device: str) -> dict:

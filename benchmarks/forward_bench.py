@@ -9,7 +9,8 @@ The gate is a nearest-centre gate (scores 2 c_e . x - |c_e|^2, centres c_e unifo
 the points spread over the experts; each figure reports the share of experts that received points.
 Each figure is set against a floor: the bytes the forward must move (read x, write y: (d + 1) words a
 point) over the device's measured copy bandwidth, and the arithmetic (2 d E + 2 d m + 2 m flops a point)
-over the measured matmul rate; the larger of the two times is the floor.
+over the measured matmul rate; the larger of the two times is the floor. On a CPU every time is CPU time
+(``clock``), the floor included, so the figures are per CPU second and robust to a shared machine's load.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import torch
 
 from constructions import LinearGate, NetBuilder, StackedExperts, compile_net
 
-__all__ = ["ForwardFigure", "device_ceilings", "forward_throughput", "FORWARD_CONFIGS"]
+__all__ = ["ForwardFigure", "device_ceilings", "forward_throughput", "FORWARD_CONFIGS", "clock", "timed", "interleaved"]
 
 FORWARD_CONFIGS = {
     "small": dict(d=(2, 8), m=(64, 256), E=(4, 16, 64), dtypes=("float64",), points=1 << 16, repeats=3),
@@ -35,18 +36,38 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
+def clock(device: str):
+    """The bench's clock: CPU time of this process (all its threads) on a CPU, wall time on a GPU.
+
+    CPU time is what a shared machine's load from other processes leaves alone (set OMP_WAIT_POLICY=PASSIVE,
+    as the Makefile does, so idle threads do not spin): figures are per CPU second.
+    """
+    return time.perf_counter if device.startswith("cuda") else time.process_time
+
+
 def timed(fn, device: str, repeats: int, *, warmup: bool = True) -> float:
-    """Median seconds of ``fn()`` after one warm-up call (device work synchronised)."""
+    """Median seconds of ``fn()`` (``clock(device)``) after one warm-up call (device work synchronised)."""
+    return interleaved({"fn": fn}, device, repeats, warmup=warmup)["fn"]
+
+
+def interleaved(fns: dict, device: str, repeats: int, *, warmup: bool = True) -> dict[str, float]:
+    """Median seconds of each ``fns[name]()``, timed in interleaved rounds (one call of each per round).
+
+    A ratio of two medians from the same rounds sees the same load, unlike two back-to-back series.
+    """
+    tick = clock(device)
     if warmup:
-        fn()
+        for fn in fns.values():
+            fn()
         _sync(device)
-    ts = []
+    ts: dict[str, list[float]] = {k: [] for k in fns}
     for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        _sync(device)
-        ts.append(time.perf_counter() - t0)
-    return float(np.median(ts))
+        for k, fn in fns.items():
+            t0 = tick()
+            fn()
+            _sync(device)
+            ts[k].append(tick() - t0)
+    return {k: float(np.median(v)) for k, v in ts.items()}
 
 
 def device_ceilings(device: str, dtype=torch.float64) -> dict[str, float]:

@@ -5,7 +5,8 @@
   against cells (1 = linear); plus ``--dim 3 --eps 0.05`` with approx's default budget (120 s, box limit
   from the memory budget);
 * ``forward_headline``: the compiled IR at 2^20 points on d = 8, m = 256, E = 16 (nearest-centre gate), the
-  sorted-segments forward against the former per-expert loop, interleaved, with the share of experts used;
+  sorted-segments forward against the former compiled IR (``former_forward``) and today's loop mode,
+  interleaved repeats, CPU time, medians, with the share of experts used;
 * ``peer_widths``: CROWN and IBP output widths, ours over bound-propagation's, on the same boxes;
 * ``PhaseMemory``: peak resident memory of each phase (Linux: the high-water mark is reset between phases
   through ``/proc/self/clear_refs``; elsewhere the process peak so far).
@@ -20,13 +21,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from benchmarks.forward_bench import _experts, timed
+from benchmarks.forward_bench import _experts, interleaved
 from checkers.certify import bound_net, certified_sup_error
 from constructions import LinearGate, NetBuilder, StackedExperts, compile_net, count_sizes, random_relu_net
 from constructions.momlp import momlp
 from proofs import Status
 
-__all__ = ["PhaseMemory", "certify_per_cell", "forward_headline", "peer_widths"]
+__all__ = ["PhaseMemory", "certify_per_cell", "forward_headline", "former_forward", "peer_widths"]
 
 PER_CELL = {"small": dict(eps=(0.1, 0.05, 0.02, 0.01, 0.005)), "full": dict(eps=(0.1, 0.05, 0.02, 0.01, 0.005, 0.003))}
 
@@ -116,22 +117,60 @@ def certify_per_cell(profile: str, device: str, progress=None) -> dict:
     }
 
 
-def forward_headline(device: str, ceilings: dict, progress=None, points: int = 1 << 20, repeats: int = 3) -> dict:
-    """Sorted segments against the former per-expert loop on d = 8, m = 256, E = 16 (float64), interleaved."""
+def former_forward(net):
+    """The compiled IR's forward as it was when issue 15 was filed (before the sorted segments, commit 9bb3dbd),
+    for a network that is one top-1 linear-gate MoE on the input: scores, argmax, the softmax over the selected
+    score (exactly 1), the per-expert loop over the whole batch (a gather and a scatter an expert, no chunks)
+    and the softmax-weighted sum. A benchmark reference only: ``x: (N, d) -> (N, n_out)``."""
+    spec = net.spec(net.moe_nodes()[0])
+    r, ex = spec.router, spec.experts
+    if r.k != 1 or ex.n_layers != 2:
+        raise ValueError("former_forward reproduces the top-1, two-layer-expert case only")
+    t = lambda a: torch.tensor(np.array(a), dtype=torch.float64)  # noqa: E731
+    gw, gb = t(r.weight), t(np.zeros(r.n_experts) if r.bias is None else r.bias)
+    (w1, w2), (b1, b2) = map(t, ex.weights), map(t, ex.biases)
+
+    def forward(x):
+        scores = x @ gw.T + gb
+        idx = torch.argmax(scores, dim=1, keepdim=True)
+        w = torch.softmax(torch.gather(scores, 1, idx), dim=1)
+        order = torch.argsort(idx[:, 0], stable=True)
+        experts, counts = torch.unique_consecutive(idx[order, 0], return_counts=True)
+        out = x.new_empty((x.shape[0], w2.shape[1]))
+        start = 0
+        for e, c in zip(experts.tolist(), counts.tolist()):
+            rows = order[start : start + c]
+            out[rows] = torch.relu(x[rows] @ w1[e].T + b1[e]) @ w2[e].T + b2[e]
+            start += c
+        return sum(w[:, j : j + 1] * out for j in range(1))
+
+    return forward
+
+
+def forward_headline(device: str, ceilings: dict, progress=None, points: int = 1 << 20, repeats: int = 5) -> dict:
+    """Sorted segments against the former compiled IR on d = 8, m = 256, E = 16 (float64), interleaved, CPU time.
+
+    ``speedup`` is the former forward's median time over the sorted segments' (the issue's "today's compiled
+    IR"); ``speedup_vs_loop`` compares with today's per-expert loop mode (chunked), for reference.
+    ``experts_used`` is the share of the 16 experts that receive points, ``points_share_max`` the largest
+    share of the points one expert receives.
+    """
     d, m, E = 8, 256, 16
     gate, w1, b1, w2, b2 = _experts(d, m, E)
     b = NetBuilder(d)
     net = b.build(b.moe(b.input, LinearGate(gate[:, :-1], gate[:, -1]), StackedExperts((w1, w2), (b1, b2))))
     x = torch.rand(points, d, dtype=torch.float64, device=device, generator=None)
-    new, old = compile_net(net, device=device), compile_net(net, device=device, mode="loop")
+    new, loop = compile_net(net, device=device), compile_net(net, device=device, mode="loop")
+    former = former_forward(net) if device == "cpu" else None
     with torch.no_grad():
         y, routes = new(x, return_routes=True)
-        assert torch.allclose(y, old(x), rtol=1e-12, atol=1e-12), "the sorted-segments forward disagrees"
-        used = int(torch.unique(routes[net.moe_nodes()[0]]).numel()) / E
-        t_new, t_old = [], []
-        for _ in range(repeats):  # interleaved (after the warm-up above): a shared machine's load hits both alike
-            t_old.append(timed(lambda: old(x), device, 1, warmup=False))
-            t_new.append(timed(lambda: new(x), device, 1, warmup=False))
+        assert torch.allclose(y, loop(x), rtol=1e-12, atol=1e-12), "the sorted-segments forward disagrees"
+        fns = {"segments": lambda: new(x), "loop": lambda: loop(x)}
+        if former is not None:
+            assert torch.allclose(y, former(x), rtol=1e-12, atol=1e-12), "the former forward disagrees"
+            fns["former"] = lambda: former(x)
+        counts = torch.bincount(routes[net.moe_nodes()[0]][:, 0], minlength=E)
+        med = interleaved(fns, device, repeats)  # a shared machine's load hits every variant alike
     ceil = ceilings["float64"]
     floor = min(ceil["bandwidth_Bps"] / ((d + 1) * 8), ceil["matmul_flops"] / (2 * d * E + 2 * d * m + 2 * m))
     out = {
@@ -139,17 +178,23 @@ def forward_headline(device: str, ceilings: dict, progress=None, points: int = 1
         "m": m,
         "E": E,
         "points": points,
-        "experts_used": used,
-        "segments_points_per_s": points / float(np.median(t_new)),
-        "loop_points_per_s": points / float(np.median(t_old)),
+        "repeats": repeats,
+        "clock": "process CPU time" if device == "cpu" else "wall",
+        "experts_used": float((counts > 0).sum()) / E,
+        "points_share_max": float(counts.max()) / points,
+        "segments_points_per_s": points / med["segments"],
+        "loop_points_per_s": points / med["loop"],
+        "former_points_per_s": points / med["former"] if "former" in med else None,
         "floor_points_per_s": floor,
     }
-    out["speedup"] = out["segments_points_per_s"] / out["loop_points_per_s"]
+    out["speedup_vs_loop"] = med["loop"] / med["segments"]
+    out["speedup"] = med["former"] / med["segments"] if "former" in med else out["speedup_vs_loop"]
     out["ratio_to_floor"] = out["segments_points_per_s"] / floor
     if progress:
         progress(
             f"forward headline d=8 m=256 E=16 at {points} points: {out['segments_points_per_s']:,.0f} points/s, "
-            f"{out['speedup']:.2f}x the former loop ({used:.0%} of experts used)"
+            f"{out['speedup']:.2f}x the former compiled IR, {out['speedup_vs_loop']:.2f}x today's loop mode "
+            f"({out['experts_used']:.0%} of experts used, at most {out['points_share_max']:.0%} of points on one)"
         )
     return out
 
