@@ -185,7 +185,8 @@ def _issue15_lines(con, res: dict) -> None:
     if pc:
         con.print(
             f"  exponent of time in cells {pc['time_exponent_in_cells']:.2f}; us/cell max/min "
-            f"{pc['us_per_cell_max_over_min']:.2f}; dim 3 eps 0.05: {pc['dim3']['status']} in "
+            f"{pc['us_per_cell_max_over_min']:.2f} (CPU time: {pc['us_per_cell_cpu_max_over_min']:.2f}); "
+            f"dim 3 eps 0.05: {pc['dim3']['status']} in "
             f"{pc['dim3']['seconds']:.1f}s"
         )
     fh = res.get("forward_headline") or {}
