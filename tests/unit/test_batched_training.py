@@ -238,3 +238,17 @@ def test_sparse_moe_runs_are_deterministic_and_one_run_agrees():
     assert one.train_loss == pytest.approx(a[2].train_loss, abs=1e-5)
     with pytest.raises(ValueError, match="k=5"):
         train_sparse_moe_runs([(4, 5, 0)], **kw)
+
+
+def test_runs_layer_hand_written_backward_is_the_chain_rule():
+    g = torch.Generator().manual_seed(2)
+    layer = RunsMoELayer([layer_init(3, 2, 3, 4, g) for _ in range(2)], 4).double()  # frozen: st is not a derivative
+    names = ("gate", "w1", "b1", "w2", "b2")
+
+    def f(x, *params):
+        return torch.func.functional_call(layer, dict(zip(names, params)), (x,))
+
+    params = [getattr(layer, n).detach().clone().requires_grad_() for n in names]
+    x = torch.randn(2, 9, 3, generator=g, dtype=_F64)
+    assert torch.autograd.gradcheck(f, (x.requires_grad_(), *params))  # a second layer's input: its gradient too
+    assert torch.autograd.gradcheck(f, (x.detach(), *params))  # a first layer's input: none asked for
