@@ -115,7 +115,9 @@ class RunsMoELayer(nn.Module):
         out = _Hidden.apply(xe, w, self.w2.view(R, E * n_out, M), self.b2.view(R, 1, E * n_out))
         y = out.view(R, N, E, n_out).gather(2, idx.view(R, N, 1, 1).expand(R, N, 1, n_out)).view(R, N, n_out)
         if self.gate_mode == "st":
-            p = torch.softmax(scores, dim=2).gather(2, idx.unsqueeze(2))
+            # softmax at the selected (= largest) score: 1 / sum_e exp(s_e - s_idx), as softmax computes it
+            # (torch's softmax kernel is slow over a last dimension of 3 to 6)
+            p = 1 / torch.exp(scores - scores.gather(2, idx.unsqueeze(2))).sum(2, keepdim=True)
             y = y * (p / p.detach())  # straight-through: the forward weight is exactly 1
         return (y, idx) if return_routes else y
 
