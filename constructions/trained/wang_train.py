@@ -22,7 +22,9 @@ Seeds. A run with seed s initialises from ``Generator(s)``, draws its training b
 ``Generator(s + 1)`` and is tested on ``n_test`` fresh samples from ``Generator(TEST_SEED_BASE + s)``,
 a stream never used while the setups were chosen (development used seeds 101.. and validation
 samples from 777000 + s). Every run is deterministic (:func:`deterministic_training`) and returns its
-:func:`training_env`.
+:func:`training_env`. The runs of one setup train together, one model with a run axis
+(:func:`train_experiment_i_runs`, :func:`train_experiment_ii_runs`; see
+:mod:`constructions.trained._batched`): each run's numbers are its one-run training's to rounding.
 """
 
 from __future__ import annotations
@@ -271,8 +273,9 @@ def train_experiment_i_runs(
 
     Only the circle's two coordinates are non-zero, so the weights on coordinates 2..D-1 (gate and first
     layer) get an exact zero gradient, keep their initial values and add exact zeros to every score and
-    pre-activation: each run trains the first two columns of its full D-dimensional initialisation
-    (drawn at shape (., D) from ``Generator(seed)``), which is the same training for every D.
+    pre-activation: a run trains the first two columns of its full D-dimensional initialisation (drawn
+    at shape (., D) from ``Generator(seed)``, so D still sets the initial values), exactly as the full
+    model would (tested against the one-run trainer at D = 16).
     """
     setup = _setup(setup, None, PAPER_I, 0)
     runs = _check_runs(runs, "D")
