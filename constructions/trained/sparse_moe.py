@@ -207,23 +207,25 @@ def train_sparse_moe_runs(
 _PARAMS = ("router", "A1", "A2")  # the order _runs_forward takes them
 
 
-def _runs_forward(router, A1, A2, keep, x):
+def _runs_forward(router, A1, A2, k_max, drop, x):
     """R sparse MoEs at once: x (R, N, n_in) -> (R, N).
 
-    ``keep`` (R, 1, k_max): True at the first k_r places of run r's top-k_max. A run with k_r < k_max
-    takes its k_r best experts (topk is sorted) and gives the others the logit -inf, so their softmax
-    weight is exactly 0, their term in the mixture exactly 0 and every gradient through them exactly 0:
-    the softmax over its selected k_r scores, as in :class:`SparseMoE`."""
+    ``drop`` (R, 1, k_max) or None: True beyond the first k_r places of run r's top-k_max. A run with
+    k_r < k_max takes its k_r best experts (topk is sorted) and gives the others softmax weight exactly
+    0 (exp(-inf)), so their term in the mixture and every gradient through them are exactly 0: the
+    softmax over its selected k_r scores, as in :class:`SparseMoE`."""
     R, N, n_in = x.shape
     T, w = A1.shape[1], A1.shape[2]
     scores = torch.bmm(x, router.transpose(1, 2))  # (R, N, T)
     h = torch.bmm(x, A1.reshape(R, T * w, n_in).transpose(1, 2)).relu_()  # (R, N, T w)
     outs = (h.view(R, N, T, w) * A2.view(R, 1, T, w)).sum(3)  # every expert on every input: (R, N, T)
-    top, idx = scores.topk(keep.shape[2], dim=2)
-    if not bool(keep.all()):
-        top = top.masked_fill(~keep, float("-inf"))
-    gates = torch.softmax(top, dim=2)
-    return (gates * outs.gather(2, idx)).sum(2)
+    top, idx = scores.topk(k_max, dim=2)  # sorted: the largest first
+    # softmax over the selected scores, written out (torch's kernel is slow over a last dimension of k <= 8):
+    # exp(s_j - s_max) / sum_j exp(s_j - s_max), with exp(-inf) = 0 at the places beyond k_r
+    e = torch.exp(top - top[:, :, :1])
+    if drop is not None:
+        e = e.masked_fill(drop, 0.0)
+    return (e / e.sum(2, keepdim=True) * outs.gather(2, idx)).sum(2)
 
 
 def _train_same_T(runs, *, n_in, width, m, n_test, steps, gamma, device, lr, dtype) -> list[TrainedSparseMoE]:
@@ -243,10 +245,13 @@ def _train_same_T(runs, *, n_in, width, m, n_test, steps, gamma, device, lr, dty
     )
     init = {n: p.detach().clone() for n, p in model.items()}
     ks = torch.tensor([k for _, k, _ in runs])
-    keep = (torch.arange(int(ks.max()))[None, None, :] < ks[:, None, None]).to(device)
+    k_max = int(ks.max())
+    drop = (torch.arange(k_max)[None, None, :] >= ks[:, None, None]).to(device) if int(ks.min()) < k_max else None
 
     def loss_of(mod, xb, yb):  # full batch: each run's mean logistic loss, summed over runs
-        return torch.nn.functional.softplus(-yb * _runs_forward(*(mod[n] for n in _PARAMS), keep, xb)).mean(1).sum()
+        return (
+            torch.nn.functional.softplus(-yb * _runs_forward(*(mod[n] for n in _PARAMS), k_max, drop, xb)).mean(1).sum()
+        )
 
     fit_runs(model, loss_of, lambda t: (x, y), steps=steps, lr=lr, schedule="constant")
     out = []
@@ -254,7 +259,7 @@ def _train_same_T(runs, *, n_in, width, m, n_test, steps, gamma, device, lr, dty
         for r, (_, k, s) in enumerate(runs):
             one = [model[n][r : r + 1] for n in _PARAMS]
             xt, yt = (v.float().to(**to) for v in synthetic_binary_task(n_in, n_test, seed=s + 10_000_019))
-            f, ft = (_runs_forward(*one, keep[r : r + 1, :, :k], v)[0] for v in (x[r : r + 1], xt[None]))
+            f, ft = (_runs_forward(*one, k, None, v)[0] for v in (x[r : r + 1], xt[None]))
             trained = {n: p[r] for n, p in model.items()}
             meas = dict(n_in=n_in, width=width, m=m, n_test=n_test, gamma=gamma, device=device)
             out.append(
