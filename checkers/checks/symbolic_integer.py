@@ -100,7 +100,9 @@ def prove_integer_relation(
     Proof by induction on ``var`` through ratios of the positive sides ``L = lhs`` (or ``exp(lhs)``
     when ``exponentiate``) and ``R``: base case at ``var = lo``; step ``L(v+1)/L(v) <= R(v+1)/R(v)``
     for ``lo <= v <= hi - 1``, through the intermediate ``ratio_chain``. Small cases are checked
-    exactly first (a violation there is a refutation).
+    exactly first (a violation there is a refutation). The induction runs on ``dom`` restricted to the
+    statement's variables (:func:`_relevant`), and a proved one is kept (:data:`_INDUCTIONS`), so a lemma
+    used by several rows is proved once.
     """
     steps = []
     if caps:
@@ -110,6 +112,59 @@ def prove_integer_relation(
                 Status.REFUTED, f"exact check of small cases ({n} points; interval replay at 170 bits)", bad, val
             )
         steps.append(f"exact check of {n} small cases")
+    idom = _relevant(dom, [lhs, rhs, *(sympify_arg(c) for c in ratio_chain)], var)
+    key = (
+        sympy.srepr(lhs),
+        sympy.srepr(rhs),
+        var,
+        _domain_key(idom),
+        exponentiate,
+        tuple(sympy.srepr(sympify_arg(c)) for c in ratio_chain),
+        budget,
+    )
+    p = _INDUCTIONS.get(key)
+    if p is None:
+        p = _induction(lhs, rhs, var, idom, exponentiate=exponentiate, ratio_chain=ratio_chain, ctx=ctx, budget=budget)
+        if p.status is Status.PROVED:
+            _INDUCTIONS[key] = p
+    if p.status is not Status.PROVED:
+        return Proof(p.status, p.method, p.point, p.value, steps=tuple(steps) + tuple(p.steps))
+    return Proof(
+        Status.PROVED, "induction on " + var + " by ratios; " + "; ".join([*steps, *p.steps]), steps=(*steps, *p.steps)
+    )
+
+
+#: proved ratio inductions, by (lhs, rhs, var, domain, exponentiate, ratio_chain, budget). A PROVED induction is
+#: a pure function of that key (the seed only steers the search for a counterexample, which a proved statement
+#: does not have), so a row and a calculation chain that use one lemma prove it once per process.
+_INDUCTIONS: dict[tuple, Proof] = {}
+
+
+def _relevant(dom: Domain, exprs, var: str) -> Domain:
+    """``dom`` restricted to the variables of ``exprs`` and ``var``, and those their ranges name.
+
+    Sound: the statement does not mention the other variables, so proving it for every value of its own
+    variables proves it on the whole domain (a larger domain is a product with their ranges).
+    """
+    names = {var} | {s.name for e in exprs for s in e.free_symbols}
+    while True:
+        more = {s.name for n in names if n in dom.ranges for b in dom.ranges[n] for s in sympify_arg(b).free_symbols}
+        if more <= names:
+            break
+        names |= more
+    return Domain({n: r for n, r in dom.ranges.items() if n in names}, frozenset(dom.integers) & names)
+
+
+def _domain_key(dom: Domain) -> tuple:
+    ranges = tuple(
+        (n, sympy.srepr(sympify_arg(lo)), sympy.srepr(sympify_arg(hi))) for n, (lo, hi) in dom.ranges.items()
+    )
+    return ranges, tuple(sorted(dom.integers))
+
+
+def _induction(lhs, rhs, var: str, dom: Domain, *, exponentiate: bool, ratio_chain, ctx, budget: int) -> Proof:
+    """The ratio induction of :func:`prove_integer_relation` (its steps in ``Proof.steps``)."""
+    steps: list[str] = []
     x = next((s for s in (lhs + rhs).free_symbols if s.name == var), sympy.Symbol(var))
     lo, hi = dom.ranges[var]
     lo = _first_integer(lo, dom)  # [review] the induction runs over lo, lo + 1, ...: lo must be an integer
@@ -225,7 +280,27 @@ def _caps(args: IntegerRelationArgs, instance):
     return dict(caps) if caps else None
 
 
-@register_check("integer_relation_by_ratio", args=IntegerRelationArgs)
+def _lemma_key(lhs, rhs, var, exponentiate, ratio_chain) -> tuple:
+    """The ratio-induction lemma a row proves (rows proving one lemma run in one worker: it is proved once)."""
+    chain = tuple(sympy.srepr(sympify_arg(c)) for c in ratio_chain)
+    return ("integer_induction", sympy.srepr(lhs), sympy.srepr(rhs), var, bool(exponentiate), chain)
+
+
+def _share_relation(a: IntegerRelationArgs, instance: Mapping[str, Any]) -> tuple:
+    fixed = {k: v for k, v in instance.items() if k not in ("exhaustive", "budget")}
+    return _lemma_key(_fix(a.lhs, fixed), _fix(a.rhs, fixed), a.var, a.exponentiate, a.ratio_chain)
+
+
+def _share_chain(a: ChainArgs, instance: Mapping[str, Any]) -> tuple | None:
+    for st in a.steps[1:]:  # the chain's first induction lemma (a <= b of a monotone link)
+        spec = st.get("a_le_b")
+        if isinstance(spec, Mapping):
+            A, B = _fix(st["a"], instance), _fix(st["b"], instance)
+            return _lemma_key(A, B, spec["var"], spec.get("exponentiate", False), spec.get("ratio_chain", ()))
+    return None
+
+
+@register_check("integer_relation_by_ratio", args=IntegerRelationArgs, share=_share_relation)
 def integer_relation_by_ratio(claim, a: IntegerRelationArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     """``lhs <= rhs`` for all integers in the domain, proved (not sampled) by ratio induction.
 
@@ -277,7 +352,7 @@ def integer_relation_by_ratio(claim, a: IntegerRelationArgs, instance: Mapping[s
     return Outcome(verdict, method=p.method, why="induction step not proved and no small counterexample")
 
 
-@register_check("symbolic_chain", args=ChainArgs)
+@register_check("symbolic_chain", args=ChainArgs, share=_share_chain)
 def symbolic_chain(claim, a: ChainArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome:
     """A calculation ``e0 R1 e1 R2 e2 ...`` (mathlib ``calc``), each link proved.
 

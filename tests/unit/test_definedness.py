@@ -40,7 +40,9 @@ def _grid(ranges, integers=()):
         if n in integers:
             axes[n] = list(range(int(a), int(b) + 1))
         else:
-            axes[n] = sorted({a + (b - a) * Fraction(i, 24) for i in range(25)} | ({Fraction(0)} if a <= 0 <= b else set()))
+            axes[n] = sorted(
+                {a + (b - a) * Fraction(i, 24) for i in range(25)} | ({Fraction(0)} if a <= 0 <= b else set())
+            )
     for t in itertools.product(*axes.values()):
         yield dict(zip(axes, t))
 

@@ -55,10 +55,18 @@ def test_parallel_rows_equal_serial_rows(tmp_path):
     assert plan_tasks(items, share_group)[0] == shared  # the group is one task, submitted first
 
 
-def test_a_shared_point_read_from_the_cache_equals_one_certified_alone(tmp_path):
-    """The two-sided rate row after its group mate (points from the cache) == the row alone in a fresh worker."""
+_LEMMA = (  # one ratio-induction lemma: proved by the first row, read from the cache by the chain
+    "z3-textbook-bound::log_binomial_le_k_one_plus_log[",
+    "z3-textbook-bound::steps_combine_to_bound[",
+)
+
+
+@pytest.mark.parametrize("pair", [_SHARED, _LEMMA], ids=["certified points", "induction lemma"])
+def test_a_row_reading_the_cache_equals_the_row_alone(tmp_path, pair):
+    """The second row after its group mate (shared work from the cache) == the row alone in a fresh worker."""
     config = RunConfig(profile="quick", out_dir=tmp_path, seed=5)
-    both = [it for it in select(config) if any(p in it.node_id for p in _SHARED)]
+    both = [it for it in select(config) if any(p in it.node_id for p in pair)]
+    assert len(both) == 2 and share_group(both[0]) == share_group(both[1]) is not None
     other = [it for it in select(config) if _PICK[3] in it.node_id]
     after_mate = run_checks(config, items=both)[1]
     alone = run_checks(dataclasses.replace(config, jobs=2), items=[both[1], *other])[0]
