@@ -83,20 +83,21 @@ class RunsMoELayer(nn.Module):
         n_out = inits[0]["b2"].shape[1]
         self.gate_mode = gate
         self.gate = nn.Parameter(stack_padded([p["gate"] for p in inits], (E, n_in)))
-        # w1 stored (E, n_in, width): the products below and their gradients are then the fast shapes of
-        # batched matmul (an (N, K) x (K, few) product is several times slower than (N, few) x (few, K))
-        self.w1 = nn.Parameter(stack_padded([p["w1"].transpose(1, 2) for p in inits], (E, n_in, width)))
-        self.b1 = nn.Parameter(stack_padded([p["b1"] for p in inits], (E, width)))
+        # first layer stored (E, n_in + 1, width), w1 transposed with b1 as its last row: the products below
+        # and their gradients are then the fast shapes of batched matmul (an (N, K) x (K, few) product is
+        # several times slower than (N, few) x (few, K)), and no concatenation is needed per step
+        w1b = [torch.cat([p["w1"].transpose(1, 2), p["b1"].unsqueeze(1)], dim=1) for p in inits]
+        self.w1b = nn.Parameter(stack_padded(w1b, (E, n_in + 1, width)))
         self.w2 = nn.Parameter(stack_padded([p["w2"] for p in inits], (E, n_out, width)))
         self.b2 = nn.Parameter(stack_padded([p["b2"] for p in inits], (E, n_out)))
 
     def run_params(self, r: int, width: int | None = None) -> dict[str, torch.Tensor]:
         """Run r's parameters in the one-run layout (``width``: its own hidden width, default all)."""
-        w = self.w1.shape[3] if width is None else width
+        w = self.w1b.shape[3] if width is None else width
         return {
             "gate": self.gate[r].detach().clone(),
-            "w1": self.w1[r, :, :, :w].transpose(1, 2).detach().clone(),
-            "b1": self.b1[r, :, :w].detach().clone(),
+            "w1": self.w1b[r, :, :-1, :w].transpose(1, 2).detach().clone(),
+            "b1": self.w1b[r, :, -1, :w].detach().clone(),
             "w2": self.w2[r, :, :, :w].detach().clone(),
             "b2": self.b2[r].detach().clone(),
         }
@@ -110,9 +111,8 @@ class RunsMoELayer(nn.Module):
         # (x, 1) placed in the selected expert's slot, zeros in the others: one product gives
         # w1[idx] x + b1[idx] (the other experts' weights meet exact zeros and get exact zero gradients)
         xe = torch.cat([x.unsqueeze(2) * onehot, onehot], dim=3).view(R, N, E * (n_in + 1))
-        w = torch.cat([self.w1, self.b1.unsqueeze(2)], dim=2).view(R, E * (n_in + 1), M)
-        # the selected expert's hidden layer, then every expert's second layer on it (E n_out columns)
-        out = _Hidden.apply(xe, w, self.w2.view(R, E * n_out, M), self.b2.view(R, 1, E * n_out))
+        w1b, w2, b2 = self.w1b.view(R, E * (n_in + 1), M), self.w2.view(R, E * n_out, M), self.b2.view(R, 1, E * n_out)
+        out = _Hidden.apply(xe, w1b, w2, b2)  # the selected expert's hidden layer, every expert's outputs on it
         y = out.view(R, N, E, n_out).gather(2, idx.view(R, N, 1, 1).expand(R, N, 1, n_out)).view(R, N, n_out)
         if self.gate_mode == "st":
             # softmax at the selected (= largest) score: 1 / sum_e exp(s_e - s_idx), as softmax computes it

@@ -147,9 +147,9 @@ def test_zero_padded_hidden_units_stay_exactly_zero_and_silent():
     for _ in range(20):
         opt.zero_grad(set_to_none=True)
         (layer(x) ** 2).mean(dim=(1, 2)).sum().backward()
-        assert layer.w1.grad[0, :, :, 2:].abs().max() == 0 and layer.w2.grad[0, :, :, 2:].abs().max() == 0
+        assert layer.w1b.grad[0, :, :, 2:].abs().max() == 0 and layer.w2.grad[0, :, :, 2:].abs().max() == 0
         opt.step()
-    assert layer.w1[0, :, :, 2:].abs().max() == 0 and layer.b1[0, :, 2:].abs().max() == 0
+    assert layer.w1b[0, :, :, 2:].abs().max() == 0  # w1 and b1
     assert layer.w2[0, :, :, 2:].abs().max() == 0
     # run 0 computes what its unpadded one-run layer computes
     one = TrainedMoELayer(3, 2, 3, 2, params=layer.run_params(0, 2), gate="st")
@@ -243,7 +243,7 @@ def test_sparse_moe_runs_are_deterministic_and_one_run_agrees():
 def test_runs_layer_hand_written_backward_is_the_chain_rule():
     g = torch.Generator().manual_seed(2)
     layer = RunsMoELayer([layer_init(3, 2, 3, 4, g) for _ in range(2)], 4).double()  # frozen: st is not a derivative
-    names = ("gate", "w1", "b1", "w2", "b2")
+    names = ("gate", "w1b", "w2", "b2")
 
     def f(x, *params):
         return torch.func.functional_call(layer, dict(zip(names, params)), (x,))
