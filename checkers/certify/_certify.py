@@ -44,7 +44,7 @@ from checkers.certify._routing import route_region
 from constructions import Built
 from constructions.ir import compile_net
 from proofs import InvalidInput, Status
-from proofs.boxes import BoxBounds, BoxSearch, bisect_widest, box_search
+from proofs.boxes import BoxBounds, BoxSearch, bisect_widest, box_search, budget_clock
 from proofs.formula import affine_residual_bounds, compile_target, prove_real_on_domain
 
 __all__ = ["SupErrorCertificate", "SupErrorProblem", "certified_sup_error"]
@@ -456,7 +456,7 @@ def _branch_and_bound(
         a :class:`SupErrorCertificate`.
     """
 
-    t0 = time.monotonic()
+    t0, c0 = time.monotonic(), budget_clock()
     if not isinstance(built, Built):
         raise InvalidInput(f"built={built!r} must be a constructions.Built")
     if bound is not None and not (isinstance(bound, (int, float)) and math.isfinite(bound)):
@@ -490,7 +490,7 @@ def _branch_and_bound(
         error_bound,
         goal=lambda: _threshold(prob, best, bound, tol),
         max_boxes=max_boxes,
-        time_budget=time_budget - (time.monotonic() - t0),
+        time_budget=time_budget - (budget_clock() - c0),
         batch_boxes=batch_boxes,
         visit=sampler.visit,
     )

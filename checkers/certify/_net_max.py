@@ -17,7 +17,7 @@ import torch
 from checkers.certify._bounds import METHODS, bound_net
 from constructions.ir import Net, compile_net
 from proofs import InvalidInput, Status
-from proofs.boxes import BoxBounds, box_search
+from proofs.boxes import BoxBounds, box_search, budget_clock
 
 __all__ = ["NetMaximum", "certified_net_max"]
 
@@ -60,7 +60,7 @@ def certified_net_max(
         raise InvalidInput(f"method={method!r} must be one of {', '.join(METHODS)}")
     if not (0 <= output < net.n_out):
         raise InvalidInput(f"output={output!r} must index one of the {net.n_out} outputs")
-    t0 = time.monotonic()
+    t0, c0 = time.monotonic(), budget_clock()
     model = compile_net(net, device=device)
     best = [-np.inf, np.zeros(np.asarray(lo).size)]
 
@@ -84,7 +84,7 @@ def certified_net_max(
         upper,
         goal=lambda: best[0] + tol_abs,
         max_boxes=max_boxes,
-        time_budget=time_budget - (time.monotonic() - t0),
+        time_budget=time_budget - (budget_clock() - c0),
         batch_boxes=batch_boxes,
         visit=sample_centres,
     )

@@ -166,3 +166,25 @@ def test_nan_bounds_never_settle_nor_refute():
     assert b.upper.tolist() == [np.inf, 0.5] and b.lower.tolist() == [-np.inf, 0.0]
     s = box_search([0.0], [1.0], lambda lo, hi: BoxBounds(np.full(len(lo), np.nan)), goal=1.0, max_boxes=7)
     assert not s.complete and s.refuting is None and s.upper == np.inf
+
+
+def test_time_budget_counts_cpu_time_not_waiting():
+    """A bound callback that waits (as under a busy machine) does not spend the budget: the search
+    stops on its box budget, not its time budget; a callback that computes does spend it."""
+    import time
+
+    def waiting(lo, hi):
+        time.sleep(0.02)
+        return BoxBounds(upper=np.ones(lo.shape[0]))
+
+    s = box_search([0.0], [1.0], waiting, goal=0.0, max_boxes=12, time_budget=0.01)
+    assert s.stopped == "box budget" and s.n_boxes >= 11
+
+    def computing(lo, hi):
+        t = time.process_time()
+        while time.process_time() - t < 0.02:
+            pass
+        return BoxBounds(upper=np.ones(lo.shape[0]))
+
+    s = box_search([0.0], [1.0], computing, goal=0.0, max_boxes=10_000, time_budget=0.05)
+    assert s.stopped == "time budget" and s.n_boxes < 100
