@@ -24,7 +24,12 @@ of what it computes:
   lam sl + lam^+ (su - sl), up to four roundings, is charged 2^-51);
 * ReLU/PReLU upper lines are *checked* lines: the intercept is recomputed from the two endpoints and
   rounded up with a margin, so the float line lies above sigma on [l, u] in real arithmetic;
-* a final concretisation over the box adds the same dot-product slack and rounds up by one ulp.
+* a final concretisation over the box adds the same dot-product slack and rounds up by one ulp;
+* rows shared by every box (CROWN's first rows through a shared affine step) that meet a (P)ReLU
+  whose operand is a narrow shared affine step take the fused step (``StepGraph._fused_prelu_affine``):
+  the per-box coefficient L^+ su + L^- sl (boxes x rows x width, the dominant tensor of the old pass)
+  is never formed; one GEMM gives its product with [W | b] and its rounding is charged a priori,
+  as for an affine step. ``StepGraph.fuse = False`` restores the unfused pass (the tests compare them).
 """
 
 from __future__ import annotations
