@@ -127,7 +127,7 @@ def _ibp_affine(W: torch.Tensor, b: torch.Tensor, l: torch.Tensor, u: torch.Tens
     Computed (float64, any summation order, with or without FMA; u = 2^-53, gamma_k = k u / (1 - k u)):
     c = fl(fl(l + u) / 2), r = fl(fl(u - l) / 2), P = fl(W c + b) (one ``addmm``), the largest |x| over the
     box X = max_j max(u_j, -l_j) (exact: max(|l_j|, |u_j|) = max(u_j, -l_j) as l_j <= u_j), and
-    S = fl(fl(k X) s_i + fl(k |b_i| + T)) (one ``addmm`` with an inner dimension of 1; s = fl(sum_j |W_ij|)
+    S = fl(fl(k X) s_i + fl(k |b_i| + T)) (one ``addcmul``; s = fl(sum_j |W_ij|)
     the row sums of |W|, k = ``slack_factor(2 n + 4)`` = 4 (2 n + 6) u, T = (2 n + 8) 2^-1000),
     R = fl(S + |W| r) (one ``addmm``: an n + 1 term sum). Returned: lo = fl(P - R), hi = fl(P + R).
 
@@ -160,7 +160,7 @@ def _ibp_affine(W: torch.Tensor, b: torch.Tensor, l: torch.Tensor, u: torch.Tens
     kb = (k * b.abs()).add_((2 * n + 8) * TINY)
     if W.dim() == 2:
         P = torch.addmm(b, c, W.T)
-        S = torch.addmm(kb, X.mul_(k), Wa.sum(dim=1).unsqueeze(0))
+        S = torch.addcmul(kb, X.mul_(k), Wa.sum(dim=1))
         R = torch.addmm(S, r, Wa.T)
     else:
         P = torch.baddbmm(b.unsqueeze(-1), W, c.unsqueeze(-1)).squeeze(-1)
@@ -233,7 +233,11 @@ class _Lowering:
         """The step, and (B,) whether sigma_a is linear on the whole box (every unit stable, or a = 1)."""
         l, u = self.g.lower[src], self.g.upper[src]
         il, iu = _ibp_prelu(a, l, u)
-        stable = ((l >= 0) | (u <= 0)).all(dim=1) | (a == 1.0)
+        # every unit has l >= 0 or u <= 0  <=>  max_j min(u_j, -l_j) <= 0 (one reduction, no bool passes)
+        if l.shape[1]:
+            stable = (torch.minimum(u, l.neg()).amax(dim=1) <= 0) | (a == 1.0)
+        else:
+            stable = torch.ones(l.shape[0], dtype=torch.bool, device=l.device)
         return self.g.add(Step("prelu", (src,), self.g.steps[src].dim, slope=a), il, iu), stable
 
     def run(self) -> int:
