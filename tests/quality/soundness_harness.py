@@ -181,6 +181,15 @@ def enclosure_cases(draw):
     return f, n_in, np.array(centre), width, np.array(a), c, factor, draw(st.integers(0, 2**31))
 
 
+def residual_as_written(f, a, c):
+    """f - a.x - c for the oracle, as written: a and c as exact rationals (the float64 values the engine
+    gets), nothing evaluated. Plain sympy arithmetic would fold the float constants of f and c into one
+    rounded Float (Max(2.5, x1 - 2.5) - 2.5 - 0.1 -> Max(...) - 2.6), an oracle error of ~1e-16 that once
+    showed as a false CERTIFIED."""
+    terms = [sp.Mul(-sp.Rational(float(ai)), X[i], evaluate=False) for i, ai in enumerate(a)]
+    return sp.Add(f, *terms, sp.Rational(-float(c)), evaluate=False)
+
+
 def enclosure_case(f, n_in, centre, width, a, c, factor, seed) -> Case | None:
     from proofs import InvalidInput
     from proofs.formula import affine_residual_bounds, compile_target, exact_value, mpf_to_fraction
@@ -191,7 +200,7 @@ def enclosure_case(f, n_in, centre, width, a, c, factor, seed) -> Case | None:
     lo, hi = centre - width / 2, centre + width / 2
     rng = np.random.default_rng(seed)
     pts = _points(lo, hi, rng)
-    h = f - sum(float(ai) * X[i] for i, ai in enumerate(a)) - c  # the residual, in the oracle
+    h = residual_as_written(f, a, c)  # the residual, in the oracle
     vals = [(p, _safe_eval(h, p)) for p in pts]
     vals = [(p, v) for p, v in vals if v is not None]
     if not vals:
