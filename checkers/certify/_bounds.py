@@ -146,7 +146,12 @@ def _ibp_affine(W: torch.Tensor, b: torch.Tensor, l: torch.Tensor, u: torch.Tens
        S covers E, the error of R (gamma_{n+1} of a sum about 1 + (8 n + 24) u times |W| r + E) and the
        final rounding of P +- R (u of |P| + R <= 2 m*) with a wide margin for the second-order terms.
     5. Underflow: each product loses at most 2^-1074 absolutely (also with flush to zero, 2^-1022);
-       T = (2 n + 8) 2^-1000 covers all of them and the halvings, with the same surplus.
+       T = (2 n + 8) 2^-1000 covers all of them. [review] Two losses are *multiplied by |W|*, so T cannot
+       cover them: a halving of a subnormal l + u or u - l loses up to 2^-1075 of c and of r (x = 2^-1074
+       on [0, 2^-1074] fell outside: c = r = 0), and fl(k X) underflows to 0 for a subnormal X (the relative
+       charge vanished: W = 1e300 on the point box 3 2^-1074 returned a zero-width, wrong interval).
+       Hence k X is computed as fl(fl(k X) + 2^-1000) >= k X (1 - u) - 2^-1075 + 2^-1000 (1 - u): it keeps
+       the relative charge of step 4 and adds >= 2^-1001 s >= 2^-1074 sum_j |W_ij| for the halvings.
     The lower end is symmetric (-W x - b). Overflow gives inf or NaN, which the step graph reads as no bound.
     In real arithmetic [P - |W| r, P + |W| r] is exactly the endpoint form W+ [l, u] + W- [l, u] + b; the
     rounding allowance is ~1e-14 relative, for three matrix products and four elementwise passes.
@@ -160,11 +165,11 @@ def _ibp_affine(W: torch.Tensor, b: torch.Tensor, l: torch.Tensor, u: torch.Tens
     kb = (k * b.abs()).add_((2 * n + 8) * TINY)
     if W.dim() == 2:
         P = torch.addmm(b, c, W.T)
-        S = torch.addcmul(kb, X.mul_(k), Wa.sum(dim=1))
+        S = torch.addcmul(kb, X.mul_(k).add_(TINY), Wa.sum(dim=1))
         R = torch.addmm(S, r, Wa.T)
     else:
         P = torch.baddbmm(b.unsqueeze(-1), W, c.unsqueeze(-1)).squeeze(-1)
-        S = torch.addcmul(kb, X.mul_(k), Wa.sum(dim=2))
+        S = torch.addcmul(kb, X.mul_(k).add_(TINY), Wa.sum(dim=2))
         R = torch.baddbmm(S.unsqueeze(-1), Wa, r.unsqueeze(-1)).squeeze(-1)
     return P - R, P.add_(R)
 
