@@ -36,7 +36,13 @@ from proofs.prover._search import sample_points
 
 __all__ = ["prove_defined", "declared_conflict", "respects_declarations"]
 
-_ASSUMPTIONS = ("positive", "nonnegative", "negative", "nonpositive", "integer", "nonzero", "zero", "even", "odd")
+# [review] the extended_* signs too: x declared extended_positive has is_positive None (it may be oo), yet
+# sympy builds sqrt(x**2) -> x and Abs(x) -> x from it (sqrt(x**2) = x on [-1, 1] was CERTIFIED)
+_ASSUMPTIONS = (
+    "positive", "nonnegative", "negative", "nonpositive", "integer", "nonzero", "zero", "even", "odd",
+    "extended_positive", "extended_nonnegative", "extended_negative", "extended_nonpositive", "extended_nonzero",
+    "rational", "irrational", "noninteger",
+)  # fmt: skip
 
 
 def declared_conflict(exprs: Sequence[sympy.Basic], dom: Domain) -> str | None:

@@ -6,6 +6,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -91,3 +92,57 @@ def test_exact_values_inside_bounds_extreme(seed, sizes, scale, slope, cancel, b
                 x = [float(a + t * (c - a)) for a, c in zip(lo[i], hi[i])]
                 x = [min(max(v, a), c) for v, a, c in zip(x, lo[i], hi[i])]
                 _inside(net, nb, i, x)
+
+
+# --- the symbolic definedness guard ---------------------------------------------------------------------
+
+_NEVER_CERTIFIED = [
+    ("symbolic_identity", {"lhs": "0*log(x - x)", "rhs": "0", "ranges": {"x": (0, 1)}}),
+    ("symbolic_identity", {"lhs": "x**(-1)*x", "rhs": "1", "ranges": {"x": (-1, 1)}}),
+    ("symbolic_identity", {"lhs": "x*0 + asin(2*x)*0", "rhs": "0", "ranges": {"x": (0, 1)}}),
+    ("symbolic_identity", {"lhs": "Min(sqrt(x), 5)*0", "rhs": "0", "ranges": {"x": (-1, 1)}}),
+    ("symbolic_relation", {"lhs": "x", "rhs": "Max(x, sqrt(-1 - x**2))", "ranges": {"x": (-1, 1)}}),
+    ("symbolic_relation", {"lhs": "0", "rhs": "Abs(sqrt(x - 1/2))", "ranges": {"x": (0, 1)}}),
+    ("symbolic_identity", {"lhs": "x/(x**2 - 2)*0", "rhs": "0", "ranges": {"x": (0, 2)}}),  # irrational root
+    ("symbolic_identity", {"lhs": "0/(x - sqrt(2))", "rhs": "0", "ranges": {"x": (1, 2)}}),
+    ("symbolic_identity", {"lhs": "0/sin(pi*x)", "rhs": "0", "ranges": {"x": ("1/2", "3/2")}}),
+    ("symbolic_identity", {"lhs": "sqrt(-x**2)*0", "rhs": "0", "ranges": {"x": (-1, 1)}}),  # defined at 0 only
+    ("symbolic_identity", {"lhs": "0/(x**2 - 2*x + 1)", "rhs": "0", "ranges": {"x": (0, 2)}}),  # double root
+    ("symbolic_identity", {"lhs": "0*log(exp(x) - 1 - x)", "rhs": "0", "ranges": {"x": ("-7/10", "13/10")}}),
+    ("symbolic_identity", {"lhs": "0*(x*y - 1/7)**(-1)", "rhs": "0", "ranges": {"x": (0, 1), "y": (0, 1)}}),
+    ("symbolic_identity", {"lhs": "0*tan(x)", "rhs": "0", "ranges": {"x": (0, 2)}}),
+    ("symbolic_identity", {"lhs": "0*x**y", "rhs": "0", "ranges": {"x": (-1, 1), "y": ("1/3", "1/2")}}),
+    ("symbolic_identity", {"lhs": "0*(x**2-2)**(1/3)", "rhs": "0", "ranges": {"x": (0, 2)}}),
+    ("symbolic_identity", {"lhs": "0*1/(x - 1e-30)", "rhs": "0", "ranges": {"x": (0, 1)}}),
+    ("symbolic_relation", {"lhs": "0", "rhs": "1/(1/x)", "ranges": {"x": (0, 1)}}),
+    ("symbolic_relation", {"lhs": "0", "rhs": "sqrt(sin(x))", "ranges": {"x": (0, 4)}}),
+]
+
+
+def _run_check(check, args):
+    from checkers.checks import CheckContext, get_check
+    from proofs import Claim
+
+    claim = Claim(name="review2", check=check, statement="review2", args=args)
+    return get_check(check)(claim, {}, CheckContext(timeout=60))
+
+
+@pytest.mark.parametrize("check, args", _NEVER_CERTIFIED)
+def test_nested_undefined_subterms_are_never_certified(check, args):
+    assert _run_check(check, args).verdict.name in ("FAIL", "UNKNOWN")
+
+
+@pytest.mark.parametrize("kw", ["extended_positive", "extended_nonnegative"])
+@pytest.mark.parametrize("build", [lambda x: (sp.sqrt(x**2), x), lambda x: (sp.Abs(x), x)])
+def test_extended_sign_declaration_the_range_contradicts_is_not_certified(kw, build):
+    # sympy uses extended_positive when it builds sqrt(x**2) -> x and Abs(x) -> x; on [-1, 1] both are false
+    x = sp.Symbol("x", **{kw: True})
+    lhs, rhs = build(x)
+    out = _run_check("symbolic_identity", {"lhs": lhs, "rhs": rhs, "ranges": {"x": (-1, 1)}})
+    assert out.verdict.name != "CERTIFIED", out.why
+
+
+def test_extended_sign_declaration_the_range_implies_is_still_certified():
+    x = sp.Symbol("x", extended_positive=True)
+    out = _run_check("symbolic_identity", {"lhs": sp.sqrt(x**2), "rhs": x, "ranges": {"x": ("1/2", 2)}})
+    assert out.verdict.name == "CERTIFIED", out.why
