@@ -252,11 +252,11 @@ class StepGraph:
                 zmax = self.absmax(op)
                 if W.dim() == 2:
                     new = lam @ W
-                    wz = zmax @ W.abs().T + b.abs()
+                    wz = (zmax @ W.abs().T + b.abs()).add_(TINY)  # TINY: underflow in |W| zmax, scaled by |lam|
                     bias = bias + lam @ b
                 else:
                     new = torch.bmm(lam, W)
-                    wz = _mv(W.abs(), zmax) + b.abs()
+                    wz = (_mv(W.abs(), zmax) + b.abs()).add_(TINY)
                     bias = bias + _mv(lam, b)
                 n = W.shape[-2]
                 slack = slack + slack_factor(n) * _mv(lam.abs(), wz) + (n + 2) * TINY + _U2 * bias.abs()
