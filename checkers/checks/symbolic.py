@@ -30,7 +30,7 @@ from mpmath import iv
 from checkers.checks._args import ClaimArgs, Expr
 from checkers.checks._outcome import Evidence, Outcome, Verdict, verdict_of
 from checkers.checks._registry import CheckContext, register_check
-from checkers.checks.symbolic_defined import WrittenArgs, undefined_outcome, written
+from checkers.checks.symbolic_defined import WrittenArgs, check_ranges, undefined_near, undefined_outcome, written
 from proofs import Status
 from proofs.prover import (  # noqa: F401
     Domain,
@@ -70,6 +70,9 @@ class DomainArgs(WrittenArgs, ClaimArgs):
     integers: tuple[str, ...] = ()
     substitutions: tuple[Mapping[str, Expr], ...] = ()
     budget: int = 4000
+
+    def validate(self) -> None:
+        check_ranges(self.ranges, self.integers)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -135,6 +138,9 @@ class LimitArgs(WrittenArgs, ClaimArgs):
     ranges: Mapping[str, tuple[Expr, Expr]] = field(default_factory=dict)  # of the other symbols
     integers: tuple[str, ...] = ()
     direction: Literal["+", "-", "+-"] = "+-"  # at a finite point: one-sided or two-sided
+
+    def validate(self) -> None:
+        check_ranges(self.ranges, self.integers)
 
 
 def _domain(args: DomainArgs, instance: Mapping[str, Any]) -> Domain:
@@ -493,6 +499,7 @@ def _argmax_undefined(a: ArgmaxArgs, instance: Mapping[str, Any], ctx: CheckCont
 
 
 # -------------------------------------------------------------------------------------- limits
+
 _INFINITIES = (sympy.oo, -sympy.oo, sympy.zoo)
 
 
@@ -544,6 +551,9 @@ def symbolic_limit(claim, a: LimitArgs, instance: Mapping[str, Any], ctx: CheckC
     reps = {s: x for s in f.free_symbols if s.name == a.var}
     f = assume_domain(f.xreplace(reps), dom)
     direction = a.direction
+    near = undefined_near(a, instance, x, point, dom)
+    if near is not None:
+        return Outcome(Verdict.UNKNOWN, method="definedness near the point", why=near)
     try:
         lim = sympy.limit(f, x, point) if point in (sympy.oo, -sympy.oo) else sympy.limit(f, x, point, direction)
     except (NotImplementedError, ValueError, TypeError) as exc:

@@ -21,10 +21,10 @@ from checkers.checks._args import ArgError, ClaimArgs
 from checkers.checks._outcome import Evidence, Outcome, Verdict, verdict_of
 from checkers.checks._registry import CheckContext
 from proofs import InvalidInput, Status
-from proofs.formula import parse_formula_written
-from proofs.prover import Domain, prove_defined, sympify_arg
+from proofs.formula import definedness_conditions, parse_formula_written
+from proofs.prover import Domain, assume_domain, domain_point, prove_defined, sympify_arg
 
-__all__ = ["WrittenArgs", "written", "fix_written", "undefined_outcome"]
+__all__ = ["WrittenArgs", "written", "fix_written", "undefined_outcome", "undefined_near", "check_ranges"]
 
 #: the keys whose text is kept as written (top level, and inside chain steps)
 _WRITTEN_KEYS = ("lhs", "rhs", "expr", "argmax")
@@ -84,11 +84,47 @@ def fix_written(expr: Any, instance: Mapping[str, Any]) -> sympy.Basic:
         return e.xreplace(reps)
 
 
+def check_ranges(ranges: Mapping[str, Any], integers: Sequence[str]) -> None:
+    """An :class:`ArgError` for a stated range with no point: numeric ``lo > hi``, or an integer range holding no
+    integer (a claim over an empty domain could not fail). ``lo == hi`` is one point."""
+    for name, (lo, hi) in ranges.items():
+        a, b = sympify_arg(lo), sympify_arg(hi)
+        if not (isinstance(a, sympy.Basic) and isinstance(b, sympy.Basic) and a.is_number and b.is_number):
+            continue
+        if (a - b).is_positive is True or a is sympy.oo or b is -sympy.oo:
+            raise ArgError(
+                "ranges", f"{name!r}: lo={sympy.sstr(a)} > hi={sympy.sstr(b)}; expected lo <= hi (an empty range)"
+            )
+        if name in integers and a.is_finite and b.is_finite and sympy.ceiling(a) > sympy.floor(b):
+            raise ArgError(
+                "ranges", f"{name!r}: [{sympy.sstr(a)}, {sympy.sstr(b)}] holds no integer; expected an integer range"
+            )
+
+
+def _empty_outcome(dom: Domain, ctx: CheckContext) -> Outcome | None:
+    """VACUOUS when the domain is shown empty (a claim over no point could not fail); UNKNOWN when no point of it
+    is found; None when an exact point of it is found."""
+    why = dom.empty_reason()
+    if why is not None:
+        return Outcome(
+            Verdict.VACUOUS,
+            method="domain bounds",
+            why=f"the domain is empty ({why}): the claim holds vacuously and could not have failed",
+        )
+    if dom.ranges and domain_point(dom, ctx.seed) is None:
+        return Outcome(Verdict.UNKNOWN, method="domain search", why="no point of the domain found: it may be empty")
+    return None
+
+
 def undefined_outcome(
     exprs: Sequence[Any], dom: Domain, instance: Mapping[str, Any], ctx: CheckContext, *, what: str = "the claim"
 ) -> Outcome | None:
-    """None when the written ``exprs`` are proved real on ``dom``; else the FAIL (an exact point where one is
-    undefined) or UNKNOWN outcome the check returns instead of a proof about sympy's rewritten form."""
+    """None when the domain has a point and the written ``exprs`` are proved real on it; else the VACUOUS (empty
+    domain), FAIL (an exact point where one is undefined) or UNKNOWN outcome the check returns instead of a
+    proof about sympy's rewritten form."""
+    empty = _empty_outcome(dom, ctx)
+    if empty is not None:
+        return empty
     trees = [fix_written(e, instance) for e in exprs if e is not None]
     proof = prove_defined(trees, dom, seed=ctx.seed, deadline=ctx.check_deadline)
     if proof.status is Status.PROVED:
@@ -104,3 +140,44 @@ def undefined_outcome(
     return Outcome(
         Verdict.UNKNOWN, method=proof.method, why=f"{what}: formulas not proved defined on the domain ({proof.method})"
     )
+
+
+def undefined_near(a: Any, instance: Mapping[str, Any], x: sympy.Symbol, point, dom: Domain) -> str | None:
+    """None when expr, as written, is proved real near the point (on a punctured neighbourhood, on the side(s)
+    approached) for every value of the other symbols; else why not. A condition g > 0 (>= 0, != 0) holds near
+    the point when the limit of g there is > 0 (or +oo; != 0 for a nonzero condition), or when sympy's
+    assumptions give it outright; a polynomial in x that is not identically 0 is nonzero on a punctured
+    neighbourhood of a finite point."""
+    w = fix_written(written(a, "expr"), instance)
+    with sympy.evaluate(False):
+        for sub in a.substitutions:
+            w = w.xreplace({s: sympify_arg(v) for s in w.free_symbols for k, v in sub.items() if s.name == k})
+        w = w.xreplace({s: x for s in w.free_symbols if s.name == a.var})
+    for c in definedness_conditions([w]):
+        g = assume_domain(c.arg.xreplace({s: x for s in c.arg.free_symbols if s.name == a.var}), dom)
+        if not _holds_near(c.kind, g, x, point, a.direction):
+            return f"expr as written is not proved real near {a.var} -> {sympy.sstr(point)}: {c.describe()}"
+    return None
+
+
+def _holds_near(kind: str, g, x, point, direction: str) -> bool:
+    if kind == "pos" and g.is_positive or kind == "nonneg" and g.is_nonnegative or kind == "nonzero" and g.is_nonzero:
+        return True
+    if kind in ("opaque", "natural", "pow") or not g.has(x):
+        return kind == "pow" and g.is_positive is True
+    probe = {"unit": 1 - g**2}.get(kind, g)
+    try:
+        sides = ["+", "-"] if point not in (sympy.oo, -sympy.oo) and direction == "+-" else [direction]
+        lims = [sympy.limit(probe, x, point) if point in (sympy.oo, -sympy.oo) else sympy.limit(probe, x, point, d)
+                for d in sides]  # fmt: skip
+    except (NotImplementedError, ValueError, TypeError):
+        return False
+    for lim in lims:
+        if lim is sympy.oo or lim.is_positive is True:
+            continue
+        if kind == "nonzero" and (lim is -sympy.oo or lim.is_negative is True):
+            continue
+        if kind == "nonzero" and point not in (sympy.oo, -sympy.oo) and g.is_polynomial(x) and not g.is_zero:
+            continue  # isolated zeros: nonzero on a punctured neighbourhood
+        return False
+    return True

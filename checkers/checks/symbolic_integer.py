@@ -13,7 +13,7 @@ import sympy
 from checkers.checks._args import ArgError, ClaimArgs, Expr
 from checkers.checks._outcome import Evidence, Outcome, Verdict, verdict_of
 from checkers.checks._registry import CheckContext, register_check
-from checkers.checks.symbolic_defined import WrittenArgs, undefined_outcome, written
+from checkers.checks.symbolic_defined import WrittenArgs, check_ranges, undefined_outcome, written
 from proofs import Status
 from proofs.prover import (
     Domain,
@@ -188,6 +188,8 @@ def _induction(lhs, rhs, var: str, dom: Domain, *, exponentiate: bool, ratio_cha
         point = b.point
         if b.status is Status.REFUTED:  # [review] the refuting point names the induction variable too
             point = {**b.point, var: lo.subs({sympy.Symbol(k): sympify_arg(v) for k, v in b.point.items()})}
+            if not in_domain(point, dom):  # var = lo is outside its range there (an empty range at that point)
+                return Proof(Status.UNKNOWN, f"base case {var}={lo}: refuted only outside the domain ({b.method})")
         return Proof(b.status, f"base case {var}={lo}: {b.method}", point, b.value)
     steps.append(f"base case {var}={lo}: {b.method}")
     L = sympy.exp(lhs) if exponentiate else lhs
@@ -245,6 +247,9 @@ class IntegerRelationArgs(WrittenArgs, ClaimArgs):
     budget: int = 2000
     bound_key: ClassVar[str] = "rhs"
 
+    def validate(self) -> None:
+        check_ranges(self.ranges, self.integers)
+
     def stated(self) -> tuple[str, Any, Any]:
         return "le", self.lhs, self.rhs
 
@@ -261,6 +266,7 @@ class ChainArgs(WrittenArgs, ClaimArgs):
     integers: tuple[str, ...] = ()
 
     def validate(self) -> None:
+        check_ranges(self.ranges, self.integers)
         if not self.steps or "expr" not in self.steps[0]:
             raise ArgError("steps", "expected a first step {'expr': e0}")
         for i, st in enumerate(self.steps):

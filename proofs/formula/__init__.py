@@ -31,9 +31,9 @@ from ._interval import run_mp as run_mp
 from ._interval import run_points as run_points
 from ._interval import validated_boxes as validated_boxes
 from ._parse import MAX_POWER_BITS as MAX_POWER_BITS
+from ._parse import evaluated as evaluated
 from ._parse import input_symbols as input_symbols
 from ._parse import parse_expression as parse_expression
-from ._parse import evaluated as evaluated
 from ._parse import parse_formula as parse_formula
 from ._parse import parse_formula_written as parse_formula_written
 from ._parse import quote as quote

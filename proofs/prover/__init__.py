@@ -3,6 +3,7 @@ exactly replayed counterexamples. Mathematics only: never torch.
 """
 
 from ._defined import declared_conflict as declared_conflict
+from ._defined import domain_point as domain_point
 from ._defined import prove_defined as prove_defined
 from ._defined import respects_declarations as respects_declarations
 from ._interval import Unsupported as Unsupported
@@ -27,6 +28,7 @@ __all__ = [
     "Unsupported",
     "assume_domain",
     "declared_conflict",
+    "domain_point",
     "prove_defined",
     "respects_declarations",
     "expand_log_on",

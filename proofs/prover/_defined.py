@@ -34,7 +34,7 @@ from proofs.prover._interval import Unsupported, replay
 from proofs.prover._prover import _bnb, prove_nonneg, prove_positive
 from proofs.prover._search import sample_points
 
-__all__ = ["prove_defined", "declared_conflict", "respects_declarations"]
+__all__ = ["prove_defined", "declared_conflict", "respects_declarations", "domain_point"]
 
 # [review] the extended_* signs too: x declared extended_positive has is_positive None (it may be oo), yet
 # sympy builds sqrt(x**2) -> x and Abs(x) -> x from it (sqrt(x**2) = x on [-1, 1] was CERTIFIED)
@@ -107,6 +107,7 @@ def _holds(a: sympy.Basic, dom: Domain, want: str, depth: int = 0) -> bool:
 
 def _by_parts(a: sympy.Basic, dom: Domain, want: str, depth: int) -> bool | None:
     """The structural step of :func:`_holds` (None: no rule applies, or the rule failed)."""
+
     def h(b: sympy.Basic, w: str) -> bool:
         return _holds(b, dom, w, depth)
 
@@ -175,7 +176,9 @@ def _fails_at(c: Condition, point: Mapping[str, Any]) -> str | None:
             if c.kind == "natural" and v.is_number and (v.is_integer is False or v.is_negative is True):
                 return f"{sympy.sstr(c.arg)} = {sympy.sstr(v)} exactly"
             if c.kind == "pow" and c.exponent is not None:
-                ev = c.exponent.xreplace({s: sympy.Rational(point[s.name]) for s in c.exponent.free_symbols if s.name in point})
+                ev = c.exponent.xreplace(
+                    {s: sympy.Rational(point[s.name]) for s in c.exponent.free_symbols if s.name in point}
+                )
                 if ev.is_number and ev.is_integer is False and v.is_negative is True:
                     return f"{sympy.sstr(c.arg)} = {sympy.sstr(v)} < 0 to the non-integer power {sympy.sstr(ev)}"
                 if ev.is_number and ev.is_nonpositive is True and v.is_zero is True:
@@ -231,6 +234,16 @@ def _refute(
     return None
 
 
+def domain_point(dom: Domain, seed: int = 0) -> dict[str, Any] | None:
+    """An exact point of the domain (proved inside by the one evaluator), or None when none is found."""
+    if dom.empty_reason() is not None:
+        return None
+    bounds = dom.numeric_bounds() or {
+        n: (a if math.isfinite(a) else -1e3, b if math.isfinite(b) else 1e3) for n, (a, b) in _loose(dom).items()
+    }
+    return next((p for p in sample_points(dom, bounds, random.Random(seed), 200) if in_domain(p, dom)), None)
+
+
 def _loose(dom: Domain) -> dict[str, tuple[float, float]]:
     out = {}
     for n, (lo, hi) in dom.ranges.items():
@@ -280,5 +293,3 @@ def _trivial(c: Condition) -> bool:
         or (c.kind == "nonzero" and a.is_nonzero)
         or (c.kind == "natural" and a.is_integer and a.is_nonnegative)
     )
-
-

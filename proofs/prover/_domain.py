@@ -72,6 +72,26 @@ class Domain:
             return None
         return out
 
+    def empty_reason(self) -> str | None:
+        """Why the domain has no point, where its outer numeric bounds show it (a range with lo > hi for every
+        value of the variables its bounds name, or an integer range holding no integer); None otherwise
+        (which does not prove a point exists: dependent bounds may still exclude every point)."""
+        known: dict[str, tuple[float, float]] = {}
+        for _ in range(len(self.ranges) + 1):
+            for n, (lo, hi) in self.ranges.items():
+                if n in known:
+                    continue
+                lo_n, hi_n = _resolve(lo, known, 0), _resolve(hi, known, 1)
+                if lo_n is None or hi_n is None:
+                    continue
+                known[n] = (lo_n, hi_n)
+                if lo_n > hi_n or lo_n == math.inf or hi_n == -math.inf:
+                    return f"{n} in [{lo}, {hi}] is empty"
+                if n in self.integers and math.isfinite(lo_n) and math.isfinite(hi_n):
+                    if math.ceil(lo_n) > math.floor(hi_n):
+                        return f"{n} in [{lo}, {hi}] holds no integer"
+        return None
+
 
 def _subs_name(e: Any, subs: Mapping[sympy.Symbol, Any]) -> Any:
     return e.subs(subs) if isinstance(e, sympy.Basic) else e

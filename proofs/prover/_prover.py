@@ -340,6 +340,9 @@ def prove_nonneg(
 ) -> Proof:
     """Prove ``expr >= 0`` on ``dom`` (tiers in the module docstring), or refute it with an exact point."""
     expr = assume_domain(expr, dom)
+    empty = dom.empty_reason()
+    if empty is not None:  # nothing to prove or refute: never a proof (the checks report it as VACUOUS)
+        return Proof(Status.UNKNOWN, f"the domain is empty: {empty}")
     bounds = dom.numeric_bounds()
     rng = random.Random(seed)
     if search and bounds is not None:
