@@ -2,9 +2,10 @@
 
 Each :class:`PlantedClaim` names a registered theorem and one of its claims, and says how the twin
 differs: a tighter constant, a wrong exponent, a wrong count, a mis-routing (an instance that breaks
-the construction), a wrong trend. A checker with power refutes every one of them (verdict FAIL);
-``moecheck selftest`` runs them and prints the power per check kind. A twin that is not refuted is a
-defect of the checker, never of the claim.
+the construction), a wrong trend, an undefined point (a formula that sympy rewrites into the true one when
+it is built, but that is undefined somewhere on the domain as written). A checker with power refutes every
+one of them (verdict FAIL); ``moecheck selftest`` runs them and prints the power per check kind. A twin
+that is not refuted is a defect of the checker, never of the claim.
 
 Main statements
 ---------------
@@ -35,7 +36,7 @@ from proofs._registry import load_builtin, lookup
 __all__ = ["KINDS", "PlantedClaim", "PLANTED", "planted", "planted_claim", "planted_instance"]
 
 #: the kinds of falsehood a twin plants
-KINDS = ("tighter constant", "wrong exponent", "wrong count", "mis-routing", "wrong trend")
+KINDS = ("tighter constant", "wrong exponent", "wrong count", "mis-routing", "wrong trend", "undefined point")
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,20 @@ def _lower_shifted(a: Mapping[str, Any]) -> Mapping[str, Any]:
 def _gap_z_minus_i(a: Mapping[str, Any]) -> Mapping[str, Any]:
     i, z = _syms(a, "i", "z")
     return {"rhs": z - i, "ranges": {"i": (1, 8), "z": (0, 8)}, "integers": ("i",)}
+
+
+def _gap_times_one_as_written(a: Mapping[str, Any]) -> Mapping[str, Any]:
+    # sympy turns (z - i + 1)/(z - i + 1) into 1 when it builds the claim; as written it is 0/0 at z = i - 1
+    return {
+        "lhs": f"({sympy.sstr(a['lhs'])})*((z - i + 1)/(z - i + 1))",
+        "ranges": {"i": (1, 8), "z": (0, 8)},
+        "integers": ("i",),
+    }
+
+
+def _lower_through_exp_log(a: Mapping[str, Any]) -> Mapping[str, Any]:
+    # exp(log(u)) is u for sympy; as written it is undefined at u = 0 (T = 1)
+    return {"lhs": f"exp(log({sympy.sstr(a['lhs'])}))"}
 
 
 def _quarter_natarajan(a: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -316,6 +331,14 @@ PLANTED: tuple[PlantedClaim, ...] = (
     ),
     PlantedClaim(
         "zhao2024/z5-natarajan",
+        "natarajan_lower_le_upper",
+        "undefined point",
+        "exp(log((T - 1)(n - 1))) <= T n: log(0) at T = 1 (sympy rewrites the left side to (T - 1)(n - 1))",
+        {},
+        _lower_through_exp_log,
+    ),
+    PlantedClaim(
+        "zhao2024/z5-natarajan",
         "relu_router_patterns_certify_natarajan_lower_bound",
         "wrong count",
         "the ReLU router's Natarajan dimension is 1",
@@ -430,6 +453,14 @@ PLANTED: tuple[PlantedClaim, ...] = (
     ),
     PlantedClaim(
         "wang-e2025/thm-5.3", "score_gap_is_z_minus_i_plus_1", "wrong count", "score gap z - i", {}, _gap_z_minus_i
+    ),
+    PlantedClaim(
+        "wang-e2025/thm-5.3",
+        "score_gap_is_z_minus_i_plus_1",
+        "undefined point",
+        "score gap times (z - i + 1)/(z - i + 1): 0/0 at z = i - 1 (sympy rewrites the factor to 1)",
+        {},
+        _gap_times_one_as_written,
     ),
     PlantedClaim(
         "wang-e2025/thm-5.3",
