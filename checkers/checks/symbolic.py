@@ -30,7 +30,14 @@ from mpmath import iv
 from checkers.checks._args import ClaimArgs, Expr
 from checkers.checks._outcome import Evidence, Outcome, Verdict, verdict_of
 from checkers.checks._registry import CheckContext, register_check
-from checkers.checks.symbolic_defined import WrittenArgs, check_ranges, undefined_near, undefined_outcome, written
+from checkers.checks.symbolic_defined import (
+    WrittenArgs,
+    check_ranges,
+    declared_symbols,
+    undefined_near,
+    undefined_outcome,
+    written,
+)
 from proofs import Status
 from proofs.prover import (  # noqa: F401
     Domain,
@@ -145,7 +152,7 @@ class LimitArgs(WrittenArgs, ClaimArgs):
 
 def _domain(args: DomainArgs, instance: Mapping[str, Any]) -> Domain:
     fixed = {k: v for k, v in instance.items() if k not in _SPECIAL}
-    return Domain.from_args(args.ranges, args.integers, fixed)
+    return Domain.from_args(args.ranges, args.integers, fixed, declared_symbols(args))
 
 
 def _fix(expr, instance):
@@ -274,7 +281,7 @@ def _prove_monotone(f, var, direction, a, instance, ctx) -> tuple[Proof, str]:
         lo, hi = dom.ranges[var]
         ranges = {n: (l, h) for n, (l, h) in dom.ranges.items()}
         ranges[var] = (lo, hi - 1)
-        ddom = Domain(ranges, dom.integers)
+        ddom = dom.restricted(ranges)
         q = prove_nonneg(
             sgn * (f.subs(x, x + 1) - f), ddom, budget=_budget(a, instance), seed=ctx.seed, deadline=ctx.check_deadline
         )

@@ -24,7 +24,15 @@ from proofs import InvalidInput, Status
 from proofs.formula import definedness_conditions, parse_formula_written
 from proofs.prover import Domain, assume_domain, domain_point, prove_defined, sympify_arg
 
-__all__ = ["WrittenArgs", "written", "fix_written", "undefined_outcome", "undefined_near", "check_ranges"]
+__all__ = [
+    "WrittenArgs",
+    "written",
+    "declared_symbols",
+    "fix_written",
+    "undefined_outcome",
+    "undefined_near",
+    "check_ranges",
+]
 
 #: the keys whose text is kept as written (top level, and inside chain steps)
 _WRITTEN_KEYS = ("lhs", "rhs", "expr", "argmax")
@@ -68,6 +76,19 @@ def written(args: Any, key: str, step: int | None = None) -> Any:
     steps = kept.get("steps", ())
     given = args.steps[step].get(key)
     return steps[step].get(key, given) if step < len(steps) else given
+
+
+def declared_symbols(args: Any) -> list[sympy.Symbol]:
+    """The symbols of the claim's formulas (with the assumptions they were declared with)."""
+    vals = [getattr(args, k, None) for k in _WRITTEN_KEYS]
+    vals += [st.get(k) for st in getattr(args, "steps", ()) for k in _STEP_KEYS]
+    out: dict[str, sympy.Symbol] = {}
+    for v in vals:
+        if isinstance(v, sympy.Basic):
+            for s in v.free_symbols:
+                if isinstance(s, sympy.Symbol):
+                    out.setdefault(s.name, s)
+    return list(out.values())
 
 
 def fix_written(expr: Any, instance: Mapping[str, Any]) -> sympy.Basic:

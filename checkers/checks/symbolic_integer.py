@@ -13,7 +13,7 @@ import sympy
 from checkers.checks._args import ArgError, ClaimArgs, Expr
 from checkers.checks._outcome import Evidence, Outcome, Verdict, verdict_of
 from checkers.checks._registry import CheckContext, register_check
-from checkers.checks.symbolic_defined import WrittenArgs, check_ranges, undefined_outcome, written
+from checkers.checks.symbolic_defined import WrittenArgs, check_ranges, declared_symbols, undefined_outcome, written
 from proofs import Status
 from proofs.prover import (
     Domain,
@@ -176,7 +176,7 @@ def _induction(lhs, rhs, var: str, dom: Domain, *, exponentiate: bool, ratio_cha
             steps=tuple(steps),
         )
     base = {n: r for n, r in dom.ranges.items() if n != var}
-    bdom = Domain(base, frozenset(dom.integers) - {var})
+    bdom = dom.restricted(base, frozenset(dom.integers) - {var})
     b = prove_nonneg(
         sympy.simplify(expand_log_on((rhs - lhs).subs(x, lo), bdom)),
         bdom,
@@ -194,7 +194,7 @@ def _induction(lhs, rhs, var: str, dom: Domain, *, exponentiate: bool, ratio_cha
     steps.append(f"base case {var}={lo}: {b.method}")
     L = sympy.exp(lhs) if exponentiate else lhs
     R = sympy.exp(rhs) if exponentiate else rhs
-    sdom = Domain({**dom.ranges, var: (lo, hi - 1)}, dom.integers)
+    sdom = dom.restricted({**dom.ranges, var: (lo, hi - 1)})
     if not (_positive(L, sdom) and _positive(R, sdom)):
         return Proof(
             Status.UNKNOWN, "ratio induction needs both sides positive; sympy could not show it", steps=tuple(steps)
@@ -318,7 +318,7 @@ def integer_relation_by_ratio(claim, a: IntegerRelationArgs, instance: Mapping[s
     """
     fixed = {k: v for k, v in instance.items() if k not in ("exhaustive", "budget")}
     lhs, rhs = _fix(a.lhs, fixed), _fix(a.rhs, fixed)
-    dom = Domain.from_args(a.ranges, a.integers, fixed)
+    dom = Domain.from_args(a.ranges, a.integers, fixed, declared_symbols(a))
     undefined = undefined_outcome([written(a, "lhs"), written(a, "rhs")], dom, fixed, ctx)
     if undefined is not None:
         return undefined
@@ -373,7 +373,7 @@ def symbolic_chain(claim, a: ChainArgs, instance: Mapping[str, Any], ctx: CheckC
 
     Plus ``ranges`` and ``integers`` for the whole chain.
     """
-    dom = Domain.from_args(a.ranges, a.integers, instance)
+    dom = Domain.from_args(a.ranges, a.integers, instance, declared_symbols(a))
     steps = a.steps
     trees = [written(a, k, i) for i, st in enumerate(steps) for k in ("expr", "a", "b") if k in st]
     undefined = undefined_outcome(trees, dom, instance, ctx, what="the chain")
@@ -417,7 +417,7 @@ def _chain_link(prev, cur, st, by, dom, instance, ctx) -> Proof:
         q = prove_identity(e, F.subs(u, arg), dom, seed=ctx.seed, deadline=ctx.check_deadline)
         if q.status is not Status.PROVED:
             return Proof(q.status, f"{side} expression is not F({sympy.sstr(arg)}): {q.method}", q.point, q.value)
-    udom = Domain({**dom.ranges, st["u"]: (sympy.Integer(0), sympy.oo)}, dom.integers)
+    udom = dom.restricted({**dom.ranges, st["u"]: (sympy.Integer(0), sympy.oo)})
     q = prove_nonneg(sympy.diff(F, u), udom, seed=ctx.seed, deadline=ctx.check_deadline, search=False)
     if q.status is not Status.PROVED:
         return Proof(Status.UNKNOWN, f"dF/du >= 0 not proved: {q.method}")

@@ -98,6 +98,8 @@ def _node_conditions(node: sp.Basic) -> list[Condition]:
         return [Condition("unit", args[0], node)]
     if isinstance(node, sp.tan):
         return [Condition("nonzero", sp.cos(args[0]), node)]
+    if isinstance(node, sp.Mod):
+        return [Condition("nonzero", args[1], node)]
     if isinstance(node, (sp.binomial, sp.factorial)):
         return [Condition("natural", a, node) for a in args]
     return [Condition("opaque", node, node)]

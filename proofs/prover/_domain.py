@@ -34,11 +34,22 @@ class Domain:
 
     ranges: Mapping[str, tuple[Any, Any]]
     integers: frozenset[str] = frozenset()
+    #: variables whose lower (upper) bound is excluded: declared positive with a range from 0 (negative, to 0)
+    open_lo: frozenset[str] = frozenset()
+    open_hi: frozenset[str] = frozenset()
 
     @classmethod
     def from_args(
-        cls, ranges: Mapping[str, Any], integers: Iterable[str] = (), fixed: Mapping[str, Any] | None = None
+        cls,
+        ranges: Mapping[str, Any],
+        integers: Iterable[str] = (),
+        fixed: Mapping[str, Any] | None = None,
+        declared: Iterable[Any] = (),
     ) -> Domain:
+        """The domain of a claim's ``ranges`` (an instance's ``fixed`` values removed, its ranges overriding).
+        ``declared``: the claim's symbols; one declared integer is an integer variable, one declared positive
+        with a range from 0 has the half-open range (0, hi] (negative: [lo, 0)), as sympy assumed when it
+        built the claim's expressions."""
         fixed = dict(fixed or {})
         rs = {}
         for name, (lo, hi) in ranges.items():
@@ -49,13 +60,23 @@ class Domain:
             rs[name] = (sympify_arg(lo), sympify_arg(hi))
         subs = {sympy.Symbol(n): sympify_arg(v) for n, v in fixed.items() if not isinstance(v, (tuple, list))}
         rs = {n: (_subs_name(lo, subs), _subs_name(hi, subs)) for n, (lo, hi) in rs.items()}
-        return cls(rs, frozenset(i for i in integers if i in rs))
+        syms = [s for s in declared if isinstance(s, sympy.Symbol) and s.name in rs]
+        ints = {i for i in integers if i in rs} | {s.name for s in syms if s.is_integer}
+        open_lo = {s.name for s in syms if s.is_positive and rs[s.name][0] == 0}
+        open_hi = {s.name for s in syms if s.is_negative and rs[s.name][1] == 0}
+        return cls(rs, frozenset(ints), frozenset(open_lo), frozenset(open_hi))
+
+    def restricted(self, ranges: Mapping[str, tuple[Any, Any]], integers: Iterable[str] | None = None) -> Domain:
+        """A domain over ``ranges`` keeping this one's integer variables (or ``integers``) and open ends."""
+        ints = frozenset(self.integers if integers is None else integers) & set(ranges)
+        return Domain(ranges, ints, self.open_lo & set(ranges), self.open_hi & set(ranges))
 
     def describe(self) -> str:
         parts = []
         for n, (lo, hi) in self.ranges.items():
             kind = " (integers)" if n in self.integers else ""
-            parts.append(f"{n} in [{lo}, {hi}]{kind}")
+            left, right = "(" if n in self.open_lo else "[", ")" if n in self.open_hi else "]"
+            parts.append(f"{n} in {left}{lo}, {hi}{right}{kind}")
         return ", ".join(parts) if parts else "no free variables"
 
     def numeric_bounds(self) -> dict[str, tuple[float, float]] | None:
@@ -192,8 +213,8 @@ def in_domain(point: Mapping[str, Any], dom: Domain) -> bool:
             hv = ieval(hi, env) if hi is not oo else None
         except Unsupported:
             return False
-        if lv is not None and _hi(lv) > _lo(env[n]):
+        if lv is not None and (_hi(lv) > _lo(env[n]) or (n in dom.open_lo and _hi(lv) >= _lo(env[n]))):
             return False
-        if hv is not None and _lo(hv) < _hi(env[n]):
+        if hv is not None and (_lo(hv) < _hi(env[n]) or (n in dom.open_hi and _lo(hv) <= _hi(env[n]))):
             return False
     return True

@@ -87,7 +87,7 @@ def _substitution_covers(expr: sympy.Basic, sub: Mapping[str, Any], dom: Domain)
         if a.has(w) or b.has(sympy.zoo, sympy.nan):
             return False
         lo = dom.ranges[name][0]
-        others = Domain({n: r for n, r in dom.ranges.items() if n != name}, dom.integers - {name})
+        others = dom.restricted({n: r for n, r in dom.ranges.items() if n != name}, dom.integers - {name})
         if (
             lo is -oo
             or not prove_positive(a, others)

@@ -89,3 +89,25 @@ def test_a_module_with_an_empty_range_exits_2_with_one_line(tmp_path):
     assert r.returncode == 2, r.stdout + r.stderr
     assert r.stderr.count("\n") == 1 and "lo=5 > hi=3" in r.stderr and "Traceback" not in r.stderr
     assert not list(tmp_path.glob("reports*"))
+
+
+def test_declared_positive_from_zero_is_never_refuted_at_zero():
+    # x > 0 declared, range [0, 1]: the domain is (0, 1], where ceiling(x) >= 1/2 holds (x = 0 is no witness)
+    import sympy as sp
+
+    x = sp.Symbol("x", positive=True)
+    out = _run("symbolic_relation", {"lhs": sp.Rational(1, 2), "rhs": sp.ceiling(x), "ranges": {"x": (0, 1)}})
+    assert out.verdict.name != "FAIL", out.why
+    out = _run("symbolic_relation", {"lhs": 0, "rhs": x - sp.Rational(1, 10**9), "ranges": {"x": (0, 1)}})
+    assert out.verdict.name == "FAIL" and out.evidence.point != ("x=0",)
+
+
+def test_declared_integer_not_listed_is_an_integer_variable():
+    import sympy as sp
+
+    y = sp.Symbol("y", integer=True)
+    # y is declared integer (sympy builds y - floor(y) as 0): the search never draws a non-integer y
+    out = _run("symbolic_relation", {"lhs": sp.Rational(1, 4), "rhs": y - sp.floor(y), "ranges": {"y": (0, 5)}})
+    assert out.verdict.name != "CERTIFIED"
+    out = _run("symbolic_relation", {"lhs": y - sp.floor(y), "rhs": 0, "ranges": {"y": (0, 5)}})
+    assert out.verdict.name != "FAIL", out.why
