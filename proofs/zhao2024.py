@@ -419,7 +419,8 @@ smoe_generalization_bound_textbook = register(
                 name="router_and_confidence_terms_vanish_as_m_grows",
                 check="symbolic_limit",
                 statement="the router and confidence terms of Z3 -> 0 as m -> oo",
-                args={"expr": SMOE_BOUND - 2 * R, "var": "m", "expected": 0},
+                # delta in (0, 1) as in Z3: sqrt(log(4/delta)) is not real for delta > 4
+                args={"expr": SMOE_BOUND - 2 * R, "var": "m", "expected": 0, "ranges": {"delta": (0, 1)}},
                 provenance=OURS,
             ),
         ),

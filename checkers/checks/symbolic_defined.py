@@ -21,8 +21,8 @@ from checkers.checks._args import ArgError, ClaimArgs
 from checkers.checks._outcome import Evidence, Outcome, Verdict, verdict_of
 from checkers.checks._registry import CheckContext
 from proofs import InvalidInput, Status
-from proofs.formula import definedness_conditions, parse_formula_written
-from proofs.prover import Domain, assume_domain, domain_point, prove_defined, sympify_arg
+from proofs.formula import Condition, definedness_conditions, parse_formula_written
+from proofs.prover import Domain, assume_domain, condition_holds, domain_point, prove_defined, sympify_arg
 
 __all__ = [
     "WrittenArgs",
@@ -176,16 +176,27 @@ def undefined_near(a: Any, instance: Mapping[str, Any], x: sympy.Symbol, point, 
         w = w.xreplace({s: x for s in w.free_symbols if s.name == a.var})
     for c in definedness_conditions([w]):
         g = assume_domain(c.arg.xreplace({s: x for s in c.arg.free_symbols if s.name == a.var}), dom)
-        if not _holds_near(c.kind, g, x, point, a.direction):
+        if not _holds_near(c.kind, g, x, point, a.direction, dom):
             return f"expr as written is not proved real near {a.var} -> {sympy.sstr(point)}: {c.describe()}"
     return None
 
 
-def _holds_near(kind: str, g, x, point, direction: str) -> bool:
+def _holds_near(kind: str, g, x, point, direction: str, dom: Domain) -> bool:
+    kind = "pos" if kind == "pow" else kind  # a power with a symbolic exponent: a positive base
     if kind == "pos" and g.is_positive or kind == "nonneg" and g.is_nonnegative or kind == "nonzero" and g.is_nonzero:
         return True
-    if kind in ("opaque", "natural", "pow") or not g.has(x):
-        return kind == "pow" and g.is_positive is True
+    if kind == "opaque":
+        return False
+    if not g.has(x):  # a condition on the other symbols: on their whole domain
+        return condition_holds(Condition(kind, g, g), dom)
+    if kind == "natural":
+        return False
+    c, h = sympy.factor_terms(g).as_independent(x, as_Add=False)
+    if c != 1 and kind in ("pos", "nonneg", "nonzero"):  # g = c h, c free of x: the sign of c, then of h near
+        sign_ok = {"pos": c.is_positive, "nonneg": c.is_nonnegative, "nonzero": c.is_nonzero}[kind]
+        return (sign_ok is True or condition_holds(Condition(kind, c, c), dom)) and _holds_near(
+            kind, h, x, point, direction, dom
+        )
     probe = {"unit": 1 - g**2}.get(kind, g)
     try:
         sides = ["+", "-"] if point not in (sympy.oo, -sympy.oo) and direction == "+-" else [direction]

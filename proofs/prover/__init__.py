@@ -2,6 +2,7 @@
 exactly replayed counterexamples. Mathematics only: never torch.
 """
 
+from ._defined import condition_holds as condition_holds
 from ._defined import declared_conflict as declared_conflict
 from ._defined import domain_point as domain_point
 from ._defined import prove_defined as prove_defined
@@ -27,6 +28,7 @@ __all__ = [
     "Proof",
     "Unsupported",
     "assume_domain",
+    "condition_holds",
     "declared_conflict",
     "domain_point",
     "prove_defined",

@@ -34,7 +34,7 @@ from proofs.prover._interval import Unsupported, replay
 from proofs.prover._prover import _bnb, prove_nonneg, prove_positive
 from proofs.prover._search import sample_points
 
-__all__ = ["prove_defined", "declared_conflict", "respects_declarations", "domain_point"]
+__all__ = ["prove_defined", "declared_conflict", "respects_declarations", "domain_point", "condition_holds"]
 
 # [review] the extended_* signs too: x declared extended_positive has is_positive None (it may be oo), yet
 # sympy builds sqrt(x**2) -> x and Abs(x) -> x from it (sqrt(x**2) = x on [-1, 1] was CERTIFIED)
@@ -136,6 +136,11 @@ def _by_parts(a: sympy.Basic, dom: Domain, want: str, depth: int) -> bool | None
         n, k = a.args
         ok = bool(n.is_integer and k.is_integer) and h(k, "nonneg") and h(n - k, "nonneg")
     return ok or None
+
+
+def condition_holds(c: Condition, dom: Domain) -> bool:
+    """The condition proved on the whole domain (the sympy tiers of :func:`prove_defined`)."""
+    return _sympy_holds(c, dom)
 
 
 def _sympy_holds(c: Condition, dom: Domain) -> bool:

@@ -145,3 +145,22 @@ def test_declared_positive_with_a_range_from_zero_is_the_half_open_range():
     lam = sp.Symbol("lam", positive=True)
     out = _run("symbolic_relation", {"lhs": 0, "rhs": 1 / lam, "ranges": {"lam": (0, 4)}})
     assert out.verdict.name == "CERTIFIED"
+
+
+def test_limit_of_a_formula_not_real_near_the_point_is_not_certified():
+    # sympy builds exp(log(x)) as x, whose limit at -oo is -oo; as written it is undefined for every x < 0
+    out = _run("symbolic_limit", {"expr": "exp(log(x))", "var": "x", "point": "-oo", "expected": "infinite"})
+    assert out.verdict.name == "UNKNOWN"
+
+
+def test_limit_needs_the_other_symbols_ranges_where_they_decide_realness():
+    # sqrt(log(4/d)/m) -> 0 as m -> oo is real only for d <= 4: unranged d (declared positive) is not enough
+    d, m = sp.Symbol("d", positive=True), sp.Symbol("m", positive=True)
+    args = {"expr": sp.sqrt(sp.log(4 / d) / m), "var": "m", "expected": 0}
+    assert _run("symbolic_limit", args).verdict.name == "UNKNOWN"
+    assert _run("symbolic_limit", {**args, "ranges": {"d": (0, 1)}}).verdict.name == "CERTIFIED"
+
+
+def test_limit_through_a_removable_point_is_still_decided():
+    out = _run("symbolic_limit", {"expr": "sin(x)/x", "var": "x", "point": 0, "expected": 1})
+    assert out.verdict.name == "CERTIFIED"
