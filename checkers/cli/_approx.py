@@ -9,8 +9,10 @@
 ``verify``: its claims become rows (``lipschitz_constant_valid`` when ``--lipschitz`` is given,
 ``sup_error_le_eps``, and for constant experts ``params_per_expert_le_c_over_eps`` and, with a certified L,
 ``routing_path_eq_n_depth``), shown, written and counted exactly as ``verify`` does (same closing line,
-exit 1 iff a row FAILs or ERRORs). Before any work: bad text, eps <= 0 or NaN, an output path that cannot be
-written, or a network whose estimated size is over ``--max-memory`` is one line and exit 2. A refuted L is
+exit 1 iff a row FAILs or ERRORs). Before any work: bad text, a function that is undefined somewhere on
+[0, 1]^n as written or not proved real there (``x0/x0``, which sympy would rewrite to 1, included), eps <= 0 or
+NaN, an output path that cannot be written, or a network whose estimated size is over ``--max-memory`` is one
+line and exit 2. A refuted L is
 a FAIL row and stops (exit 1); an undecided L is not used (constants are computed soundly instead).
 ``--time-budget`` covers parsing, building and certifying. ``--export`` writes a TorchScript module,
 float64 (batch, n) -> (batch, 1), reloaded and compared, when the sup error is certified.

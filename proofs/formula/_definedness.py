@@ -28,9 +28,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from ._parse import evaluated
-
-__all__ = ["Condition", "definedness_conditions"]
+__all__ = ["Condition", "definedness_conditions", "dropped_conditions"]
 
 #: heads defined for every real argument
 _TOTAL = (
@@ -82,7 +80,7 @@ def definedness_conditions(exprs: Iterable[sp.Basic]) -> tuple[Condition, ...]:
 def _node_conditions(node: sp.Basic) -> list[Condition]:
     if not node.args or isinstance(node, (sp.Number, sp.NumberSymbol, sp.Symbol)) or isinstance(node, _TOTAL):
         return []
-    args = [evaluated(a) for a in node.args]
+    args = [_evaluated(a) for a in node.args]
     if isinstance(node, sp.Pow):
         b, e = args
         if e.is_number and e.is_real:
@@ -103,3 +101,34 @@ def _node_conditions(node: sp.Basic) -> list[Condition]:
     if isinstance(node, (sp.binomial, sp.factorial)):
         return [Condition("natural", a, node) for a in args]
     return [Condition("opaque", node, node)]
+
+
+def _evaluated(e: sp.Basic) -> sp.Basic:
+    """A written sub-tree evaluated bottom up (its text already passed the parsers' power bound)."""
+    if not e.args or isinstance(e, (sp.Rational, sp.Float)):
+        return e
+    return e.func(*(_evaluated(a) for a in e.args))
+
+
+def dropped_conditions(written: sp.Basic, value: sp.Basic) -> tuple[Condition, ...]:
+    """The conditions of the written tree that sympy's evaluated ``value`` no longer carries (``x/x`` -> 1
+    drops ``x != 0``): where they fail, the written formula is undefined but the evaluated one is not.
+
+    >>> from proofs.formula import parse_formula, parse_formula_written
+    >>> [c.describe() for c in dropped_conditions(parse_formula_written("x/x"), parse_formula("x/x"))]
+    ['x != 0 (for 1/x)']
+    """
+    kept = {(c.kind, c.arg) for c in definedness_conditions([value])}
+    return tuple(c for c in definedness_conditions([written]) if (c.kind, c.arg) not in kept and not _trivially_true(c))
+
+
+def _trivially_true(c: Condition) -> bool:
+    """The condition holds for every value its symbols' own assumptions allow (exp(x) > 0 for a real x)."""
+    a = c.arg
+    return bool(
+        (c.kind == "pos" and a.is_positive)
+        or (c.kind == "nonneg" and a.is_nonnegative)
+        or (c.kind == "nonzero" and a.is_nonzero)
+        or (c.kind == "natural" and a.is_integer and a.is_nonnegative)
+        or (c.kind == "pow" and a.is_positive)
+    )

@@ -32,6 +32,8 @@ from sympy.parsing.sympy_parser import (
 
 from proofs import InvalidInput
 
+from ._definedness import dropped_conditions
+
 __all__ = ["parse_expression", "parse_formula", "parse_formula_written", "evaluated", "input_symbols", "quote",
            "MAX_POWER_BITS", "MAX_FORMULA_CHARS"]  # fmt: skip
 
@@ -188,6 +190,12 @@ def parse_expression(text: str, n_in: int, *, written_out: list[sp.Basic] | None
         raise invalid(str(exc)) from None
     if written_out is not None:
         written_out.append(written)
+    dropped = dropped_conditions(written, expr)
+    if dropped:  # x0/x0 -> 1: the target would be certified where the formula as written is undefined
+        raise invalid(
+            f"sympy rewrites it to {sp.sstr(expr)[:80]}, dropping where it is undefined ({dropped[0].describe()}); "
+            "write the function you mean"
+        )
     if not isinstance(expr, sp.Expr) or (
         isinstance(expr, sp.logic.boolalg.Boolean) and not isinstance(expr, sp.Symbol)
     ):

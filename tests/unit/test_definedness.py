@@ -164,3 +164,30 @@ def test_limit_needs_the_other_symbols_ranges_where_they_decide_realness():
 def test_limit_through_a_removable_point_is_still_decided():
     out = _run("symbolic_limit", {"expr": "sin(x)/x", "var": "x", "point": 0, "expected": 1})
     assert out.verdict.name == "CERTIFIED"
+
+
+@pytest.mark.parametrize(
+    "function, fragment",
+    [
+        ("x0/x0", "x0 != 0"),  # sympy rewrites it to 1: refused as written
+        ("x1*exp(log(x0 - 1/2))", "log"),
+        ("log(x0 - 1/2)", "x0=0"),  # not rewritten, but undefined at an exact point of [0, 1]^2
+    ],
+)
+def test_approx_refuses_a_function_undefined_as_written_one_line_exit_2(tmp_path, function, fragment):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    args = ["approx", "--function", function, "--dim", "2", "--eps", "0.1", "--json", str(tmp_path / "r.json")]
+    p = subprocess.run([sys.executable, "-m", "checkers.cli", *args], cwd=root, capture_output=True, text=True)
+    lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
+    assert p.returncode == 2 and len(lines) == 1 and fragment in lines[0], p.stderr
+    assert "Traceback" not in p.stderr and not list(tmp_path.iterdir())
+
+
+def test_parse_expression_keeps_rewrites_that_drop_nothing():
+    from proofs.formula import parse_expression
+
+    assert str(parse_expression("log(exp(x0)) + (x1**2)**(1/2)", 2)) == "x0 + Abs(x1)"
