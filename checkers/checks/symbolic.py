@@ -236,7 +236,7 @@ def symbolic_identity(claim, a: IdentityArgs, instance: Mapping[str, Any], ctx: 
     """
     lhs, rhs = _fix(a.lhs, instance), _fix(a.rhs, instance)
     dom = _domain(a, instance)
-    undefined = undefined_outcome([written(a, "lhs"), written(a, "rhs")], dom, instance, ctx)
+    undefined = undefined_outcome([written(a, "lhs"), written(a, "rhs")], dom, instance, ctx, identity=True)
     if undefined is not None:
         return undefined
     proof = prove_identity(lhs, rhs, dom, seed=ctx.seed, deadline=ctx.check_deadline)

@@ -12,6 +12,7 @@ itself (give a string to have a formula checked as written; ``docs/user-theorems
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -22,7 +23,16 @@ from checkers.checks._outcome import Evidence, Outcome, Verdict, verdict_of
 from checkers.checks._registry import CheckContext
 from proofs import InvalidInput, Status
 from proofs.formula import Condition, definedness_conditions, parse_formula_written
-from proofs.prover import Domain, assume_domain, condition_holds, domain_point, prove_defined, sympify_arg
+from proofs.prover import (
+    Domain,
+    Unsupported,
+    assume_domain,
+    condition_holds,
+    domain_point,
+    prove_defined,
+    replay,
+    sympify_arg,
+)
 
 __all__ = [
     "WrittenArgs",
@@ -138,29 +148,57 @@ def _empty_outcome(dom: Domain, ctx: CheckContext) -> Outcome | None:
 
 
 def undefined_outcome(
-    exprs: Sequence[Any], dom: Domain, instance: Mapping[str, Any], ctx: CheckContext, *, what: str = "the claim"
+    exprs: Sequence[Any],
+    dom: Domain,
+    instance: Mapping[str, Any],
+    ctx: CheckContext,
+    *,
+    what: str = "the claim",
+    identity: bool = False,
 ) -> Outcome | None:
     """None when the domain has a point and the written ``exprs`` are proved real on it; else the VACUOUS (empty
     domain), FAIL (an exact point where one is undefined) or UNKNOWN outcome the check returns instead of a
-    proof about sympy's rewritten form."""
+    proof about sympy's rewritten form.
+
+    A relation with an undefined side does not hold there. For an ``identity`` (``exprs`` = its two sides) two
+    sides undefined at the same point agree there (equality of partial functions): the witness of a FAIL is a
+    point where one side is undefined and the other is proved defined."""
     empty = _empty_outcome(dom, ctx)
     if empty is not None:
         return empty
     trees = [fix_written(e, instance) for e in exprs if e is not None]
-    proof = prove_defined(trees, dom, seed=ctx.seed, deadline=ctx.check_deadline)
-    if proof.status is Status.PROVED:
+    groups = [[t] for t in trees] if identity else [trees]
+    unknown = None
+    for k, group in enumerate(groups):
+        proof = prove_defined(group, dom, seed=ctx.seed, deadline=ctx.check_deadline)
+        if proof.status is Status.REFUTED and identity and not _defined_at(trees[1 - k], proof.point or {}):
+            proof = dataclasses.replace(proof, status=Status.UNKNOWN, method=proof.method + " (so is the other side)")
+        if proof.status is Status.REFUTED:
+            pt = tuple(f"{k}={v}" for k, v in (proof.point or {}).items())
+            return Outcome(
+                verdict_of(proof.status),
+                method=proof.method,
+                why=f"{what} is not defined at {', '.join(pt) or 'its instance'} ({proof.method})",
+                evidence=Evidence(point=pt or None, replay="interval arithmetic, 170 bits, or exact, at the point"),
+            )
+        if proof.status is Status.UNKNOWN and unknown is None:
+            unknown = proof
+    if unknown is None:
         return None
-    if proof.status is Status.REFUTED:
-        pt = tuple(f"{k}={v}" for k, v in (proof.point or {}).items())
-        return Outcome(
-            verdict_of(proof.status),
-            method=proof.method,
-            why=f"{what} is not defined at {', '.join(pt) or 'its instance'} ({proof.method})",
-            evidence=Evidence(point=pt or None, replay="interval arithmetic, 170 bits, or exact, at the exact point"),
-        )
     return Outcome(
-        Verdict.UNKNOWN, method=proof.method, why=f"{what}: formulas not proved defined on the domain ({proof.method})"
+        Verdict.UNKNOWN,
+        method=unknown.method,
+        why=f"{what}: formulas not proved defined on the domain ({unknown.method})",
     )
+
+
+def _defined_at(tree: sympy.Basic, point: Mapping[str, Any]) -> bool:
+    """Whether the written tree is proved real at the exact point (strict 170-bit interval evaluation)."""
+    try:
+        replay(tree, point)
+        return True
+    except (Unsupported, ArithmeticError, ValueError, KeyError):
+        return False
 
 
 def undefined_near(a: Any, instance: Mapping[str, Any], x: sympy.Symbol, point, dom: Domain) -> str | None:
