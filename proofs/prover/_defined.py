@@ -186,8 +186,8 @@ def _fails_at(c: Condition, point: Mapping[str, Any]) -> str | None:
                 )
                 if ev.is_number and ev.is_integer is False and v.is_negative is True:
                     return f"{sympy.sstr(c.arg)} = {sympy.sstr(v)} < 0 to the non-integer power {sympy.sstr(ev)}"
-                if ev.is_number and ev.is_nonpositive is True and v.is_zero is True:
-                    return f"0 to the power {sympy.sstr(ev)}"
+                if ev.is_number and ev.is_negative is True and v.is_zero is True:  # 0**0 = 1 (the convention)
+                    return f"0 to the negative power {sympy.sstr(ev)}"
     except (Unsupported, ArithmeticError, ValueError, TypeError):
         return None
     return None
