@@ -32,6 +32,7 @@ from checkers.checks._outcome import Evidence, Outcome, Verdict, verdict_of
 from checkers.checks._registry import CheckContext, register_check
 from checkers.checks.symbolic_defined import (
     WrittenArgs,
+    argmax_undefined,
     check_ranges,
     declared_symbols,
     undefined_near,
@@ -436,7 +437,7 @@ def symbolic_argmax(claim, a: ArgmaxArgs, instance: Mapping[str, Any], ctx: Chec
     """
     f, xstar = _fix(a.expr, instance), _fix(a.argmax, instance)
     x = next((s for s in f.free_symbols if s.name == a.var), sympy.Symbol(a.var))
-    undefined = _argmax_undefined(a, instance, ctx)
+    undefined = argmax_undefined(a, instance, ctx)
     if undefined is not None:
         return undefined
     df = sympy.diff(f, x)
@@ -489,20 +490,6 @@ def symbolic_argmax(claim, a: ArgmaxArgs, instance: Mapping[str, Any], ctx: Chec
         method="sympy: f'(argmax) = 0; " + "; ".join(methods),
         why=f"{_fmt(f)} peaks at {a.var} = {_fmt(xstar)} (increasing before, decreasing after)",
     )
-
-
-def _argmax_undefined(a: ArgmaxArgs, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome | None:
-    """The definedness guard of an argmax claim: expr and argmax real for var > 0 and the other symbols' ranges."""
-    others = {n: r for n, r in a.ranges.items() if n != a.var}
-    dom = Domain.from_args({**others, a.var: (0, "oo")}, (), {k: v for k, v in instance.items() if k in others})
-    trees = []
-    for key in ("expr", "argmax"):
-        t = written(a, key)
-        t = t if isinstance(t, sympy.Basic) else sympify_arg(t)
-        pos = {s: sympy.Symbol(a.var, positive=True) for s in t.free_symbols if s.name == a.var}
-        with sympy.evaluate(False):
-            trees.append(t.xreplace(pos))
-    return undefined_outcome(trees, dom, instance, ctx)
 
 
 # -------------------------------------------------------------------------------------- limits

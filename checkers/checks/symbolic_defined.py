@@ -36,6 +36,7 @@ from proofs.prover import (
 
 __all__ = [
     "WrittenArgs",
+    "argmax_undefined",
     "written",
     "declared_symbols",
     "fix_written",
@@ -251,3 +252,18 @@ def _holds_near(kind: str, g, x, point, direction: str, dom: Domain) -> bool:
             continue  # isolated zeros: nonzero on a punctured neighbourhood
         return False
     return True
+
+
+def argmax_undefined(a: Any, instance: Mapping[str, Any], ctx: CheckContext) -> Outcome | None:
+    """The definedness guard of an argmax claim: expr and argmax real for var > 0 and the other symbols' ranges."""
+    others = {n: r for n, r in a.ranges.items() if n != a.var}
+    fixed = {k: v for k, v in instance.items() if k in others}
+    dom = Domain.from_args({**others, a.var: (0, "oo")}, (), fixed, [sympy.Symbol(a.var, positive=True)])
+    trees = []
+    for key in ("expr", "argmax"):
+        t = written(a, key)
+        t = t if isinstance(t, sympy.Basic) else sympify_arg(t)
+        pos = {s: sympy.Symbol(a.var, positive=True) for s in t.free_symbols if s.name == a.var}
+        with sympy.evaluate(False):
+            trees.append(t.xreplace(pos))
+    return undefined_outcome(trees, dom, instance, ctx)
