@@ -152,14 +152,14 @@ def _relevant(dom: Domain, exprs, var: str) -> Domain:
         if more <= names:
             break
         names |= more
-    return Domain({n: r for n, r in dom.ranges.items() if n in names}, frozenset(dom.integers) & names)
+    return dom.restricted({n: r for n, r in dom.ranges.items() if n in names}, frozenset(dom.integers) & names)
 
 
 def _domain_key(dom: Domain) -> tuple:
     ranges = tuple(
         (n, sympy.srepr(sympify_arg(lo)), sympy.srepr(sympify_arg(hi))) for n, (lo, hi) in dom.ranges.items()
     )
-    return ranges, tuple(sorted(dom.integers))
+    return ranges, tuple(sorted(dom.integers)), tuple(sorted(dom.open_lo)), tuple(sorted(dom.open_hi))
 
 
 def _induction(lhs, rhs, var: str, dom: Domain, *, exponentiate: bool, ratio_chain, ctx, budget: int) -> Proof:
