@@ -220,6 +220,19 @@ def undefined_near(a: Any, instance: Mapping[str, Any], x: sympy.Symbol, point, 
     return None
 
 
+def _isolated_zeros(g, x, dom: Domain) -> bool:
+    """g is a polynomial in x that is not the zero polynomial for any value of the other symbols on the
+    domain (one coefficient proved nonzero everywhere), so its zeros in x are isolated. Not enough: 'g is
+    not identically zero' (d = 1 makes (d**2 - 1) x + d - 1 vanish for every x: review finding)."""
+    if not g.is_polynomial(x):
+        return False
+    try:
+        coeffs = sympy.Poly(g, x).all_coeffs()
+    except (sympy.PolynomialError, sympy.GeneratorsNeeded):
+        return False
+    return any(condition_holds(Condition("nonzero", k, k), dom) for k in coeffs)
+
+
 def _holds_near(kind: str, g, x, point, direction: str, dom: Domain) -> bool:
     kind = "pos" if kind == "pow" else kind  # a power with a symbolic exponent: a positive base
     if kind == "pos" and g.is_positive or kind == "nonneg" and g.is_nonnegative or kind == "nonzero" and g.is_nonzero:
@@ -248,7 +261,7 @@ def _holds_near(kind: str, g, x, point, direction: str, dom: Domain) -> bool:
             continue
         if kind == "nonzero" and (lim is -sympy.oo or lim.is_negative is True):
             continue
-        if kind == "nonzero" and point not in (sympy.oo, -sympy.oo) and g.is_polynomial(x) and not g.is_zero:
+        if kind == "nonzero" and point not in (sympy.oo, -sympy.oo) and _isolated_zeros(g, x, dom):
             continue  # isolated zeros: nonzero on a punctured neighbourhood
         return False
     return True

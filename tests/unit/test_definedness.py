@@ -167,6 +167,18 @@ def test_limit_through_a_removable_point_is_still_decided():
 
 
 @pytest.mark.parametrize(
+    "expr",
+    ["x/((d**2 - 1)*x + d - 1) + 1", "1 + 0/((d**2 - 1)*x + d - 1)", "1 + 0/((d - 1)*x**2 + (d**2 - 1)*x)"],
+)
+def test_limit_with_a_divisor_vanishing_for_every_x_at_one_parameter_is_not_certified(expr):
+    # at d = 1 the divisor is the zero polynomial: the expression is nowhere defined (review finding)
+    args = {"expr": expr, "var": "x", "point": 0, "expected": 1, "ranges": {"d": (0, 2)}}
+    assert _run("symbolic_limit", args).verdict.name != "CERTIFIED"
+    # with d kept away from 1 the zeros are isolated and the limit is decided
+    assert _run("symbolic_limit", {**args, "ranges": {"d": (2, 3)}}).verdict.name == "CERTIFIED"
+
+
+@pytest.mark.parametrize(
     "function, fragment",
     [
         ("x0/x0", "x0 != 0"),  # sympy rewrites it to 1: refused as written
