@@ -289,3 +289,18 @@ def test_bound_cli_rejects_bad_values_in_one_line(change, word):
     with pytest.raises(InvalidInput, match=re.escape(word)) as exc:
         args.handler(args)
     assert "\n" not in str(exc.value)
+
+
+def test_grid_trains_per_T_m_group_and_a_replay_retrains_the_group_to_the_same_numbers():
+    # a FAIL needs the retrained gap within 1e-9 of the grid's: the replay trains the run's whole (T, m)
+    # group (a run's numbers depend on its group at rounding level), so it reproduces the grid exactly
+    import checkers.checks.generalization as G
+
+    claim = lookup("zhao2024/thm-1").claims[0]
+    args = G.SmoeArgs.parse(claim.args)
+    inst = {"k": (1, 2), "T": (2, 3), "m": (24,), "seeds": 2, "steps": 5, "n_test": 100, "train_seed": 7}
+    ctx = CheckContext(profile="quick", timeout=120)
+    grid = G._grid(args, inst, ctx)
+    assert [(r.n_experts, r.k, r.m, r.seed) for r in grid] == G._grid_runs(inst)
+    assert [len(g) for g in G._groups(G._grid_runs(inst))] == [4, 4]
+    assert G._retrain(args, inst, ctx, grid[-1]) == grid[-1]
