@@ -52,6 +52,7 @@ def budget_clock() -> float:
     """Seconds on the clock that time budgets are counted on: this process's CPU time (all threads)."""
     return time.process_time()
 
+
 Array = np.ndarray
 
 

@@ -124,10 +124,9 @@ def _run_one(item, config, device):
     return f"ok {item.node_id}"
 
 
-def test_a_dead_worker_makes_its_unfinished_rows_error_and_the_run_goes_on():
-    names = ["a", "die", "b", "after-die"]
-    seen = []
-    out = run_parallel(
+def _run_grouped(names, grouped, **kw):
+    """run_parallel over rows named ``names`` on 2 workers, the rows in ``grouped`` forming one task."""
+    return run_parallel(
         names,
         [_Item(n) for n in names],
         "cpu",
@@ -135,9 +134,15 @@ def test_a_dead_worker_makes_its_unfinished_rows_error_and_the_run_goes_on():
         select=_select,
         run_one=_run_one,
         died=lambda item, why: f"died {item.node_id}",
-        group=lambda item: "g" if item.node_id in ("die", "after-die") else None,
-        on_result=lambda i, n, r: seen.append(i),
+        group=lambda item: "g" if item.node_id in grouped else None,
+        **kw,
     )
+
+
+def test_a_dead_worker_makes_its_unfinished_rows_error_and_the_run_goes_on():
+    names = ["a", "die", "b", "after-die"]
+    seen = []
+    out = _run_grouped(names, ("die", "after-die"), on_result=lambda i, n, r: seen.append(i))
     assert sorted(seen) == list(range(len(names)))  # every row reported once
     assert out[1] == "died die" and out[3] == "died after-die"  # the group's row after the death never ran
     assert all(r in (f"ok {n}", f"died {n}") for r, n in zip(out, names))  # the pool broke: pending rows ERROR
@@ -145,14 +150,5 @@ def test_a_dead_worker_makes_its_unfinished_rows_error_and_the_run_goes_on():
 
 def test_grouped_rows_and_rows_only_the_parent_knows_come_back_in_row_order():
     names = ["a", "parent-only", "b", "c", "d"]
-    out = run_parallel(
-        names,
-        [_Item(n) for n in names],
-        "cpu",
-        2,
-        select=_select,
-        run_one=_run_one,
-        died=lambda item, why: f"died {item.node_id}",
-        group=lambda item: "g" if item.node_id in ("a", "d") else None,
-    )
+    out = _run_grouped(names, ("a", "d"))
     assert out == [f"ok {n}" for n in names]
