@@ -53,6 +53,18 @@ def _positive_int(name: str, v, least: int = 1) -> int:
     return int(v)
 
 
+def _stack_meta(E: int, L: int, m: int) -> dict:
+    """The metadata both stacked constructions share: sizes, piece count and the node names per layer."""
+    return {
+        "E": E,
+        "L": L,
+        "m": m,
+        "pieces": E**L,
+        "routing_nodes": tuple(f"moe{2 * l}" for l in range(1, L + 1)),
+        "dense_nodes": tuple(f"moe{2 * l - 1}" for l in range(1, L + 1)),
+    }
+
+
 def cube_weight(l: int, i: int, E: int) -> int:
     """w_(l,i) = i + (l - 1) E: distinct per piece; block 1 has Experiment II's weights i [ours]."""
     return i + (l - 1) * E
@@ -115,12 +127,7 @@ def cube_moe(n_experts: int = 2, depth: int = 2, m: int = 8, *, gate_scale: floa
         for l in range(1, L + 1)
     )
     meta = {
-        "E": E,
-        "L": L,
-        "m": m,
-        "pieces": E**L,
-        "routing_nodes": tuple(f"moe{2 * l}" for l in range(1, L + 1)),
-        "dense_nodes": tuple(f"moe{2 * l - 1}" for l in range(1, L + 1)),
+        **_stack_meta(E, L, m),
         "piece_kind": "cube",
         "max_f2": 2 * cube_weight(L, E, E),
     }
@@ -211,12 +218,7 @@ def torus_moe(depth: int = 2, m: int = 8, *, n_tau: int | None = None, tau_bias=
         for l in range(1, L + 1)
     )
     meta = {
-        "E": E,
-        "L": L,
-        "m": m,
-        "pieces": E**L,
-        "routing_nodes": tuple(f"moe{2 * l}" for l in range(1, L + 1)),
-        "dense_nodes": tuple(f"moe{2 * l - 1}" for l in range(1, L + 1)),
+        **_stack_meta(E, L, m),
         "piece_kind": "sector",
         "n_tau": consts["n_tau"],
         "delta": consts["delta"],

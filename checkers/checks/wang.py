@@ -322,35 +322,12 @@ def expert_path_count(claim: Claim, a: PathCountArgs, instance: Mapping[str, Any
         else Status.UNKNOWN
     )
     verdict = verdict_of(status)
+    measured, why = n, f"{n} <= distinct paths <= {top if top is not None else 'unbounded'}: not closed"
     if verdict is Verdict.FAIL:
-        return Outcome(
-            verdict,
-            measured=n if n > want else top,
-            bound=want,
-            sense="eq",
-            method=method,
-            why=f"{n} <= distinct expert paths <= {top}, claimed {want}",
-            evidence=ev,
-        )
-    if verdict is Verdict.CERTIFIED:
-        return Outcome(
-            verdict,
-            measured=n,
-            bound=want,
-            sense="eq",
-            method=method,
-            why=f"exactly {n} distinct expert paths, each certified box routed to its own piece",
-            evidence=ev,
-        )
-    return Outcome(
-        verdict,
-        measured=n,
-        bound=want,
-        sense="eq",
-        method=method,
-        why=f"{n} <= distinct paths <= {top if top is not None else 'unbounded'}: not closed",
-        evidence=ev,
-    )
+        measured, why = (n if n > want else top), f"{n} <= distinct expert paths <= {top}, claimed {want}"
+    elif verdict is Verdict.CERTIFIED:
+        why = f"exactly {n} distinct expert paths, each certified box routed to its own piece"
+    return Outcome(verdict, measured=measured, bound=want, sense="eq", method=method, why=why, evidence=ev)
 
 
 # ------------------------------------------------------------------------------ counts from the graph
