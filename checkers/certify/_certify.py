@@ -27,10 +27,12 @@ witness exceeds the bound (refuted), or the box or time budget is spent (unknown
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import time
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import torch
@@ -372,56 +374,6 @@ def _refute(prob: SupErrorProblem, point: np.ndarray, bound: float):
     return None
 
 
-def certified_sup_error(
-    built,
-    *,
-    bound: float | None = None,
-    tol: float = 0.01,
-    max_boxes: int | None = None,
-    time_budget: float = 60.0,
-    device: str = "cpu",
-    seed: int = 0,
-    method: str = "crown",
-    batch_boxes: int = 2048,
-    initial_boxes: int = 256,
-    n_samples: int = 4096,
-    max_candidates: int = 16,
-    memory_budget: int = DEFAULT_MEMORY_BUDGET,
-) -> SupErrorCertificate:
-    """Enclose sup_theta max_j |target_j(theta) - net(chart(theta))_j| over ``built``'s domain.
-
-    First the realness obligation (:mod:`proofs.formula._realness`): a target that is not real somewhere on the
-    domain is an input error; one whose realness is not proved is never certified. Then the branch and
-    bound of :func:`_branch_and_bound` (its docstring lists the arguments).
-    """
-
-    if not isinstance(built, Built):
-        raise InvalidInput(f"built={built!r} must be a constructions.Built")
-    realness = prove_real_on_domain(
-        [*built.target, *(built.chart or ())], built.variables, built.domain_lo, built.domain_hi
-    )
-    if realness.status is Status.REFUTED:
-        raise InvalidInput(f"the target is not real on the whole domain: {realness.message}")
-    cert = _branch_and_bound(
-        built,
-        bound=bound,
-        tol=tol,
-        max_boxes=max_boxes,
-        time_budget=time_budget,
-        device=device,
-        seed=seed,
-        method=method,
-        batch_boxes=batch_boxes,
-        initial_boxes=initial_boxes,
-        n_samples=n_samples,
-        max_candidates=max_candidates,
-        memory_budget=memory_budget,
-    )
-    if realness.status is not Status.PROVED and cert.status is Status.PROVED:
-        cert = dataclasses.replace(cert, status=Status.UNKNOWN, message=f"{cert.message}; but {realness.message}")
-    return cert
-
-
 def _branch_and_bound(
     built,
     *,
@@ -511,6 +463,29 @@ def _branch_and_bound(
             shrunk_from=origin,
         )
     return _certificate(None, prob, best, bound, tol, s, n_exact[0], t0)
+
+
+@functools.wraps(_branch_and_bound, assigned=(), updated=())
+def certified_sup_error(built, **options: Any) -> SupErrorCertificate:
+    """Enclose sup_theta max_j |target_j(theta) - net(chart(theta))_j| over ``built``'s domain.
+
+    First the realness obligation (:mod:`proofs.formula._realness`): a target that is not real somewhere on the
+    domain is an input error; one whose realness is not proved is never certified. Then the branch and
+    bound of :func:`_branch_and_bound`, whose keyword ``options`` it takes (its docstring lists them; the
+    signature shown by ``help`` and ``inspect`` is its).
+    """
+
+    if not isinstance(built, Built):
+        raise InvalidInput(f"built={built!r} must be a constructions.Built")
+    realness = prove_real_on_domain(
+        [*built.target, *(built.chart or ())], built.variables, built.domain_lo, built.domain_hi
+    )
+    if realness.status is Status.REFUTED:
+        raise InvalidInput(f"the target is not real on the whole domain: {realness.message}")
+    cert = _branch_and_bound(built, **options)
+    if realness.status is not Status.PROVED and cert.status is Status.PROVED:
+        cert = dataclasses.replace(cert, status=Status.UNKNOWN, message=f"{cert.message}; but {realness.message}")
+    return cert
 
 
 def _threshold(prob: SupErrorProblem, best: _Best, bound: float | None, tol: float) -> float:
